@@ -1,0 +1,37 @@
+// Turns messages into frames and payloads back into validated messages. Never throws
+// on bad input: a payload that does not decode, or breaks a limit, comes back as an
+// error string for the caller to log before closing that one connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shared/wire/messages.hpp"
+
+namespace parley::wire {
+
+// An encoded frame shared by every connection it is sent to: serialize once, fan out.
+using SharedFrame = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+// Header + payload, ready to write.
+std::vector<std::uint8_t> encode_frame(const Message& message);
+SharedFrame make_frame(const Message& message);
+
+struct Decoded {
+  std::optional<Message> message;
+  std::string error;  // set when !message
+};
+
+// Decodes one frame payload (without its header) and checks every field against the
+// limits in limits.hpp.
+Decoded decode(std::span<const std::uint8_t> payload);
+
+// The limit check alone, for messages built in memory (tests, the server's own output).
+// Returns an empty string when `message` is within limits.
+std::string validate(const Message& message);
+
+}  // namespace parley::wire

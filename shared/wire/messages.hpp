@@ -1,0 +1,250 @@
+// Every message of the registry protocol (docs/protocol.md). A frame holds exactly one
+// `Message`; its variant index is the type tag, so new types are only ever appended.
+// Requests carry a `request` id chosen by the client; the reply echoes it. Events
+// (chat, presence, ...) are pushed by the server with no request id.
+#pragma once
+
+#include <cereal/types/common.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace parley::wire {
+
+// Outcome of a request, or of one recipient of a message.
+enum class Status : std::uint8_t {
+  ok = 0,
+  bad_request,       // malformed or out-of-limits fields
+  unknown_user,      // no such account
+  yourself,          // the command cannot target its sender
+  empty_text,
+  blocked,           // the recipient has blocked the sender
+  already_blocked,
+  not_blocked,
+  not_logged_in,     // a command before a successful login
+  already_logged_in, // this account is logged in elsewhere
+  wrong_password,
+  locked,            // too many failed logins: try again later
+  version_mismatch,
+  stored_offline,    // a message to an offline user was stored durably (a success)
+  internal,          // the server failed (storage); nothing was done
+  already_online,    // this connection has already logged in
+};
+
+const char* to_string(Status status);
+
+// ---- handshake, both directions ----
+struct Hello {  // client -> server, first frame
+  std::uint32_t version = 0;
+  std::string client;  // software name and version, for logs
+  template <class A>
+  void serialize(A& ar) {
+    ar(version, client);
+  }
+};
+struct Welcome {  // server -> client, answer to Hello
+  std::uint32_t version = 0;
+  std::string server;
+  std::uint32_t heartbeat_ms = 0;  // the client sends a Heartbeat at least this often
+  template <class A>
+  void serialize(A& ar) {
+    ar(version, server, heartbeat_ms);
+  }
+};
+struct Heartbeat {  // both directions: proves the other side is alive; not a command
+  template <class A>
+  void serialize(A&) {}
+};
+
+// ---- requests, client -> server ----
+struct Login {
+  std::uint32_t request = 0;
+  std::string user;
+  std::string password;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, user, password);
+  }
+};
+struct SendMessage {  // one recipient: private message; several: group message
+  std::uint32_t request = 0;
+  std::string msg_id;  // unique, chosen by the sender
+  std::vector<std::string> to;
+  std::string text;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, msg_id, to, text);
+  }
+};
+struct Broadcast {
+  std::uint32_t request = 0;
+  std::string msg_id;
+  std::string text;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, msg_id, text);
+  }
+};
+struct WhoElse {
+  std::uint32_t request = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request);
+  }
+};
+struct WhoElseSince {
+  std::uint32_t request = 0;
+  std::int64_t seconds = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, seconds);
+  }
+};
+struct Block {
+  std::uint32_t request = 0;
+  std::string user;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, user);
+  }
+};
+struct Unblock {
+  std::uint32_t request = 0;
+  std::string user;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, user);
+  }
+};
+struct Logout {
+  std::uint32_t request = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request);
+  }
+};
+struct AckOffline {  // the client has shown these offline messages: the server may forget them
+  std::vector<std::int64_t> seqs;
+  template <class A>
+  void serialize(A& ar) {
+    ar(seqs);
+  }
+};
+
+// ---- replies, server -> client ----
+struct LoginResult {
+  std::uint32_t request = 0;
+  Status status = Status::ok;
+  std::string user;
+  std::string message;
+  std::uint32_t attempts_left = 0;  // after wrong_password
+  std::int64_t retry_after_s = 0;   // after locked
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, status, user, message, attempts_left, retry_after_s);
+  }
+};
+struct Result {  // generic answer: ok, or an error with a message
+  std::uint32_t request = 0;
+  Status status = Status::ok;
+  std::string message;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, status, message);
+  }
+};
+struct RecipientResult {
+  std::string user;
+  Status status = Status::ok;  // ok (delivered now), stored_offline, or an error
+  template <class A>
+  void serialize(A& ar) {
+    ar(user, status);
+  }
+};
+struct SendResult {
+  std::uint32_t request = 0;
+  std::vector<RecipientResult> recipients;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, recipients);
+  }
+};
+struct BroadcastResult {
+  std::uint32_t request = 0;
+  std::uint32_t delivered = 0;
+  bool some_skipped = false;  // someone online blocked the sender (who is not said)
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, delivered, some_skipped);
+  }
+};
+struct UserList {
+  std::uint32_t request = 0;
+  std::vector<std::string> users;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, users);
+  }
+};
+
+// ---- events, server -> client ----
+struct ChatEvent {
+  std::string msg_id;
+  std::string from;
+  std::vector<std::string> to;  // every recipient of a group message; empty for a private one
+  std::string text;
+  std::int64_t sent_ms = 0;  // when the server accepted it
+  std::int64_t seq = 0;      // non-zero: an offline message, to be acknowledged with AckOffline
+  template <class A>
+  void serialize(A& ar) {
+    ar(msg_id, from, to, text, sent_ms, seq);
+  }
+};
+struct BroadcastEvent {
+  std::string msg_id;
+  std::string from;
+  std::string text;
+  std::int64_t sent_ms = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(msg_id, from, text, sent_ms);
+  }
+};
+struct PresenceEvent {
+  std::string user;
+  bool online = false;
+  std::int64_t at_ms = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(user, online, at_ms);
+  }
+};
+struct LoggedOut {  // the server ends the session; the connection closes after it
+  std::string reason;
+  template <class A>
+  void serialize(A& ar) {
+    ar(reason);
+  }
+};
+struct ProtocolError {  // sent before closing a connection that broke the protocol
+  Status status = Status::bad_request;
+  std::string message;
+  template <class A>
+  void serialize(A& ar) {
+    ar(status, message);
+  }
+};
+
+using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
+                             Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
+                             BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
+                             ProtocolError>;
+
+// Short type name for logs ("SendMessage").
+const char* type_name(const Message& message);
+
+}  // namespace parley::wire

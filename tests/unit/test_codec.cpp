@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <random>
+#include <sstream>
+
+#include "shared/wire/codec.hpp"
+#include "shared/wire/frame.hpp"
+#include "shared/wire/limits.hpp"
+
+using namespace parley::wire;
+
+namespace {
+
+std::vector<std::uint8_t> payload_of(const Message& m) {
+  auto frame = encode_frame(m);
+  return {frame.begin() + kFrameHeader, frame.end()};
+}
+
+// A payload by hand: endianness marker, variant index, then fields.
+struct Builder {
+  std::vector<std::uint8_t> bytes{1};
+  Builder& u8(std::uint8_t v) {
+    bytes.push_back(v);
+    return *this;
+  }
+  Builder& u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Builder& u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Builder& str(const std::string& s) {
+    u64(s.size());
+    bytes.insert(bytes.end(), s.begin(), s.end());
+    return *this;
+  }
+};
+
+constexpr std::uint32_t index_of_send_message = 4;
+
+}  // namespace
+
+TEST_CASE("every kind of message survives a round trip") {
+  std::vector<Message> samples = {
+      Hello{kProtocolVersion, "parley-peer/0.1"},
+      Welcome{kProtocolVersion, "parley-server", 10000},
+      Heartbeat{},
+      Login{7, "alice", "secret"},
+      SendMessage{8, "id1", {"bob", "carol"}, "hello  there"},
+      Broadcast{9, "id2", "to all"},
+      WhoElse{10},
+      WhoElseSince{11, 3600},
+      Block{12, "bob"},
+      Unblock{13, "bob"},
+      Logout{14},
+      AckOffline{{1, 2, 3}},
+      LoginResult{7, Status::locked, "alice", "locked", 0, 42},
+      Result{12, Status::already_blocked, "bob is already blocked"},
+      SendResult{8, {{"bob", Status::ok}, {"carol", Status::stored_offline}}},
+      BroadcastResult{9, 3, true},
+      UserList{10, {"bob", "carol"}},
+      ChatEvent{"id1", "alice", {"bob", "carol"}, "hello", 1700000000000, 5},
+      BroadcastEvent{"id2", "alice", "to all", 1700000000001},
+      PresenceEvent{"alice", true, 1700000000002},
+      LoggedOut{"inactivity"},
+      ProtocolError{Status::version_mismatch, "nope"},
+  };
+  REQUIRE(samples.size() == std::variant_size_v<Message>);
+  for (const auto& m : samples) {
+    CAPTURE(type_name(m));
+    auto decoded = decode(payload_of(m));
+    REQUIRE(decoded.message);
+    CHECK(decoded.message->index() == m.index());
+    CHECK(encode_frame(*decoded.message) == encode_frame(m));  // same bytes again: nothing lost
+  }
+  auto chat = decode(payload_of(samples[17]));
+  const auto& event = std::get<ChatEvent>(*chat.message);
+  CHECK(event.from == "alice");
+  CHECK(event.to == std::vector<std::string>{"bob", "carol"});
+  CHECK(event.sent_ms == 1700000000000);
+  CHECK(event.seq == 5);
+}
+
+TEST_CASE("payloads are cereal PortableBinary: cereal's own archive decodes with ours") {
+  Message m = SendMessage{3, "abc", {"bob"}, "hi"};
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(m);
+  }
+  std::string bytes = out.str();
+  auto decoded = decode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  REQUIRE(decoded.message);
+  CHECK(std::get<SendMessage>(*decoded.message).text == "hi");
+  CHECK(payload_of(m) == std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+TEST_CASE("every truncation of a valid payload is an error, never a crash") {
+  auto bytes = payload_of(SendMessage{3, "abc", {"bob", "carol"}, "some text"});
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    CAPTURE(n);
+    auto decoded = decode(std::span(bytes.data(), n));
+    CHECK_FALSE(decoded.message);
+    CHECK_FALSE(decoded.error.empty());
+  }
+}
+
+TEST_CASE("a huge size prefix is refused before anything is allocated") {
+  // A SendMessage whose msg_id claims 2^40 bytes: cereal alone would try to allocate it.
+  Builder b;
+  b.u32(index_of_send_message).u32(1).u64(1ull << 40).u8('x');
+  auto decoded = decode(b.bytes);
+  CHECK_FALSE(decoded.message);
+  CHECK(decoded.error.find("size prefix") != std::string::npos);
+
+  // A recipient list claiming 2^60 entries.
+  Builder c;
+  c.u32(index_of_send_message).u32(1).str("id").u64(1ull << 60);
+  CHECK_FALSE(decode(c.bytes).message);
+}
+
+TEST_CASE("garbage is rejected cleanly") {
+  SUBCASE("unknown variant index") {
+    Builder b;
+    b.u32(9999);
+    CHECK(decode(b.bytes).error.find("undecodable") != std::string::npos);
+  }
+  SUBCASE("negative variant index") {
+    Builder b;
+    b.u32(0xFFFFFFFF);
+    CHECK_FALSE(decode(b.bytes).message);
+  }
+  SUBCASE("big-endian marker") {
+    auto bytes = payload_of(Heartbeat{});
+    bytes[0] = 0;
+    CHECK_FALSE(decode(bytes).message);
+  }
+  SUBCASE("trailing bytes") {
+    auto bytes = payload_of(Heartbeat{});
+    bytes.push_back(0);
+    CHECK(decode(bytes).error.find("trailing") != std::string::npos);
+  }
+  SUBCASE("a bool that is neither 0 nor 1") {
+    auto bytes = payload_of(PresenceEvent{"alice", true, 1});
+    // marker(1) + index(4) + user size(8) + "alice"(5) -> the bool
+    bytes[1 + 4 + 8 + 5] = 7;
+    CHECK_FALSE(decode(bytes).message);
+  }
+  SUBCASE("an unknown status value") {
+    auto bytes = payload_of(Result{1, Status::ok, ""});
+    bytes[1 + 4 + 4] = 200;
+    CHECK(decode(bytes).error.find("status") != std::string::npos);
+  }
+  SUBCASE("random bytes never throw") {
+    std::mt19937 rng(12345);
+    for (int i = 0; i < 20000; ++i) {
+      std::vector<std::uint8_t> bytes(rng() % 64);
+      for (auto& byte : bytes) byte = static_cast<std::uint8_t>(rng());
+      if (!bytes.empty()) bytes[0] = 1;
+      CHECK_NOTHROW((void)decode(bytes));
+    }
+  }
+}
+
+TEST_CASE("limits are enforced on decode") {
+  CHECK(decode(payload_of(SendMessage{1, "id", {"bob"}, std::string(kMaxText, 'x')})).message);
+  CHECK(decode(payload_of(SendMessage{1, "id", {"bob"}, std::string(kMaxText + 1, 'x')})).error.find("text") !=
+        std::string::npos);
+  std::vector<std::string> many(kMaxRecipients + 1, "bob");
+  CHECK_FALSE(decode(payload_of(SendMessage{1, "id", many, "x"})).message);
+  CHECK_FALSE(decode(payload_of(Login{1, std::string(kMaxUsername + 1, 'a'), "pw"})).message);
+  CHECK_FALSE(decode(payload_of(WhoElseSince{1, -5})).message);
+  CHECK_FALSE(decode(payload_of(ChatEvent{"id", "bad name!", {}, "x", 0, 0})).message);
+}
+
+TEST_CASE("usernames") {
+  CHECK(is_valid_username("alice"));
+  CHECK(is_valid_username("a.b-c_d9"));
+  CHECK_FALSE(is_valid_username(""));
+  CHECK_FALSE(is_valid_username("a b"));
+  CHECK_FALSE(is_valid_username("a,b"));
+  CHECK_FALSE(is_valid_username("../x"));
+  CHECK_FALSE(is_valid_username(std::string(kMaxUsername + 1, 'a')));
+}
