@@ -1,0 +1,95 @@
+// A framed message connection over a TlsStream: one reader coroutine that turns bytes
+// into frames, one writer coroutine that drains a bounded outbox (only one write may be
+// outstanding on a TLS stream). Frames in the outbox are shared immutable buffers, so a
+// broadcast is serialized once and queued to every recipient without copying.
+//
+// Deadlines are not enforced here: the owner (a server sweeping thousands of
+// connections, or a peer with one) reads the timestamps below and calls close().
+#pragma once
+
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "shared/net/tls_stream.hpp"
+#include "shared/wire/codec.hpp"
+#include "shared/wire/frame.hpp"
+
+namespace parley::net {
+
+using Clock = std::chrono::steady_clock;
+
+struct ConnectionLimits {
+  std::size_t max_frame = 64 * 1024;
+  // A reader that falls this far behind is cut off: it would otherwise hold memory
+  // and delay nobody else but itself.
+  std::size_t max_outbox_bytes = 1024 * 1024;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  struct Handlers {
+    // After the TLS handshake; return a non-empty reason to refuse the other side
+    // (for example an unexpected certificate fingerprint).
+    std::function<std::string()> on_handshake;
+    // One whole frame payload; the span is valid only during the call.
+    std::function<void(std::span<const std::uint8_t>)> on_frame;
+    // Exactly once, when the connection is closed for any reason.
+    std::function<void(const std::string& reason)> on_close;
+  };
+
+  Connection(TlsStream stream, ConnectionLimits limits);
+
+  // Runs the handshake, then reading and writing, until closed.
+  void start(Role role, Handlers handlers);
+
+  // Queues a frame (also during the handshake: it is sent once the handshake succeeds).
+  // Closes the connection if the outbox would exceed its limit.
+  void send(wire::SharedFrame frame);
+  void send(const wire::Message& message) { send(wire::make_frame(message)); }
+
+  // Closes at once; queued frames are dropped.
+  void close(const std::string& reason);
+  // Sends what is queued, then TLS close_notify, then closes.
+  void close_after_flush(const std::string& reason);
+
+  bool is_open() const { return state_ == State::handshaking || state_ == State::open; }
+  bool handshake_done() const { return state_ != State::handshaking; }
+  Clock::time_point created() const { return created_; }
+  Clock::time_point last_received() const { return last_received_; }
+  // The time the current write began, if one is in flight: a write that never
+  // finishes means the other side stopped reading.
+  std::optional<Clock::time_point> write_started() const { return write_started_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  const std::string& remote_address() const { return remote_address_; }
+  std::string peer_fingerprint() const { return stream_.peer_fingerprint(); }
+
+ private:
+  enum class State { handshaking, open, flushing, closed };
+
+  asio::awaitable<void> run(Role role);
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void finish(const std::string& reason);
+
+  TlsStream stream_;
+  ConnectionLimits limits_;
+  Handlers handlers_;
+  State state_ = State::handshaking;
+  wire::FrameAssembler assembler_;
+  std::deque<wire::SharedFrame> outbox_;
+  std::size_t queued_bytes_ = 0;
+  std::vector<std::uint8_t> coalesce_;  // several small frames become one TLS record
+  asio::steady_timer wake_writer_;      // a condition variable for the writer
+  Clock::time_point created_ = Clock::now();
+  Clock::time_point last_received_ = created_;
+  std::optional<Clock::time_point> write_started_;
+  std::string remote_address_;
+  std::string close_reason_;
+};
+
+}  // namespace parley::net
