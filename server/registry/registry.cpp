@@ -1,0 +1,286 @@
+#include "server/registry/registry.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "shared/wire/limits.hpp"
+
+namespace parley::server {
+namespace {
+
+using wire::Status;
+
+bool blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+wire::Result result(std::uint32_t request, Status status, std::string message) {
+  return wire::Result{request, status, std::move(message)};
+}
+
+}  // namespace
+
+Registry::Registry(std::set<std::string, std::less<>> accounts, RegistrySettings settings)
+    : accounts_(std::move(accounts)), settings_(settings) {}
+
+void Registry::restore(const PersistedState& state) {
+  for (const auto& [blocker, blocked] : state.blocks) blocks_[blocker].insert(blocked);
+  for (const auto& [user, until] : state.locked_until_ms) locked_until_ms_[user] = until;
+  for (const auto& [user, at] : state.last_seen_ms) last_seen_ms_[user] = at;
+}
+
+const std::string* Registry::user_of(SessionId session) const {
+  auto it = user_by_session_.find(session);
+  return it == user_by_session_.end() ? nullptr : &it->second;
+}
+
+std::optional<SessionId> Registry::session_of(const std::string& user) const {
+  auto it = online_.find(user);
+  if (it == online_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Registry::has_blocked(const std::string& blocker, const std::string& blocked) const {
+  auto it = blocks_.find(blocker);
+  return it != blocks_.end() && it->second.contains(blocked);
+}
+
+std::vector<SessionId> Registry::presence_audience(const std::string& subject) const {
+  std::vector<SessionId> audience;
+  audience.reserve(online_.size());
+  for (const auto& [user, session] : online_)
+    if (user != subject && !has_blocked(subject, user)) audience.push_back(session);
+  return audience;
+}
+
+std::optional<wire::LoginResult> Registry::check_login_allowed(const std::string& user,
+                                                               std::int64_t now_ms) const {
+  wire::LoginResult refusal;
+  refusal.user = user;
+  if (!account_exists(user)) {
+    refusal.status = Status::unknown_user;
+    refusal.message = fmt::format("unknown user '{}'", user);
+    return refusal;
+  }
+  if (auto it = locked_until_ms_.find(user); it != locked_until_ms_.end() && it->second > now_ms) {
+    refusal.status = Status::locked;
+    refusal.retry_after_s = (it->second - now_ms + 999) / 1000;
+    refusal.message = fmt::format("account locked after {} failed logins; try again in {} s",
+                                  settings_.max_failures, refusal.retry_after_s);
+    return refusal;
+  }
+  if (online_.contains(user)) {
+    refusal.status = Status::already_logged_in;
+    refusal.message = fmt::format("'{}' is already logged in elsewhere", user);
+    return refusal;
+  }
+  return std::nullopt;
+}
+
+Effects Registry::finish_login(std::uint32_t request, const std::string& user, bool password_ok,
+                               SessionId session, const std::string& address, std::int64_t now_ms) {
+  Effects fx;
+  // The state may have changed while the password was being checked.
+  if (auto refusal = check_login_allowed(user, now_ms)) {
+    refusal->request = request;
+    fx.reply = *refusal;
+    return fx;
+  }
+  wire::LoginResult reply;
+  reply.request = request;
+  reply.user = user;
+  if (!password_ok) {
+    int failures = ++failures_[user];
+    if (failures >= settings_.max_failures) {
+      failures_.erase(user);
+      std::int64_t until = now_ms + settings_.block_duration_ms;
+      locked_until_ms_[user] = until;
+      fx.writes.push_back(op::SetLock{user, until});
+      reply.status = Status::locked;
+      reply.retry_after_s = (settings_.block_duration_ms + 999) / 1000;
+      reply.message = fmt::format("wrong password {} times: account locked for {} s", settings_.max_failures,
+                                  reply.retry_after_s);
+    } else {
+      reply.status = Status::wrong_password;
+      reply.attempts_left = static_cast<std::uint32_t>(settings_.max_failures - failures);
+      reply.message = fmt::format("wrong password ({} attempt{} left)", reply.attempts_left,
+                                  reply.attempts_left == 1 ? "" : "s");
+    }
+    fx.reply = reply;
+    return fx;
+  }
+  failures_.erase(user);
+  if (locked_until_ms_.erase(user)) fx.bookkeeping.push_back(op::SetLock{user, 0});
+  online_[user] = session;
+  user_by_session_[session] = user;
+  last_seen_ms_[user] = now_ms;
+  fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
+  fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, true, now_ms}});
+  reply.status = Status::ok;
+  reply.message = fmt::format("welcome, {}", user);
+  fx.reply = reply;
+  return fx;
+}
+
+Effects Registry::logout(SessionId session, const std::string& reason, std::int64_t now_ms) {
+  Effects fx;
+  auto it = user_by_session_.find(session);
+  if (it == user_by_session_.end()) return fx;
+  std::string user = std::move(it->second);
+  user_by_session_.erase(it);
+  online_.erase(user);
+  last_seen_ms_[user] = now_ms;
+  fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, reason});
+  fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, false, now_ms}});
+  return fx;
+}
+
+Effects Registry::send_message(SessionId session, const wire::SendMessage& request, std::int64_t now_ms) {
+  Effects fx;
+  const std::string* from = user_of(session);
+  if (!from) {
+    fx.reply = result(request.request, Status::not_logged_in, "log in first");
+    return fx;
+  }
+  if (request.to.empty()) {
+    fx.reply = result(request.request, Status::bad_request, "no recipient");
+    return fx;
+  }
+  if (blank(request.text)) {
+    fx.reply = result(request.request, Status::empty_text, "message text is empty");
+    return fx;
+  }
+  wire::SendResult reply;
+  reply.request = request.request;
+  std::vector<std::string> accepted;  // recipients it goes to, shown to each of them in a group message
+  std::vector<SessionId> online_recipients;
+  std::vector<std::string> offline_recipients;
+  std::unordered_set<std::string> seen;
+  for (const auto& to : request.to) {
+    if (!seen.insert(to).second) continue;
+    Status status;
+    if (!account_exists(to)) {
+      status = Status::unknown_user;
+    } else if (to == *from) {
+      status = Status::yourself;
+    } else if (has_blocked(to, *from)) {
+      status = Status::blocked;
+    } else if (auto target = session_of(to)) {
+      status = Status::ok;
+      online_recipients.push_back(*target);
+      accepted.push_back(to);
+    } else {
+      status = Status::stored_offline;
+      offline_recipients.push_back(to);
+      accepted.push_back(to);
+    }
+    reply.recipients.push_back({to, status});
+  }
+  std::vector<std::string> group = accepted.size() > 1 ? accepted : std::vector<std::string>{};
+  if (!online_recipients.empty()) {
+    fx.sends.push_back({std::move(online_recipients),
+                        wire::ChatEvent{request.msg_id, *from, group, request.text, now_ms, 0}});
+  }
+  for (auto& to : offline_recipients) {
+    fx.writes.push_back(op::PutOffline{StoredMessage{0, request.msg_id, *from, std::move(to), group, request.text, now_ms}});
+  }
+  fx.reply = std::move(reply);
+  return fx;
+}
+
+Effects Registry::broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms) {
+  Effects fx;
+  const std::string* from = user_of(session);
+  if (!from) {
+    fx.reply = result(request.request, Status::not_logged_in, "log in first");
+    return fx;
+  }
+  if (blank(request.text)) {
+    fx.reply = result(request.request, Status::empty_text, "message text is empty");
+    return fx;
+  }
+  wire::BroadcastResult reply;
+  reply.request = request.request;
+  std::vector<SessionId> audience;
+  audience.reserve(online_.size());
+  for (const auto& [user, target] : online_) {
+    if (user == *from) continue;
+    if (has_blocked(user, *from)) {
+      reply.some_skipped = true;
+      continue;
+    }
+    audience.push_back(target);
+  }
+  reply.delivered = static_cast<std::uint32_t>(audience.size());
+  if (!audience.empty())
+    fx.sends.push_back({std::move(audience), wire::BroadcastEvent{request.msg_id, *from, request.text, now_ms}});
+  fx.reply = reply;
+  return fx;
+}
+
+wire::UserList Registry::who_else(SessionId session, std::uint32_t request) const {
+  wire::UserList list;
+  list.request = request;
+  const std::string* me = user_of(session);
+  if (!me) return list;
+  for (const auto& [user, _] : online_)
+    if (user != *me && !has_blocked(user, *me)) list.users.push_back(user);
+  std::sort(list.users.begin(), list.users.end());
+  return list;
+}
+
+wire::UserList Registry::who_else_since(SessionId session, std::uint32_t request, std::int64_t seconds,
+                                        std::int64_t now_ms) const {
+  wire::UserList list;
+  list.request = request;
+  const std::string* me = user_of(session);
+  if (!me) return list;
+  // Clamp so a huge number of seconds means "ever" instead of overflowing.
+  std::int64_t window_ms = seconds > now_ms / 1000 ? now_ms : seconds * 1000;
+  std::int64_t since = now_ms - window_ms;
+  for (const auto& [user, at] : last_seen_ms_) {
+    if (user == *me || has_blocked(user, *me)) continue;
+    if (online_.contains(user) || at >= since) list.users.push_back(user);
+  }
+  std::sort(list.users.begin(), list.users.end());
+  return list;
+}
+
+Effects Registry::block(SessionId session, std::uint32_t request, const std::string& target) {
+  Effects fx;
+  const std::string* me = user_of(session);
+  if (!me) {
+    fx.reply = result(request, Status::not_logged_in, "log in first");
+  } else if (target == *me) {
+    fx.reply = result(request, Status::yourself, "you cannot block yourself");
+  } else if (!account_exists(target)) {
+    fx.reply = result(request, Status::unknown_user, fmt::format("unknown user '{}'", target));
+  } else if (!blocks_[*me].insert(target).second) {
+    fx.reply = result(request, Status::already_blocked, fmt::format("{} is already blocked", target));
+  } else {
+    fx.writes.push_back(op::SetBlock{*me, target, true});
+    fx.reply = result(request, Status::ok, fmt::format("{} is blocked", target));
+  }
+  return fx;
+}
+
+Effects Registry::unblock(SessionId session, std::uint32_t request, const std::string& target) {
+  Effects fx;
+  const std::string* me = user_of(session);
+  if (!me) {
+    fx.reply = result(request, Status::not_logged_in, "log in first");
+  } else if (target == *me) {
+    fx.reply = result(request, Status::yourself, "you cannot unblock yourself");
+  } else if (!account_exists(target)) {
+    fx.reply = result(request, Status::unknown_user, fmt::format("unknown user '{}'", target));
+  } else if (auto it = blocks_.find(*me); it == blocks_.end() || it->second.erase(target) == 0) {
+    fx.reply = result(request, Status::not_blocked, fmt::format("{} is not blocked", target));
+  } else {
+    fx.writes.push_back(op::SetBlock{*me, target, false});
+    fx.reply = result(request, Status::ok, fmt::format("{} is unblocked", target));
+  }
+  return fx;
+}
+
+}  // namespace parley::server

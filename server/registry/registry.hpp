@@ -1,0 +1,87 @@
+// The registry's state: accounts, who is online, blocks, failed logins and lockouts,
+// last-seen times. Pure logic, no sockets, no disk, no clock: every operation takes the
+// current time and returns Effects, which say what to send to whom now, what to make
+// durable, and what to answer once that is durable. Tests drive it directly; the
+// server applies the effects.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "server/storage/store.hpp"
+#include "shared/wire/messages.hpp"
+
+namespace parley::server {
+
+using SessionId = std::uint64_t;
+
+// One message, serialized once, for every session in `to`.
+struct Outbound {
+  std::vector<SessionId> to;
+  wire::Message message;
+};
+
+struct Effects {
+  std::vector<Outbound> sends;         // now
+  std::vector<WriteOp> writes;         // to commit before the reply: what the reply acknowledges
+  std::vector<WriteOp> bookkeeping;    // to commit, but no reply waits for it (login history)
+  std::optional<wire::Message> reply;  // to the requester, only once `writes` are committed
+};
+
+struct RegistrySettings {
+  std::int64_t block_duration_ms = 60'000;
+  int max_failures = 3;
+};
+
+class Registry {
+ public:
+  Registry(std::set<std::string, std::less<>> accounts, RegistrySettings settings);
+
+  // Restores blocks, lockouts and last-seen times saved by the store.
+  void restore(const PersistedState& state);
+
+  // ---- login, in two steps around the (slow, off-loop) password check ----
+  // Returns nullopt when the password should be checked, else the refusal to send.
+  std::optional<wire::LoginResult> check_login_allowed(const std::string& user, std::int64_t now_ms) const;
+  // Records the password check's outcome. On success `session` is logged in.
+  Effects finish_login(std::uint32_t request, const std::string& user, bool password_ok, SessionId session,
+                       const std::string& address, std::int64_t now_ms);
+  // Logs out whoever `session` is; nothing happens if it is not logged in.
+  Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms);
+
+  // ---- commands of a logged-in session ----
+  Effects send_message(SessionId session, const wire::SendMessage& request, std::int64_t now_ms);
+  Effects broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms);
+  wire::UserList who_else(SessionId session, std::uint32_t request) const;
+  wire::UserList who_else_since(SessionId session, std::uint32_t request, std::int64_t seconds,
+                                std::int64_t now_ms) const;
+  Effects block(SessionId session, std::uint32_t request, const std::string& target);
+  Effects unblock(SessionId session, std::uint32_t request, const std::string& target);
+
+  // ---- queries ----
+  bool account_exists(std::string_view user) const { return accounts_.find(user) != accounts_.end(); }
+  const std::string* user_of(SessionId session) const;
+  std::optional<SessionId> session_of(const std::string& user) const;
+  bool has_blocked(const std::string& blocker, const std::string& blocked) const;
+  std::size_t online_count() const { return online_.size(); }
+
+ private:
+  std::vector<SessionId> presence_audience(const std::string& subject) const;
+
+  std::set<std::string, std::less<>> accounts_;
+  RegistrySettings settings_;
+  std::unordered_map<std::string, SessionId> online_;
+  std::unordered_map<SessionId, std::string> user_by_session_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> blocks_;  // blocker -> blocked
+  std::unordered_map<std::string, int> failures_;                           // consecutive, since last success
+  std::unordered_map<std::string, std::int64_t> locked_until_ms_;
+  std::unordered_map<std::string, std::int64_t> last_seen_ms_;  // last moment each user was online
+};
+
+}  // namespace parley::server

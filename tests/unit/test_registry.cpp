@@ -1,0 +1,250 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "server/registry/registry.hpp"
+
+using namespace parley::server;
+using namespace parley::wire;
+
+namespace {
+
+constexpr std::int64_t T0 = 1'700'000'000'000;
+
+Registry make_registry() {
+  return Registry({"alice", "bob", "carol", "dave"}, RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
+}
+
+void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now = T0) {
+  REQUIRE_FALSE(r.check_login_allowed(user, now));
+  auto fx = r.finish_login(1, user, true, id, "127.0.0.1:1", now);
+  REQUIRE(std::get<LoginResult>(*fx.reply).status == Status::ok);
+}
+
+template <class T>
+const T* sent(const Effects& fx, std::size_t i = 0) {
+  if (fx.sends.size() <= i) return nullptr;
+  return std::get_if<T>(&fx.sends[i].message);
+}
+
+std::vector<SessionId> sorted(std::vector<SessionId> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("login: unknown user, wrong passwords, lockout and its expiry") {
+  auto r = make_registry();
+  CHECK(r.check_login_allowed("zed", T0)->status == Status::unknown_user);
+
+  auto fx = r.finish_login(1, "alice", false, 1, "", T0);
+  CHECK(std::get<LoginResult>(*fx.reply).status == Status::wrong_password);
+  CHECK(std::get<LoginResult>(*fx.reply).attempts_left == 2);
+  CHECK(fx.writes.empty());
+  fx = r.finish_login(1, "alice", false, 1, "", T0);
+  CHECK(std::get<LoginResult>(*fx.reply).attempts_left == 1);
+  fx = r.finish_login(1, "alice", false, 1, "", T0);
+  auto& locked = std::get<LoginResult>(*fx.reply);
+  CHECK(locked.status == Status::locked);
+  CHECK(locked.retry_after_s == 60);
+  REQUIRE(fx.writes.size() == 1);  // the lock is made durable before the reply
+  CHECK(std::get<op::SetLock>(fx.writes[0]).until_ms == T0 + 60'000);
+
+  // Locked even with the right password, from any connection, with the time left.
+  auto refusal = r.check_login_allowed("alice", T0 + 15'500);
+  REQUIRE(refusal);
+  CHECK(refusal->status == Status::locked);
+  CHECK(refusal->retry_after_s == 45);
+  CHECK(std::get<LoginResult>(*r.finish_login(1, "alice", true, 2, "", T0 + 1).reply).status == Status::locked);
+  // Other users are not affected.
+  CHECK_FALSE(r.check_login_allowed("bob", T0));
+  // Expiry.
+  CHECK_FALSE(r.check_login_allowed("alice", T0 + 60'000));
+  log_in(r, "alice", 3, T0 + 60'000);
+}
+
+TEST_CASE("failures are consecutive: a success resets the count") {
+  auto r = make_registry();
+  r.finish_login(1, "alice", false, 1, "", T0);
+  r.finish_login(1, "alice", false, 1, "", T0);
+  log_in(r, "alice", 1);
+  r.logout(1, "bye", T0);
+  r.finish_login(1, "alice", false, 1, "", T0);
+  auto fx = r.finish_login(1, "alice", false, 1, "", T0);
+  CHECK(std::get<LoginResult>(*fx.reply).status == Status::wrong_password);
+}
+
+TEST_CASE("a lockout survives a restart through the store") {
+  auto r = make_registry();
+  PersistedState state;
+  state.locked_until_ms["bob"] = T0 + 10'000;
+  r.restore(state);
+  CHECK(r.check_login_allowed("bob", T0)->status == Status::locked);
+  CHECK_FALSE(r.check_login_allowed("bob", T0 + 10'000));
+}
+
+TEST_CASE("a user cannot be logged in twice") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  CHECK(r.check_login_allowed("alice", T0)->status == Status::already_logged_in);
+  // Even if both passed the first check while the password was being verified.
+  auto fx = r.finish_login(1, "alice", true, 2, "", T0);
+  CHECK(std::get<LoginResult>(*fx.reply).status == Status::already_logged_in);
+  CHECK(*r.session_of("alice") == 1);
+}
+
+TEST_CASE("presence goes to everyone online except users the subject has blocked") {
+  auto r = make_registry();
+  log_in(r, "bob", 2);
+  log_in(r, "carol", 3);
+  log_in(r, "alice", 1);
+  r.block(1, 5, "carol");  // alice blocks carol
+  auto fx = r.logout(1, "bye", T0);
+  auto* event = sent<PresenceEvent>(fx);
+  REQUIRE(event);
+  CHECK(event->user == "alice");
+  CHECK_FALSE(event->online);
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+  CHECK(fx.reply == std::nullopt);
+  fx = r.finish_login(1, "alice", true, 1, "", T0);
+  CHECK(sent<PresenceEvent>(fx)->online);
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+}
+
+TEST_CASE("private messages: delivered, stored offline, and every error") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  log_in(r, "bob", 2);
+
+  auto fx = r.send_message(1, SendMessage{4, "m1", {"bob"}, "hi bob"}, T0 + 5);
+  auto* chat = sent<ChatEvent>(fx);
+  REQUIRE(chat);
+  CHECK(chat->from == "alice");
+  CHECK(chat->text == "hi bob");
+  CHECK(chat->to.empty());
+  CHECK(chat->sent_ms == T0 + 5);
+  CHECK(chat->msg_id == "m1");
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+  CHECK(fx.writes.empty());
+  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::ok);
+
+  fx = r.send_message(1, SendMessage{5, "m2", {"carol"}, "later"}, T0 + 6);
+  CHECK(fx.sends.empty());
+  REQUIRE(fx.writes.size() == 1);
+  auto& stored = std::get<op::PutOffline>(fx.writes[0]).message;
+  CHECK(stored.to == "carol");
+  CHECK(stored.from == "alice");
+  CHECK(stored.sent_ms == T0 + 6);
+  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::stored_offline);
+
+  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"zed"}, "x"}, T0).reply).recipients[0].status ==
+        Status::unknown_user);
+  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"alice"}, "x"}, T0).reply).recipients[0].status ==
+        Status::yourself);
+  CHECK(std::get<Result>(*r.send_message(1, SendMessage{6, "m", {"bob"}, "  \t"}, T0).reply).status ==
+        Status::empty_text);
+  r.block(2, 7, "alice");  // bob blocks alice
+  fx = r.send_message(1, SendMessage{8, "m", {"bob"}, "hello?"}, T0);
+  CHECK(fx.sends.empty());
+  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::blocked);
+  // Not logged in.
+  CHECK(std::get<Result>(*r.send_message(99, SendMessage{9, "m", {"bob"}, "x"}, T0).reply).status ==
+        Status::not_logged_in);
+}
+
+TEST_CASE("group messages: each recipient sees who else it went to; errors per recipient") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  log_in(r, "bob", 2);
+  log_in(r, "dave", 4);
+  r.block(4, 1, "alice");  // dave blocks alice
+  auto fx = r.send_message(1, SendMessage{3, "g1", {"bob", "carol", "dave", "zed", "bob"}, "team"}, T0);
+  auto& results = std::get<SendResult>(*fx.reply).recipients;
+  REQUIRE(results.size() == 4);  // the duplicate bob is collapsed
+  CHECK(results[0].status == Status::ok);
+  CHECK(results[1].status == Status::stored_offline);
+  CHECK(results[2].status == Status::blocked);
+  CHECK(results[3].status == Status::unknown_user);
+  auto* chat = sent<ChatEvent>(fx);
+  REQUIRE(chat);
+  CHECK(chat->to == std::vector<std::string>{"bob", "carol"});
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+  REQUIRE(fx.writes.size() == 1);
+  CHECK(std::get<op::PutOffline>(fx.writes[0]).message.group == std::vector<std::string>{"bob", "carol"});
+}
+
+TEST_CASE("broadcast skips the sender and those who blocked the sender, and says so") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  log_in(r, "bob", 2);
+  log_in(r, "carol", 3);
+  auto fx = r.broadcast(1, parley::wire::Broadcast{1, "b1", "hello all"}, T0);
+  CHECK(sorted(fx.sends[0].to) == std::vector<SessionId>{2, 3});
+  CHECK_FALSE(std::get<BroadcastResult>(*fx.reply).some_skipped);
+  r.block(3, 2, "alice");
+  fx = r.broadcast(1, parley::wire::Broadcast{1, "b2", "again"}, T0);
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+  CHECK(std::get<BroadcastResult>(*fx.reply).some_skipped);
+  CHECK(std::get<BroadcastResult>(*fx.reply).delivered == 1);
+  CHECK(std::get<parley::wire::BroadcastEvent>(fx.sends[0].message).from == "alice");
+  CHECK(std::get<Result>(*r.broadcast(1, parley::wire::Broadcast{1, "b3", " "}, T0).reply).status == Status::empty_text);
+}
+
+TEST_CASE("whoelse and whoelsesince hide users who blocked you") {
+  auto r = make_registry();
+  log_in(r, "alice", 1, T0);
+  log_in(r, "bob", 2, T0);
+  log_in(r, "carol", 3, T0);
+  r.logout(3, "bye", T0 + 1'000);  // carol was online until T0+1s
+  CHECK(r.who_else(1, 1).users == std::vector<std::string>{"bob"});
+  CHECK(r.who_else_since(1, 1, 10, T0 + 5'000).users == std::vector<std::string>{"bob", "carol"});
+  CHECK(r.who_else_since(1, 1, 3, T0 + 5'000).users == std::vector<std::string>{"bob"});
+  CHECK(r.who_else_since(1, 1, 0, T0 + 5'000).users == std::vector<std::string>{"bob"});  // online now
+  CHECK(r.who_else_since(1, 1, std::int64_t{1} << 62, T0 + 5'000).users.size() == 2);   // no overflow
+  r.block(2, 1, "alice");
+  CHECK(r.who_else(1, 1).users.empty());
+  CHECK(r.who_else_since(1, 1, 10, T0 + 5'000).users == std::vector<std::string>{"carol"});
+  // Blocking someone does not hide them from you.
+  CHECK(r.who_else(2, 1).users == std::vector<std::string>{"alice"});
+}
+
+TEST_CASE("block and unblock: errors, persistence requests") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  CHECK(std::get<Result>(*r.block(1, 1, "alice").reply).status == Status::yourself);
+  CHECK(std::get<Result>(*r.block(1, 1, "zed").reply).status == Status::unknown_user);
+  auto fx = r.block(1, 1, "bob");
+  CHECK(std::get<Result>(*fx.reply).status == Status::ok);
+  REQUIRE(fx.writes.size() == 1);
+  CHECK(std::get<op::SetBlock>(fx.writes[0]).blocked_now);
+  CHECK(fx.sends.empty());  // the blocked user is not told
+  CHECK(std::get<Result>(*r.block(1, 1, "bob").reply).status == Status::already_blocked);
+  CHECK(r.has_blocked("alice", "bob"));
+  fx = r.unblock(1, 1, "bob");
+  CHECK(std::get<Result>(*fx.reply).status == Status::ok);
+  CHECK_FALSE(std::get<op::SetBlock>(fx.writes[0]).blocked_now);
+  CHECK(std::get<Result>(*r.unblock(1, 1, "bob").reply).status == Status::not_blocked);
+  CHECK(std::get<Result>(*r.unblock(1, 1, "alice").reply).status == Status::yourself);
+  CHECK(std::get<Result>(*r.unblock(1, 1, "zed").reply).status == Status::unknown_user);
+}
+
+TEST_CASE("blocks restored from the store take effect") {
+  auto r = make_registry();
+  PersistedState state;
+  state.blocks.push_back({"bob", "alice"});
+  state.last_seen_ms["carol"] = T0 - 1'000;
+  r.restore(state);
+  log_in(r, "alice", 1);
+  log_in(r, "bob", 2);
+  auto fx = r.send_message(1, SendMessage{1, "m", {"bob"}, "hi"}, T0);
+  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::blocked);
+  CHECK(r.who_else_since(1, 1, 60, T0).users == std::vector<std::string>{"carol"});
+}
+
+TEST_CASE("logout of a session that is not logged in does nothing") {
+  auto r = make_registry();
+  auto fx = r.logout(42, "x", T0);
+  CHECK(fx.sends.empty());
+  CHECK(fx.bookkeeping.empty());
+}
