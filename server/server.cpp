@@ -1,0 +1,169 @@
+#include "server/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/auth/credentials_file.hpp"
+#include "server/session.hpp"
+#include "server/storage/sqlite_store.hpp"
+#include "shared/net/async.hpp"
+#include "shared/wire/limits.hpp"
+
+namespace parley::server {
+namespace {
+
+CredentialsFile load_accounts(const ServerConfig& config) {
+  try {
+    return load_credentials(config.credentials);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("cannot load credentials: {}", e.what()));
+  }
+}
+
+std::set<std::string, std::less<>> names_of(const std::map<std::string, Credential, std::less<>>& accounts) {
+  std::set<std::string, std::less<>> names;
+  for (const auto& [name, _] : accounts) names.insert(name);
+  return names;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      tls_(asio::ssl::context::tls_server),
+      registry_({}, {}),
+      workers_(config_.password_workers),
+      acceptor_(io),
+      sweep_timer_(io) {
+  CredentialsFile accounts = load_accounts(config_);
+  credentials_ = std::move(accounts.accounts);
+  credential_problems_ = std::move(accounts.problems);
+  for (const auto& problem : credential_problems_) spdlog::warn("{}", problem);
+
+  std::filesystem::create_directories(config_.data_dir);
+  std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  identity_ = net::load_or_create_identity(config_.data_dir, "server", "parley-server");
+  tls_ = net::make_server_context(identity_);
+
+  store_ = open_sqlite_store(config_.data_dir / "parley.db", io_.get_executor());
+  registry_ = Registry(names_of(credentials_),
+                       RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000, .max_failures = 3});
+  registry_.restore(store_->load());
+}
+
+Server::~Server() {
+  workers_.join();
+}
+
+void Server::start() {
+  asio::ip::tcp::endpoint endpoint(asio::ip::make_address(config_.bind), config_.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  asio::co_spawn(io_, accept_loop(), net::LogExceptions{"accept loop"});
+  asio::co_spawn(io_, sweep_loop(), net::LogExceptions{"sweep loop"});
+}
+
+void Server::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  std::error_code ignored;
+  acceptor_.close(ignored);
+  sweep_timer_.cancel();
+  auto sessions = sessions_;  // ending a session may erase it from the map
+  for (auto& [id, session] : sessions) session->end("server shutting down");
+  store_->flush();
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      // Out of file descriptors and similar: back off instead of spinning on the error.
+      spdlog::error("accept failed: {}", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(net::use_nothrow);
+      continue;
+    }
+    SessionId id = next_session_++;
+    auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_),
+                                                        net::ConnectionLimits{.max_frame = wire::kMaxFrame});
+    spdlog::info("session {} ({}): connected", id, connection->remote_address());
+    auto session = std::make_shared<Session>(*this, id, std::move(connection));
+    sessions_.emplace(id, session);
+    session->start();
+  }
+}
+
+asio::awaitable<void> Server::sweep_loop() {
+  while (!stopping_) {
+    sweep_timer_.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await sweep_timer_.async_wait(net::use_nothrow);
+    if (ec || stopping_) co_return;
+    auto now = net::Clock::now();
+    for (auto& [id, session] : sessions_) session->check_deadlines(now);
+  }
+}
+
+void Server::send_to(SessionId session, wire::SharedFrame frame) {
+  if (auto it = sessions_.find(session); it != sessions_.end()) it->second->send(std::move(frame));
+}
+
+void Server::deliver(const Outbound& outbound) {
+  if (outbound.to.empty()) return;
+  auto frame = wire::make_frame(outbound.message);  // once, whatever the audience
+  for (SessionId id : outbound.to) send_to(id, frame);
+}
+
+void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
+  for (const auto& outbound : effects.sends) deliver(outbound);
+  if (!effects.bookkeeping.empty()) store_->write(std::move(effects.bookkeeping), [](bool) {});
+  if (!effects.reply) {
+    if (after_reply) after_reply();
+    return;
+  }
+  if (effects.writes.empty()) {
+    send_to(requester, wire::make_frame(*effects.reply));
+    if (after_reply) after_reply();
+    return;
+  }
+  store_->write(std::move(effects.writes), [this, requester, reply = std::move(*effects.reply),
+                                            after_reply = std::move(after_reply)](bool ok) mutable {
+    if (!ok) {
+      // Nothing was stored: say so instead of acknowledging.
+      if (auto* sent = std::get_if<wire::SendResult>(&reply)) {
+        for (auto& r : sent->recipients)
+          if (r.status == wire::Status::stored_offline) r.status = wire::Status::internal;
+      } else if (auto* result = std::get_if<wire::Result>(&reply)) {
+        result->status = wire::Status::internal;
+        result->message = "the server could not save this; try again";
+      }
+    }
+    send_to(requester, wire::make_frame(reply));
+    if (after_reply) after_reply();
+  });
+}
+
+void Server::verify_password(const std::string& user, std::string password, std::function<void(bool)> done) {
+  auto it = credentials_.find(user);
+  if (it == credentials_.end()) {
+    asio::post(io_, [done = std::move(done)] { done(false); });
+    return;
+  }
+  asio::post(workers_, [credential = it->second, password = std::move(password), done = std::move(done),
+                        executor = io_.get_executor()]() mutable {
+    bool ok = ::parley::server::verify_password(credential, password);
+    asio::post(executor, [done = std::move(done), ok] { done(ok); });
+  });
+}
+
+void Server::session_closed(SessionId session) { sessions_.erase(session); }
+
+}  // namespace parley::server

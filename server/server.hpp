@@ -1,0 +1,96 @@
+// The registry server: accepts TLS connections, owns the sessions, the registry state,
+// the store and the password-hashing workers, and enforces deadlines with one sweep
+// per second over all sessions (cheaper than a timer per connection).
+//
+// Threading: everything here runs on one io_context thread, so the registry needs no
+// locks. Slow work goes elsewhere: password checks on `workers_`, disk on the store's
+// own thread; both post their results back.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "server/auth/password.hpp"
+#include "server/registry/registry.hpp"
+#include "server/storage/store.hpp"
+#include "shared/net/tls_context.hpp"
+#include "shared/wire/codec.hpp"
+
+namespace parley::server {
+
+class Session;
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port
+  std::chrono::seconds block_duration{60};
+  std::chrono::seconds timeout{300};           // idle logout: no command for this long
+  std::chrono::seconds dead_peer_timeout{30};  // nothing at all received for this long: gone
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds login_timeout{120};  // connected but not logged in
+  std::chrono::seconds write_stall_timeout{30};
+  std::filesystem::path credentials = "credentials.txt";
+  std::filesystem::path data_dir = "parley-data";
+  std::size_t password_workers = 2;
+};
+
+class Server {
+ public:
+  // Loads credentials, opens the store, loads or creates the TLS identity. Throws
+  // std::runtime_error with a message fit for the user on any failure.
+  Server(asio::io_context& io, ServerConfig config);
+  ~Server();
+
+  void start();  // binds, then accepts and sweeps
+  void stop();   // stops accepting, closes every session, waits for the store to flush
+
+  std::uint16_t port() const { return port_; }
+  const std::string& fingerprint() const { return identity_.fingerprint; }
+  const ServerConfig& config() const { return config_; }
+  const std::vector<std::string>& credential_problems() const { return credential_problems_; }
+
+  // ---- for sessions ----
+  Registry& registry() { return registry_; }
+  Store& store() { return *store_; }
+  // Sends effects now, commits their writes, then answers `requester`, then runs
+  // `after_reply` (if the requester is still connected).
+  void apply(Effects effects, SessionId requester, std::function<void()> after_reply = {});
+  void deliver(const Outbound& outbound);
+  void send_to(SessionId session, wire::SharedFrame frame);
+  // Checks `password` off the event loop; `done` runs on the event loop.
+  void verify_password(const std::string& user, std::string password, std::function<void(bool)> done);
+  void session_closed(SessionId session);
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> sweep_loop();
+
+  asio::io_context& io_;
+  ServerConfig config_;
+  std::map<std::string, Credential, std::less<>> credentials_;
+  std::vector<std::string> credential_problems_;
+  net::Identity identity_;
+  asio::ssl::context tls_;
+  std::unique_ptr<Store> store_;
+  Registry registry_;
+  asio::thread_pool workers_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
+  std::uint16_t port_ = 0;
+  SessionId next_session_ = 1;
+  std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace parley::server

@@ -1,0 +1,56 @@
+// One client connection on the server: the protocol state machine
+// hello -> login -> (password check) -> active, turning decoded requests into registry
+// calls and the registry's effects into frames. It never touches bytes (Connection
+// does) nor state of other users (Registry does).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/registry/registry.hpp"
+#include "shared/net/connection.hpp"
+
+namespace parley::server {
+
+class Server;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server& server, SessionId id, std::shared_ptr<net::Connection> connection);
+
+  void start();
+  void send(wire::SharedFrame frame) { connection_->send(std::move(frame)); }
+  void send(const wire::Message& message) { connection_->send(message); }
+  // Called once a second: enforces the handshake, login, liveness, inactivity and
+  // write-stall deadlines.
+  void check_deadlines(net::Clock::time_point now);
+  // Logs the user out (if logged in), tells them why, and closes after flushing.
+  void end(const std::string& reason);
+  // Closes at once, without a goodbye.
+  void abort(const std::string& reason) { connection_->close(reason); }
+
+  SessionId id() const { return id_; }
+  const std::string& user() const { return user_; }
+
+ private:
+  enum class Phase { hello, login, checking_password, active, ending };
+
+  void on_frame(std::span<const std::uint8_t> payload);
+  void on_closed(const std::string& reason);
+  void handle(wire::Message&& message);
+  void handle_login(wire::Login&& login);
+  void protocol_error(wire::Status status, const std::string& message);
+  void deliver_offline();
+  void acknowledge_offline(std::vector<std::int64_t> seqs);
+
+  Server& server_;
+  SessionId id_;
+  std::shared_ptr<net::Connection> connection_;
+  Phase phase_ = Phase::hello;
+  std::string user_;
+  net::Clock::time_point last_command_ = net::Clock::now();
+  std::vector<std::int64_t> offline_in_flight_;  // pushed, not yet acknowledged
+  bool offline_more_ = false;                    // the last batch was full: fetch again after the ack
+};
+
+}  // namespace parley::server
