@@ -1,0 +1,351 @@
+#include "peer/commands.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "shared/wire/limits.hpp"
+
+namespace parley::peer {
+namespace {
+
+// What may follow a command word. A new command usually reuses one of these; a command
+// with a new argument shape adds a value here and a case in parse_args().
+enum class Args {
+  kNone,           // nothing
+  kText,           // <text>: the rest of the line, verbatim
+  kUsersText,      // <user>[,<user>...] <text>
+  kUser,           // <user>
+  kSeconds,        // <seconds>: non-negative integer
+  kOptionalTopic,  // [command]
+};
+
+// Arguments after parsing, before they become a Command; each Args fills some fields.
+struct Parsed {
+  std::vector<std::string> users;
+  std::string text;
+  std::int64_t number = 0;
+};
+
+template <typename T, typename Variant>
+struct AlternativeIndex;
+template <typename T, typename... Ts>
+struct AlternativeIndex<T, std::variant<Ts...>> {
+  static constexpr std::size_t value = [] {
+    constexpr std::array<bool, sizeof...(Ts)> same{std::is_same_v<T, Ts>...};
+    for (std::size_t i = 0; i < same.size(); ++i) {
+      if (same[i]) return i;
+    }
+    return same.size();
+  }();
+  static_assert(value < sizeof...(Ts), "not a Command alternative");
+};
+template <typename T>
+inline constexpr std::size_t kKind = AlternativeIndex<T, Command>::value;
+
+struct Row {
+  std::string_view name;
+  Args args;
+  std::string_view syntax;  // what follows the name in usage text
+  std::string_view description;
+  // Which Command alternative the row builds; the first row of a kind supplies the
+  // canonical name, so an alias row (e.g. "all" for broadcast) goes after its command.
+  std::size_t kind;
+  Command (*build)(Parsed&&);
+};
+
+// Rows are listed in the order help shows them.
+constexpr std::array kTable{
+    Row{"message", Args::kUsersText, "<user>[,<user>...] <text>", "send a private or group message",
+        kKind<cmd::Message>,
+        [](Parsed&& p) -> Command {
+          return cmd::Message{std::move(p.users), std::move(p.text)};
+        }},
+    Row{"broadcast", Args::kText, "<text>", "send a message to everyone online", kKind<cmd::Broadcast>,
+        [](Parsed&& p) -> Command { return cmd::Broadcast{std::move(p.text)}; }},
+    Row{"whoelse", Args::kNone, "", "list the other users online now", kKind<cmd::WhoElse>,
+        [](Parsed&&) -> Command { return cmd::WhoElse{}; }},
+    Row{"whoelsesince", Args::kSeconds, "<seconds>", "list users online within the last <seconds>",
+        kKind<cmd::WhoElseSince>, [](Parsed&& p) -> Command { return cmd::WhoElseSince{p.number}; }},
+    Row{"block", Args::kUser, "<user>", "stop receiving messages from <user>", kKind<cmd::Block>,
+        [](Parsed&& p) -> Command { return cmd::Block{std::move(p.users.front())}; }},
+    Row{"unblock", Args::kUser, "<user>", "receive messages from <user> again", kKind<cmd::Unblock>,
+        [](Parsed&& p) -> Command { return cmd::Unblock{std::move(p.users.front())}; }},
+    Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
+        [](Parsed&&) -> Command { return cmd::Logout{}; }},
+    Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
+        [](Parsed&& p) -> Command { return cmd::Help{std::move(p.text)}; }},
+};
+
+constexpr std::string_view kSpace = " \t\r\n\v\f";
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+// Splits off the first whitespace-delimited word; `rest` starts at the next word.
+std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
+  const auto end = std::min(s.find_first_of(kSpace), s.size());
+  const auto next = std::min(s.find_first_not_of(kSpace, end), s.size());
+  return {s.substr(0, end), s.substr(next)};
+}
+
+std::string_view strip_slash(std::string_view word) {
+  if (!word.empty() && word.front() == '/') word.remove_prefix(1);
+  return word;
+}
+
+const Row* find_row(std::string_view name) {
+  for (const Row& row : kTable) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+const Row& canonical_row(std::size_t kind) {
+  for (const Row& row : kTable) {
+    if (row.kind == kind) return row;
+  }
+  // Every alternative has a row; a missing one is a programming error caught by tests.
+  return kTable.front();
+}
+
+std::string syntax_of(const Row& row) {
+  std::string s(row.name);
+  if (!row.syntax.empty()) s.append(" ").append(row.syntax);
+  return s;
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string unknown_command_message(std::string_view word) {
+  if (auto suggestion = closest_command(word)) {
+    return "unknown command " + quoted(word) + " (did you mean " + *suggestion + "?)";
+  }
+  return "unknown command " + quoted(word) + " (type help for a list)";
+}
+
+std::optional<std::string> check_text(std::string_view text) {
+  if (trim(text).empty()) return "message text is empty";
+  if (text.size() > wire::kMaxText) {
+    return "message too long (max " + std::to_string(wire::kMaxText) + " bytes)";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_user(std::string_view name) {
+  if (!wire::is_valid_username(name)) return "invalid user name " + quoted(name);
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_recipients(std::string_view list, std::vector<std::string>& out) {
+  for (std::size_t start = 0;;) {
+    const auto comma = list.find(',', start);
+    const auto name = list.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    if (name.empty()) {
+      return "empty user name in " + quoted(list) + " (separate names with commas, no spaces)";
+    }
+    if (auto error = check_user(name)) return error;
+    // Sending twice to the same person is never what was meant.
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > wire::kMaxRecipients) {
+    return "too many recipients (max " + std::to_string(wire::kMaxRecipients) + ")";
+  }
+  return std::nullopt;
+}
+
+// Fills `out` from the text after the command word (already trimmed at both ends), or
+// returns the error to show.
+std::optional<std::string> parse_args(const Row& row, std::string_view rest, Parsed& out) {
+  const std::string usage_error = "usage: " + syntax_of(row);
+  switch (row.args) {
+    case Args::kNone:
+      if (!rest.empty()) return usage_error;
+      return std::nullopt;
+
+    case Args::kText:
+      if (rest.empty()) return usage_error;
+      if (auto error = check_text(rest)) return error;
+      out.text = rest;
+      return std::nullopt;
+
+    case Args::kUsersText: {
+      if (rest.empty()) return usage_error;
+      const auto [list, text] = split_word(rest);
+      if (auto error = parse_recipients(list, out.users)) return error;
+      if (auto error = check_text(text)) return error;
+      out.text = text;
+      return std::nullopt;
+    }
+
+    case Args::kUser: {
+      const auto [user, extra] = split_word(rest);
+      if (user.empty() || !extra.empty()) return usage_error;
+      if (auto error = check_user(user)) return error;
+      out.users.emplace_back(user);
+      return std::nullopt;
+    }
+
+    case Args::kSeconds: {
+      const auto [number, extra] = split_word(rest);
+      if (number.empty() || !extra.empty()) return usage_error;
+      // from_chars alone would accept a leading '-' and stop at "1e3"'s 'e'; require
+      // the whole word to be digits and reject overflow.
+      std::int64_t value = 0;
+      const bool digits_only = number.find_first_not_of("0123456789") == std::string_view::npos;
+      const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+      if (!digits_only || ec != std::errc{} || end != number.data() + number.size()) {
+        return std::string(row.name) + ": " + quoted(number) + " is not a number of seconds";
+      }
+      out.number = value;
+      return std::nullopt;
+    }
+
+    case Args::kOptionalTopic: {
+      const auto [word, extra] = split_word(rest);
+      if (!extra.empty()) return usage_error;
+      if (word.empty()) return std::nullopt;
+      const auto topic = strip_slash(word);
+      const Row* topic_row = find_row(topic);
+      if (topic_row == nullptr) return std::string(row.name) + ": " + unknown_command_message(topic);
+      out.text = topic_row->name;
+      return std::nullopt;
+    }
+  }
+  return usage_error;
+}
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Optimal string alignment distance (Damerau-Levenshtein without repeated edits of a
+// substring), case-insensitive: a swapped pair of letters is one typo, not two.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  std::vector<std::size_t> d((n + 1) * (m + 1));
+  auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * (m + 1) + j]; };
+  for (std::size_t i = 0; i <= n; ++i) at(i, 0) = i;
+  for (std::size_t j = 0; j <= m; ++j) at(0, j) = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
+        at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
+      }
+    }
+  }
+  return at(n, m);
+}
+
+bool is_prefix_ci(std::string_view prefix, std::string_view s) {
+  if (prefix.size() > s.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(prefix[i]) != lower(s[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ParseResult parse_command(std::string_view line) {
+  ParseResult result;
+  line = trim(line);
+  if (line.empty()) {
+    result.empty = true;
+    return result;
+  }
+  const auto [typed, rest] = split_word(line);
+  const auto word = strip_slash(typed);
+  if (word.empty()) {
+    result.error = {"", "missing command after '/' (type help for a list)"};
+    return result;
+  }
+  const Row* row = find_row(word);
+  if (row == nullptr) {
+    result.error = {std::string(word), unknown_command_message(word)};
+    return result;
+  }
+  Parsed parsed;
+  if (auto error = parse_args(*row, rest, parsed)) {
+    result.error = {std::string(canonical_row(row->kind).name), std::move(*error)};
+    return result;
+  }
+  result.command = row->build(std::move(parsed));
+  return result;
+}
+
+std::string_view command_name(const Command& command) { return canonical_row(command.index()).name; }
+
+const std::vector<std::string>& command_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const Row& row : kTable) v.emplace_back(row.name);
+    return v;
+  }();
+  return names;
+}
+
+std::string usage(std::string_view name) {
+  const Row* row = find_row(strip_slash(trim(name)));
+  if (row == nullptr) return {};
+  return syntax_of(*row) + "  — " + std::string(row->description);
+}
+
+std::string help_text() {
+  std::size_t width = 0;
+  for (const Row& row : kTable) width = std::max(width, syntax_of(row).size());
+  std::string text;
+  for (const Row& row : kTable) {
+    std::string syntax = syntax_of(row);
+    syntax.resize(width, ' ');
+    if (!text.empty()) text += '\n';
+    text += syntax + "  — " + std::string(row.description);
+  }
+  return text;
+}
+
+std::optional<std::string> closest_command(std::string_view word) {
+  word = strip_slash(trim(word));
+  if (word.empty()) return std::nullopt;
+
+  // A unique prefix is the strongest hint: "whoelses" is whoelsesince being typed, even
+  // though it is one letter from whoelse. It also catches abbreviations too far by
+  // edit distance ("unbl").
+  const Row* prefix_match = nullptr;
+  bool ambiguous = false;
+  for (const Row& row : kTable) {
+    if (!is_prefix_ci(word, row.name)) continue;
+    ambiguous = prefix_match != nullptr;
+    if (ambiguous) break;
+    prefix_match = &row;
+  }
+  if (prefix_match != nullptr && !ambiguous) return std::string(prefix_match->name);
+
+  const std::size_t max_distance = std::max<std::size_t>(1, word.size() / 3);
+  const Row* best = nullptr;
+  std::size_t best_distance = max_distance + 1;
+  for (const Row& row : kTable) {
+    const std::size_t distance = edit_distance(word, row.name);
+    if (distance < best_distance) {
+      best = &row;
+      best_distance = distance;
+    }
+  }
+  if (best != nullptr) return std::string(best->name);
+  return std::nullopt;
+}
+
+}  // namespace parley::peer

@@ -1,0 +1,138 @@
+#include "peer/shell/output.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "shared/util/time.hpp"
+
+namespace parley::peer {
+namespace {
+constexpr const char* kRed = "31";
+constexpr const char* kGreen = "32";
+constexpr const char* kYellow = "33";
+constexpr const char* kMagenta = "35";
+constexpr const char* kCyan = "36";
+constexpr const char* kDim = "2";
+
+// Control characters from other users must not reach the terminal: they could move the
+// cursor, rewrite earlier lines or retitle the window.
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c == '\n' || c == '\t')
+      out.push_back(static_cast<char>(c));
+    else if (c < 0x20 || c == 0x7f)
+      out.append(fmt::format("\\x{:02x}", c));
+    else
+      out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out.append(separator);
+    out.append(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+Output::Output(Style style, std::function<void(const std::string&)> sink) : style_(style), sink_(std::move(sink)) {}
+
+std::string Output::iso_time(std::int64_t unix_ms) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buffer, unix_ms % 1000);
+}
+
+std::string Output::stamp(std::int64_t unix_ms, bool with_date) const {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, with_date ? "%Y-%m-%d %H:%M" : "%H:%M:%S", &tm);
+  return paint(fmt::format("[{}]", buffer), kDim);
+}
+
+std::string Output::paint(std::string_view text, const char* color) const {
+  if (!style_.color) return std::string(text);
+  return fmt::format("\x1b[{}m{}\x1b[0m", color, text);
+}
+
+void Output::emit(const nlohmann::ordered_json& object, const std::string& text) {
+  if (style_.json)
+    sink_(object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  else
+    sink_(text);
+}
+
+void Output::login(const std::string& user) {
+  emit({{"type", "login"}, {"user", user}},
+       fmt::format("{} {}", stamp(now_ms()), paint(fmt::format("logged in as {}. Type help for commands.", user), kGreen)));
+}
+
+void Output::logout(const std::string& reason) {
+  emit({{"type", "logout"}, {"reason", reason}},
+       fmt::format("{} {}", stamp(now_ms()), paint(fmt::format("logged out: {}", printable(reason)), kYellow)));
+}
+
+void Output::error(std::string_view command, std::string_view message) {
+  emit({{"type", "error"}, {"command", command}, {"message", message}},
+       fmt::format("{} {}", stamp(now_ms()), paint(fmt::format("error: {}", printable(message)), kRed)));
+}
+
+void Output::info(std::string_view message, nlohmann::ordered_json extra) {
+  nlohmann::ordered_json object = {{"type", "info"}, {"message", message}};
+  object.update(extra);
+  emit(object, fmt::format("{} {}", stamp(now_ms()), paint(printable(message), kDim)));
+}
+
+nlohmann::ordered_json Output::chat_json(const wire::ChatEvent& message) {
+  nlohmann::ordered_json object = {{"type", "message"},   {"from", message.from},
+                           {"text", message.text}, {"time", iso_time(message.sent_ms)},
+                           {"offline", message.seq != 0}, {"id", message.msg_id}};
+  if (!message.to.empty()) object["to"] = message.to;
+  return object;
+}
+
+void Output::chat(const wire::ChatEvent& message) {
+  bool offline = message.seq != 0;
+  std::string prefix = paint(message.from, kCyan);
+  if (!message.to.empty()) prefix += paint(fmt::format(" (to {})", join(message.to, ", ")), kDim);
+  if (offline) prefix += paint(" (while you were away)", kDim);
+  emit(chat_json(message), fmt::format("{} {}: {}", stamp(message.sent_ms, offline), prefix, printable(message.text)));
+}
+
+void Output::broadcast(const wire::BroadcastEvent& message) {
+  emit({{"type", "broadcast"},
+        {"from", message.from},
+        {"text", message.text},
+        {"time", iso_time(message.sent_ms)},
+        {"id", message.msg_id}},
+       fmt::format("{} {} {}: {}", stamp(message.sent_ms), paint("[all]", kMagenta), paint(message.from, kCyan),
+                   printable(message.text)));
+}
+
+void Output::presence(const wire::PresenceEvent& event) {
+  emit({{"type", "presence"}, {"user", event.user}, {"online", event.online}, {"time", iso_time(event.at_ms)}},
+       fmt::format("{} {}", stamp(event.at_ms),
+                   paint(fmt::format("{} {}", event.user, event.online ? "logged in" : "logged out"), kYellow)));
+}
+
+void Output::users(std::string_view command, const std::vector<std::string>& users) {
+  std::string text = users.empty() ? "nobody" : join(users, ", ");
+  emit({{"type", "users"}, {"command", command}, {"users", users}},
+       fmt::format("{} {}: {}", stamp(now_ms()), command, text));
+}
+
+void Output::help(const std::string& text) { emit({{"type", "help"}, {"text", text}}, text); }
+
+}  // namespace parley::peer

@@ -1,0 +1,52 @@
+// Everything the peer shows, in one of two renderings: text for people (timestamps,
+// optional colours) or one JSON object per line for programs (`--json`, schema in the
+// README). Rendering is separate from printing: `sink` decides where lines go (stdout,
+// or above the line being edited).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/wire/messages.hpp"
+
+namespace parley::peer {
+
+class Output {
+ public:
+  struct Style {
+    bool json = false;
+    bool color = false;
+  };
+
+  Output(Style style, std::function<void(const std::string&)> sink);
+
+  void login(const std::string& user);
+  void logout(const std::string& reason);
+  void error(std::string_view command, std::string_view message);
+  void info(std::string_view message, nlohmann::ordered_json extra = nlohmann::ordered_json::object());
+  void chat(const wire::ChatEvent& message);
+  void broadcast(const wire::BroadcastEvent& message);
+  void presence(const wire::PresenceEvent& event);
+  void users(std::string_view command, const std::vector<std::string>& users);
+  void help(const std::string& text);
+
+  bool json() const { return style_.json; }
+
+  // Pure renderings, for tests.
+  static nlohmann::ordered_json chat_json(const wire::ChatEvent& message);
+  static std::string iso_time(std::int64_t unix_ms);
+
+ private:
+  void emit(const nlohmann::ordered_json& object, const std::string& text);
+  std::string paint(std::string_view text, const char* color) const;
+  std::string stamp(std::int64_t unix_ms, bool with_date = false) const;
+
+  Style style_;
+  std::function<void(const std::string&)> sink_;
+};
+
+}  // namespace parley::peer

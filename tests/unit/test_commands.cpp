@@ -1,0 +1,395 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peer/commands.hpp"
+#include "shared/wire/limits.hpp"
+
+using namespace parley::peer;
+
+namespace {
+
+template <typename T>
+T parse_as(std::string_view line) {
+  INFO("line: ", line);
+  const ParseResult result = parse_command(line);
+  REQUIRE_FALSE(result.empty);
+  REQUIRE_MESSAGE(result.command.has_value(), result.error.message);
+  REQUIRE(std::holds_alternative<T>(*result.command));
+  return std::get<T>(*result.command);
+}
+
+ParseError parse_error(std::string_view line) {
+  INFO("line: ", line);
+  const ParseResult result = parse_command(line);
+  REQUIRE_FALSE(result.empty);
+  REQUIRE_FALSE(result.command.has_value());
+  return result.error;
+}
+
+std::string names(int count, std::string_view prefix = "u") {
+  std::string list;
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) list += ',';
+    list += std::string(prefix) + std::to_string(i);
+  }
+  return list;
+}
+
+const std::string kMessageUsage = "usage: message <user>[,<user>...] <text>";
+
+}  // namespace
+
+TEST_CASE("blank lines are empty, not errors") {
+  for (std::string_view line : {"", " ", "\t", "  \t \r\n"}) {
+    INFO("line: '", line, "'");
+    const ParseResult result = parse_command(line);
+    CHECK(result.empty);
+    CHECK_FALSE(result.command.has_value());
+    CHECK(result.error.message.empty());
+  }
+  CHECK_FALSE(parse_command("whoelse").empty);
+  CHECK_FALSE(parse_command("nonsense").empty);
+}
+
+TEST_CASE("message: single recipient, with and without slash") {
+  for (std::string_view line : {"message alice hello", "/message alice hello", "  message alice hello  ",
+                                "\t/message\talice\thello\t"}) {
+    const auto m = parse_as<cmd::Message>(line);
+    CHECK(m.to == std::vector<std::string>{"alice"});
+    CHECK(m.text == "hello");
+  }
+}
+
+TEST_CASE("message: text is kept verbatim") {
+  const auto m = parse_as<cmd::Message>("message bob   hi  there,   how  are you?  ");
+  CHECK(m.to == std::vector<std::string>{"bob"});
+  CHECK(m.text == "hi  there,   how  are you?");
+
+  const auto tabs = parse_as<cmd::Message>("message bob a\t\tb");
+  CHECK(tabs.text == "a\t\tb");
+
+  // Looks like recipients or commands, but after the first token it is all text.
+  const auto tricky = parse_as<cmd::Message>("message bob carol,dave /logout");
+  CHECK(tricky.to == std::vector<std::string>{"bob"});
+  CHECK(tricky.text == "carol,dave /logout");
+
+  const auto utf8 = parse_as<cmd::Message>("message bob h\xc3\xa9llo w\xc3\xb6rld");
+  CHECK(utf8.text == "h\xc3\xa9llo w\xc3\xb6rld");
+}
+
+TEST_CASE("message: groups keep order and collapse duplicates") {
+  const auto m = parse_as<cmd::Message>("message carol,alice,bob hi all");
+  CHECK(m.to == std::vector<std::string>{"carol", "alice", "bob"});
+  CHECK(m.text == "hi all");
+
+  const auto dup = parse_as<cmd::Message>("/message bob,alice,bob,alice,carol,bob yo");
+  CHECK(dup.to == std::vector<std::string>{"bob", "alice", "carol"});
+
+  // Names are case-sensitive, so these are two different users.
+  const auto cased = parse_as<cmd::Message>("message Bob,bob x");
+  CHECK(cased.to == std::vector<std::string>{"Bob", "bob"});
+
+  const auto odd = parse_as<cmd::Message>("message a.b,c-d,e_f,G9 x");
+  CHECK(odd.to == std::vector<std::string>{"a.b", "c-d", "e_f", "G9"});
+}
+
+TEST_CASE("message: recipient limits") {
+  const auto max = static_cast<int>(parley::wire::kMaxRecipients);
+  CHECK(parse_as<cmd::Message>("message " + names(max) + " hi").to.size() == 32);
+
+  const auto too_many = parse_error("message " + names(max + 1) + " hi");
+  CHECK(too_many.command == "message");
+  CHECK(too_many.message == "too many recipients (max 32)");
+
+  // The limit counts distinct people, not how often they were typed.
+  const auto repeated = parse_as<cmd::Message>("message " + names(max) + "," + names(max) + " hi");
+  CHECK(repeated.to.size() == 32);
+
+  const std::string longest(parley::wire::kMaxUsername, 'a');
+  CHECK(parse_as<cmd::Message>("message " + longest + " hi").to.front() == longest);
+  CHECK(parse_error("message " + longest + "a hi").message == "invalid user name '" + longest + "a'");
+}
+
+TEST_CASE("message: errors") {
+  struct Case {
+    std::string line;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {"message", kMessageUsage},
+      {"/message   ", kMessageUsage},
+      {"message alice", "message text is empty"},
+      {"message alice    ", "message text is empty"},
+      {"/message alice,bob", "message text is empty"},
+      {"message x! hi", "invalid user name 'x!'"},
+      {"message alice,x! hi", "invalid user name 'x!'"},
+      {"message al/ice hi", "invalid user name 'al/ice'"},
+      {"message a,,b hi", "empty user name in 'a,,b' (separate names with commas, no spaces)"},
+      {"message a, b hi", "empty user name in 'a,' (separate names with commas, no spaces)"},
+      {"message ,a hi", "empty user name in ',a' (separate names with commas, no spaces)"},
+      {"message , hi", "empty user name in ',' (separate names with commas, no spaces)"},
+  };
+  for (const auto& c : cases) {
+    INFO("line: ", c.line);
+    const auto error = parse_error(c.line);
+    CHECK(error.command == "message");
+    CHECK(error.message == c.message);
+  }
+}
+
+TEST_CASE("text length limit is in bytes") {
+  const std::string max_text(parley::wire::kMaxText, 'x');
+  CHECK(parse_as<cmd::Message>("message bob " + max_text).text.size() == 4096);
+  CHECK(parse_as<cmd::Broadcast>("broadcast " + max_text).text.size() == 4096);
+
+  CHECK(parse_error("message bob " + max_text + "y").message == "message too long (max 4096 bytes)");
+  CHECK(parse_error("broadcast " + max_text + "y").message == "message too long (max 4096 bytes)");
+
+  // 2048 two-byte characters are 4096 bytes; one more is over, though only 2049 characters.
+  std::string wide;
+  for (int i = 0; i < 2048; ++i) wide += "\xc3\xa9";
+  CHECK(parse_as<cmd::Broadcast>("broadcast " + wide).text == wide);
+  CHECK(parse_error("broadcast " + wide + "\xc3\xa9").message == "message too long (max 4096 bytes)");
+}
+
+TEST_CASE("broadcast") {
+  CHECK(parse_as<cmd::Broadcast>("broadcast hello  world").text == "hello  world");
+  CHECK(parse_as<cmd::Broadcast>("/broadcast   hello  world  ").text == "hello  world");
+  CHECK(parse_as<cmd::Broadcast>("broadcast message bob hi").text == "message bob hi");
+
+  for (std::string_view line : {"broadcast", "/broadcast  "}) {
+    const auto error = parse_error(line);
+    CHECK(error.command == "broadcast");
+    CHECK(error.message == "usage: broadcast <text>");
+  }
+}
+
+TEST_CASE("whoelse") {
+  parse_as<cmd::WhoElse>("whoelse");
+  parse_as<cmd::WhoElse>("/whoelse");
+  parse_as<cmd::WhoElse>("  /whoelse \t");
+
+  for (std::string_view line : {"whoelse now", "/whoelse 10"}) {
+    const auto error = parse_error(line);
+    CHECK(error.command == "whoelse");
+    CHECK(error.message == "usage: whoelse");
+  }
+}
+
+TEST_CASE("whoelsesince") {
+  CHECK(parse_as<cmd::WhoElseSince>("whoelsesince 0").seconds == 0);
+  CHECK(parse_as<cmd::WhoElseSince>("/whoelsesince 300").seconds == 300);
+  CHECK(parse_as<cmd::WhoElseSince>("whoelsesince   007  ").seconds == 7);
+  CHECK(parse_as<cmd::WhoElseSince>("whoelsesince 9223372036854775807").seconds ==
+        std::numeric_limits<std::int64_t>::max());
+
+  for (std::string_view arg :
+       {"-1", "+5", "1e3", "abc", "12abc", "3.5", "0x10", "99999999999999999999", "9223372036854775808"}) {
+    INFO("arg: ", arg);
+    const auto error = parse_error("whoelsesince " + std::string(arg));
+    CHECK(error.command == "whoelsesince");
+    CHECK(error.message == "whoelsesince: '" + std::string(arg) + "' is not a number of seconds");
+  }
+
+  for (std::string_view line : {"whoelsesince", "/whoelsesince  ", "whoelsesince 5 6"}) {
+    const auto error = parse_error(line);
+    CHECK(error.command == "whoelsesince");
+    CHECK(error.message == "usage: whoelsesince <seconds>");
+  }
+}
+
+TEST_CASE("block and unblock") {
+  CHECK(parse_as<cmd::Block>("block mallory").user == "mallory");
+  CHECK(parse_as<cmd::Block>("/block  mallory ").user == "mallory");
+  CHECK(parse_as<cmd::Unblock>("unblock mallory").user == "mallory");
+  CHECK(parse_as<cmd::Unblock>("/unblock mallory").user == "mallory");
+
+  for (std::string_view name : {"block", "unblock"}) {
+    const std::string n(name);
+    for (const std::string& line : {n, "/" + n, n + " a b", n + " alice bob"}) {
+      const auto error = parse_error(line);
+      CHECK(error.command == n);
+      CHECK(error.message == "usage: " + n + " <user>");
+    }
+    const auto invalid = parse_error(n + " x!");
+    CHECK(invalid.command == n);
+    CHECK(invalid.message == "invalid user name 'x!'");
+    // A block list is per person: a comma list is not a name.
+    CHECK(parse_error(n + " a,b").message == "invalid user name 'a,b'");
+  }
+}
+
+TEST_CASE("logout") {
+  parse_as<cmd::Logout>("logout");
+  parse_as<cmd::Logout>("/logout");
+  const auto error = parse_error("logout now");
+  CHECK(error.command == "logout");
+  CHECK(error.message == "usage: logout");
+}
+
+TEST_CASE("help and help topics") {
+  CHECK(parse_as<cmd::Help>("help").topic.empty());
+  CHECK(parse_as<cmd::Help>("/help").topic.empty());
+  CHECK(parse_as<cmd::Help>("help message").topic == "message");
+  CHECK(parse_as<cmd::Help>("help /whoelse").topic == "whoelse");
+  CHECK(parse_as<cmd::Help>("/help  whoelsesince ").topic == "whoelsesince");
+  CHECK(parse_as<cmd::Help>("help help").topic == "help");
+
+  const auto typo = parse_error("help mesage");
+  CHECK(typo.command == "help");
+  CHECK(typo.message == "help: unknown command 'mesage' (did you mean message?)");
+
+  const auto slash_typo = parse_error("help /blok");
+  CHECK(slash_typo.message == "help: unknown command 'blok' (did you mean block?)");
+
+  const auto unknown = parse_error("help xyz");
+  CHECK(unknown.command == "help");
+  CHECK(unknown.message == "help: unknown command 'xyz' (type help for a list)");
+
+  const auto extra = parse_error("help message block");
+  CHECK(extra.command == "help");
+  CHECK(extra.message == "usage: help [command]");
+}
+
+TEST_CASE("every command parses with and without slash or is recognized") {
+  for (const std::string& name : command_names()) {
+    for (const std::string& line : {name, "/" + name}) {
+      INFO("line: ", line);
+      const ParseResult result = parse_command(line);
+      if (result.command) {
+        CHECK(command_name(*result.command) == name);
+      } else {
+        // Commands that need arguments still know which command they were.
+        CHECK(result.error.command == name);
+        CHECK(result.error.message.rfind("usage: " + name, 0) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("unknown commands suggest the closest one") {
+  struct Case {
+    std::string line;
+    std::string word;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {"mesage alice hi", "mesage", "unknown command 'mesage' (did you mean message?)"},
+      {"/mesage alice hi", "mesage", "unknown command 'mesage' (did you mean message?)"},
+      {"whoels", "whoels", "unknown command 'whoels' (did you mean whoelse?)"},
+      {"brodcast hi", "brodcast", "unknown command 'brodcast' (did you mean broadcast?)"},
+      {"blok bob", "blok", "unknown command 'blok' (did you mean block?)"},
+      {"unbl bob", "unbl", "unknown command 'unbl' (did you mean unblock?)"},
+      {"WhoElse", "WhoElse", "unknown command 'WhoElse' (did you mean whoelse?)"},
+      {"xyz", "xyz", "unknown command 'xyz' (type help for a list)"},
+      {"/xyz 1 2", "xyz", "unknown command 'xyz' (type help for a list)"},
+      {"who", "who", "unknown command 'who' (type help for a list)"},
+      {"//message bob hi", "/message", "unknown command '/message' (did you mean message?)"},
+  };
+  for (const auto& c : cases) {
+    INFO("line: ", c.line);
+    const auto error = parse_error(c.line);
+    CHECK(error.command == c.word);
+    CHECK(error.message == c.message);
+  }
+
+  const auto slash_only = parse_error("/");
+  CHECK(slash_only.command.empty());
+  CHECK(slash_only.message == "missing command after '/' (type help for a list)");
+}
+
+TEST_CASE("closest_command") {
+  CHECK(closest_command("mesage") == "message");
+  CHECK(closest_command("whoels") == "whoelse");
+  CHECK(closest_command("brodcast") == "broadcast");
+  CHECK(closest_command("blok") == "block");
+  CHECK(closest_command("/blok") == "block");
+  CHECK(closest_command("MESSAGE") == "message");
+  CHECK(closest_command("Logout") == "logout");
+  CHECK(closest_command("whoelsesinc") == "whoelsesince");
+  // A swapped pair is one edit; plain Levenshtein would need two, over the limit of 1 for 5 letters.
+  CHECK(closest_command("bolck") == "block");
+  CHECK(closest_command("lgoout") == "logout");
+
+  // Unique prefixes, too far for edit distance.
+  CHECK(closest_command("unbl") == "unblock");
+  CHECK(closest_command("broa") == "broadcast");
+  // Being typed out exactly beats being one letter off another command.
+  CHECK(closest_command("whoelses") == "whoelsesince");
+  CHECK(closest_command("whoelsesi") == "whoelsesince");
+
+  // Ambiguous prefixes and distant words suggest nothing.
+  CHECK_FALSE(closest_command("who").has_value());  // whoelse or whoelsesince
+  CHECK(closest_command("WHOELSE") == "whoelse");   // a prefix of both, but an exact match
+  CHECK_FALSE(closest_command("b").has_value());    // block or broadcast
+  CHECK_FALSE(closest_command("xyz").has_value());
+  CHECK_FALSE(closest_command("zzzzzzzz").has_value());
+  CHECK_FALSE(closest_command("").has_value());
+  CHECK_FALSE(closest_command("/").has_value());
+  CHECK_FALSE(closest_command("hlpxx").has_value());  // distance 3 from help, limit is 1
+}
+
+TEST_CASE("command_name covers every alternative") {
+  CHECK(command_name(cmd::Message{}) == "message");
+  CHECK(command_name(cmd::Broadcast{}) == "broadcast");
+  CHECK(command_name(cmd::WhoElse{}) == "whoelse");
+  CHECK(command_name(cmd::WhoElseSince{}) == "whoelsesince");
+  CHECK(command_name(cmd::Block{}) == "block");
+  CHECK(command_name(cmd::Unblock{}) == "unblock");
+  CHECK(command_name(cmd::Logout{}) == "logout");
+  CHECK(command_name(cmd::Help{}) == "help");
+}
+
+TEST_CASE("command_names lists every command once") {
+  const auto& all = command_names();
+  for (std::string_view name :
+       {"message", "broadcast", "whoelse", "whoelsesince", "block", "unblock", "logout", "help"}) {
+    CHECK(std::count(all.begin(), all.end(), name) == 1);
+  }
+  for (const auto& name : all) {
+    CHECK_FALSE(name.empty());
+    CHECK(name.front() != '/');
+  }
+}
+
+TEST_CASE("usage") {
+  CHECK(usage("message") == "message <user>[,<user>...] <text>  — send a private or group message");
+  CHECK(usage("/message") == usage("message"));
+  CHECK(usage("whoelse") == "whoelse  — list the other users online now");
+  CHECK(usage("whoelsesince").rfind("whoelsesince <seconds>  — ", 0) == 0);
+  CHECK(usage("block").rfind("block <user>  — ", 0) == 0);
+  CHECK(usage("help").rfind("help [command]  — ", 0) == 0);
+  CHECK(usage("nosuch").empty());
+  CHECK(usage("Message").empty());
+}
+
+TEST_CASE("help_text lists every command, aligned") {
+  const std::string text = help_text();
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == command_names().size());
+
+  const auto dash = lines.front().find("  — ");
+  REQUIRE(dash != std::string::npos);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    INFO("line: ", lines[i]);
+    const std::string& name = command_names()[i];
+    CHECK(lines[i].rfind(name + " ", 0) == 0);
+    CHECK(lines[i].find("  — ") == dash);
+    // Same content as usage(), only padded.
+    const std::string u = usage(name);
+    const auto u_dash = u.find("  — ");
+    CHECK(lines[i].substr(0, u_dash) == u.substr(0, u_dash));
+    CHECK(lines[i].substr(dash) == u.substr(u_dash));
+  }
+  CHECK(text.find("message <user>[,<user>...] <text>") != std::string::npos);
+  CHECK(text.back() != '\n');
+}
