@@ -1,0 +1,452 @@
+// A real server on 127.0.0.1 with real clients: every command and every error.
+#include <doctest/doctest.h>
+
+#include <asio/write.hpp>
+
+#include "shared/util/hex.hpp"
+#include "shared/wire/limits.hpp"
+#include "tests/integration/harness.hpp"
+#include "tests/support/raw_client.hpp"
+
+using namespace parley;
+using namespace parley::test;
+using wire::Status;
+
+namespace {
+
+template <class T>
+T reply_as(const std::optional<wire::Message>& m) {
+  REQUIRE(m);
+  REQUIRE(std::holds_alternative<T>(*m));
+  return std::get<T>(*m);
+}
+
+wire::SendResult message(TestClient& c, std::vector<std::string> to, const std::string& text) {
+  return reply_as<wire::SendResult>(c.call(wire::SendMessage{0, random_id(), std::move(to), text}));
+}
+
+auto presence_of(const std::string& user, bool online) {
+  return std::function<bool(const wire::PresenceEvent&)>(
+      [=](const wire::PresenceEvent& p) { return p.user == user && p.online == online; });
+}
+
+auto chat_with(const std::string& text) {
+  return std::function<bool(const wire::ChatEvent&)>([=](const wire::ChatEvent& c) { return c.text == text; });
+}
+
+}  // namespace
+
+TEST_CASE("login: wrong password can be retried; 3 failures lock the account on every connection") {
+  TestServer server([](auto& c) { c.block_duration = std::chrono::seconds(2); });
+  TestClient a(server.port());
+  REQUIRE(a.connect(server.fingerprint()) == "");
+  CHECK(a.login("zed", "x").status == Status::unknown_user);
+  auto first = a.login("alice", "bad");
+  CHECK(first.status == Status::wrong_password);
+  CHECK(first.attempts_left == 2);
+  CHECK(a.login("alice", "bad").attempts_left == 1);
+  auto locked = a.login("alice", "bad");
+  CHECK(locked.status == Status::locked);
+  CHECK(locked.retry_after_s == 2);
+  CHECK(locked.message.find("2 s") != std::string::npos);
+  CHECK(a.wait_closed());  // a locked login ends the connection
+
+  TestClient b(server.port());
+  REQUIRE(b.connect() == "");
+  auto still = b.login("alice", "alice123");
+  CHECK(still.status == Status::locked);
+  CHECK(still.retry_after_s >= 1);
+  CHECK(still.retry_after_s <= 2);
+
+  // After the lock expires, the right password works.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  wire::LoginResult result;
+  do {
+    TestClient c(server.port());
+    REQUIRE(c.connect() == "");
+    result = c.login("alice", "alice123");
+    if (result.status == Status::ok) break;
+    REQUIRE(result.status == Status::locked);
+    // The server says how long to wait: wait exactly that, on the clock.
+    std::this_thread::sleep_for(std::chrono::seconds(result.retry_after_s));
+  } while (std::chrono::steady_clock::now() < deadline);
+  CHECK(result.status == Status::ok);
+}
+
+TEST_CASE("a user cannot log in twice; a session cannot log in again") {
+  TestServer server;
+  TestClient a(server.port());
+  a.sign_in("alice");
+  TestClient b(server.port());
+  REQUIRE(b.connect() == "");
+  auto second = b.login("alice", "alice123");
+  CHECK(second.status == Status::already_logged_in);
+  CHECK(second.message.find("already logged in") != std::string::npos);
+  CHECK(a.login("alice", "alice123").status == Status::already_online);
+}
+
+TEST_CASE("presence: login and logout reach everyone online except users the subject blocked") {
+  TestServer server;
+  TestClient bob(server.port()), carol(server.port());
+  bob.sign_in("bob");
+  carol.sign_in("carol");
+  {
+    TestClient alice(server.port());
+    alice.sign_in("alice");
+    CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", true)));
+    CHECK(carol.wait<wire::PresenceEvent>(presence_of("alice", true)));
+    CHECK(reply_as<wire::Result>(alice.call(wire::Block{0, "carol"})).status == Status::ok);
+    alice.send(wire::Logout{});
+    auto bye = alice.wait<wire::LoggedOut>();
+    REQUIRE(bye);
+    CHECK(bye->reason == "logged out");
+    CHECK(alice.wait_closed());
+  }
+  CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", false)));
+  TestClient alice(server.port());
+  alice.sign_in("alice");
+  CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", true)));
+  // A marker sent after both presence changes: once carol has it, she would have had them.
+  REQUIRE(message(alice, {"carol"}, "marker").recipients[0].status == Status::ok);
+  REQUIRE(carol.wait<wire::ChatEvent>(chat_with("marker")));
+  CHECK(carol.none_pending([](const wire::Message& m) {
+    auto* p = std::get_if<wire::PresenceEvent>(&m);
+    return p && p->user == "alice";
+  }));
+}
+
+TEST_CASE("private message: delivered at once, with sender, time and id") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  auto before = std::chrono::system_clock::now();
+  auto result = message(alice, {"bob"}, "hello  bob");
+  REQUIRE(result.recipients.size() == 1);
+  CHECK(result.recipients[0].status == Status::ok);
+  auto got = bob.wait<wire::ChatEvent>();
+  REQUIRE(got);
+  CHECK(got->from == "alice");
+  CHECK(got->text == "hello  bob");
+  CHECK(got->to.empty());
+  CHECK(got->seq == 0);
+  CHECK(got->msg_id.size() == 32);
+  auto sent = std::chrono::system_clock::time_point(std::chrono::milliseconds(got->sent_ms));
+  CHECK(sent >= std::chrono::time_point_cast<std::chrono::milliseconds>(before));
+}
+
+TEST_CASE("message errors: unknown user, yourself, empty text, blocked by the recipient") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  CHECK(message(alice, {"zed"}, "x").recipients[0].status == Status::unknown_user);
+  CHECK(message(alice, {"alice"}, "x").recipients[0].status == Status::yourself);
+  auto empty = reply_as<wire::Result>(alice.call(wire::SendMessage{0, random_id(), {"bob"}, "   "}));
+  CHECK(empty.status == Status::empty_text);
+  REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
+  CHECK(message(alice, {"bob"}, "can you hear me").recipients[0].status == Status::blocked);
+  REQUIRE(reply_as<wire::Result>(bob.call(wire::Unblock{0, "alice"})).status == Status::ok);
+  CHECK(message(alice, {"bob"}, "after unblock").recipients[0].status == Status::ok);
+  REQUIRE(bob.wait<wire::ChatEvent>(chat_with("after unblock")));
+  CHECK(bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
+}
+
+TEST_CASE("group message: everyone sees who else it went to; errors per recipient") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port()), carol(server.port()), dave(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  carol.sign_in("carol");
+  dave.sign_in("dave");
+  REQUIRE(reply_as<wire::Result>(dave.call(wire::Block{0, "alice"})).status == Status::ok);
+  auto result = message(alice, {"bob", "carol", "dave", "zed", "eve"}, "team meeting");
+  REQUIRE(result.recipients.size() == 5);
+  CHECK(result.recipients[0].status == Status::ok);
+  CHECK(result.recipients[1].status == Status::ok);
+  CHECK(result.recipients[2].status == Status::blocked);
+  CHECK(result.recipients[3].status == Status::unknown_user);
+  CHECK(result.recipients[4].status == Status::stored_offline);
+  const std::vector<std::string> group{"bob", "carol", "eve"};
+  for (TestClient* c : {&bob, &carol}) {
+    auto got = c->wait<wire::ChatEvent>(chat_with("team meeting"));
+    REQUIRE(got);
+    CHECK(got->to == group);
+  }
+  TestClient eve(server.port());
+  eve.sign_in("eve");
+  auto later = eve.wait<wire::ChatEvent>(chat_with("team meeting"));
+  REQUIRE(later);
+  CHECK(later->to == group);
+  CHECK(later->seq != 0);
+}
+
+TEST_CASE("offline messages: stored durably, delivered once at next login with original time and sender") {
+  TestServer server;
+  std::int64_t sent_ms = 0;
+  {
+    TestClient alice(server.port());
+    alice.sign_in("alice");
+    auto result = message(alice, {"bob"}, "while you were out");
+    CHECK(result.recipients[0].status == Status::stored_offline);
+    message(alice, {"bob"}, "second");
+  }
+  // Restart the server: what it acknowledged must still be there.
+  TestServer restarted(server);
+  {
+    TestClient bob(restarted.port());
+    bob.sign_in("bob");
+    auto first = bob.wait<wire::ChatEvent>();
+    auto second = bob.wait<wire::ChatEvent>();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(first->text == "while you were out");  // oldest first
+    CHECK(second->text == "second");
+    CHECK(first->from == "alice");
+    CHECK(first->seq != 0);
+    sent_ms = first->sent_ms;
+    CHECK(sent_ms > 0);
+    CHECK(sent_ms <= second->sent_ms);
+    bob.send(wire::AckOffline{{first->seq, second->seq}});
+    REQUIRE(reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users.empty());  // the ack was processed before
+  }
+  // Acknowledged: not delivered again.
+  TestClient bob(restarted.port());
+  bob.sign_in("bob");
+  TestClient alice(restarted.port());
+  alice.sign_in("alice");
+  message(alice, {"bob"}, "fresh");
+  REQUIRE(bob.wait<wire::ChatEvent>(chat_with("fresh")));
+  CHECK(bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
+}
+
+TEST_CASE("offline messages that were not acknowledged are delivered again") {
+  TestServer server;
+  {
+    TestClient alice(server.port());
+    alice.sign_in("alice");
+    message(alice, {"bob"}, "important");
+  }
+  {
+    TestClient bob(server.port());
+    bob.sign_in("bob");
+    REQUIRE(bob.wait<wire::ChatEvent>(chat_with("important")));
+    // The connection dies before the peer acknowledged.
+  }
+  TestClient bob(server.port());
+  bob.sign_in("bob");
+  CHECK(bob.wait<wire::ChatEvent>(chat_with("important")));
+}
+
+TEST_CASE("broadcast reaches everyone online but the sender and those who blocked the sender") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port()), carol(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  carol.sign_in("carol");
+  auto result = reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), "hi all"}));
+  CHECK(result.delivered == 2);
+  CHECK_FALSE(result.some_skipped);
+  CHECK(bob.wait<wire::BroadcastEvent>([](auto& b) { return b.text == "hi all" && b.from == "alice"; }));
+  CHECK(carol.wait<wire::BroadcastEvent>([](auto& b) { return b.text == "hi all"; }));
+
+  REQUIRE(reply_as<wire::Result>(carol.call(wire::Block{0, "alice"})).status == Status::ok);
+  result = reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), "second"}));
+  CHECK(result.delivered == 1);
+  CHECK(result.some_skipped);
+  CHECK(bob.wait<wire::BroadcastEvent>([](auto& b) { return b.text == "second"; }));
+  REQUIRE(message(bob, {"carol"}, "marker").recipients[0].status == Status::ok);
+  REQUIRE(carol.wait<wire::ChatEvent>(chat_with("marker")));
+  CHECK(carol.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::BroadcastEvent>(m); }));
+  CHECK(reply_as<wire::Result>(alice.call(wire::Broadcast{0, random_id(), " "})).status == Status::empty_text);
+}
+
+TEST_CASE("whoelse and whoelsesince") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  {
+    TestClient carol(server.port());
+    carol.sign_in("carol");
+  }
+  REQUIRE(alice.wait<wire::PresenceEvent>(presence_of("carol", false)));
+  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElse{})).users == std::vector<std::string>{"bob"});
+  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600})).users ==
+        std::vector<std::string>{"bob", "carol"});
+  {
+    TestClient carol(server.port());
+    carol.sign_in("carol");
+    REQUIRE(reply_as<wire::Result>(carol.call(wire::Block{0, "alice"})).status == Status::ok);
+  }
+  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600})).users == std::vector<std::string>{"bob"});
+  REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
+  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElse{})).users.empty());
+  CHECK(reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users == std::vector<std::string>{"alice"});
+}
+
+TEST_CASE("block and unblock: errors, and blocks survive a restart") {
+  TestServer server;
+  {
+    TestClient alice(server.port());
+    alice.sign_in("alice");
+    CHECK(reply_as<wire::Result>(alice.call(wire::Block{0, "alice"})).status == Status::yourself);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Block{0, "zed"})).status == Status::unknown_user);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Unblock{0, "bob"})).status == Status::not_blocked);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Unblock{0, "alice"})).status == Status::yourself);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Unblock{0, "zed"})).status == Status::unknown_user);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Block{0, "bob"})).status == Status::ok);
+    CHECK(reply_as<wire::Result>(alice.call(wire::Block{0, "bob"})).status == Status::already_blocked);
+  }
+  TestServer restarted(server);
+  TestClient alice(restarted.port()), bob(restarted.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  CHECK(message(bob, {"alice"}, "still blocked?").recipients[0].status == Status::blocked);
+  CHECK(reply_as<wire::Result>(alice.call(wire::Unblock{0, "bob"})).status == Status::ok);
+  CHECK(message(bob, {"alice"}, "now?").recipients[0].status == Status::ok);
+}
+
+TEST_CASE("inactivity: a user who sends no command is logged out, told why, and others see it") {
+  TestServer server([](auto& c) { c.timeout = std::chrono::seconds(1); });
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  // bob keeps sending commands; alice stays silent.
+  std::optional<wire::LoggedOut> bye;
+  for (int i = 0; i < 40 && !bye; ++i) {
+    bye = alice.wait<wire::LoggedOut>({}, 100ms);
+    bob.call(wire::WhoElse{});
+  }
+  REQUIRE(bye);
+  CHECK(bye->reason.find("inactivity") != std::string::npos);
+  CHECK(alice.wait_closed());
+  CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", false)));
+  CHECK_FALSE(bob.closed());
+}
+
+TEST_CASE("a peer that vanishes without closing is detected by missing heartbeats") {
+  TestServer server([](auto& c) { c.dead_peer_timeout = std::chrono::seconds(2); });
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  // bob keeps its heartbeat; alice (this test client sends none) goes silent.
+  auto start = std::chrono::steady_clock::now();
+  std::optional<wire::PresenceEvent> gone;
+  while (!gone && std::chrono::steady_clock::now() - start < 10s) {
+    bob.send(wire::Heartbeat{});
+    gone = bob.wait<wire::PresenceEvent>(presence_of("alice", false), 300ms);
+  }
+  REQUIRE(gone);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("garbage, oversized frames and protocol violations close only that connection") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+
+  SUBCASE("an oversized length") {
+    RawTlsClient raw(server.port());
+    REQUIRE(raw.handshake());
+    raw.write(std::vector<std::uint8_t>{0x7f, 0xff, 0xff, 0xff, 1, 2, 3});
+    CHECK(raw.wait_closed());
+  }
+  SUBCASE("a frame that does not decode") {
+    RawTlsClient raw(server.port());
+    REQUIRE(raw.handshake());
+    raw.write(std::vector<std::uint8_t>{0, 0, 0, 5, 1, 0xee, 0xee, 0xee, 0xee});
+    auto error = raw.read();
+    REQUIRE(error);
+    CHECK(std::holds_alternative<wire::ProtocolError>(*error));
+    CHECK(raw.wait_closed());
+  }
+  SUBCASE("a size prefix claiming gigabytes") {
+    RawTlsClient raw(server.port());
+    REQUIRE(raw.handshake());
+    std::vector<std::uint8_t> bytes{0, 0, 0, 17, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0};
+    bytes[5] = 0;  // Hello, whose first string claims 2^38 bytes
+    raw.write(bytes);
+    CHECK(raw.wait_closed());
+  }
+  SUBCASE("the wrong protocol version gets a clear error") {
+    RawTlsClient raw(server.port());
+    REQUIRE(raw.handshake());
+    raw.write(wire::Hello{wire::kProtocolVersion + 1, "future"});
+    auto error = raw.read();
+    REQUIRE(error);
+    auto& e = std::get<wire::ProtocolError>(*error);
+    CHECK(e.status == Status::version_mismatch);
+    CHECK(e.message.find("version") != std::string::npos);
+    CHECK(raw.wait_closed());
+  }
+  SUBCASE("a command before login") {
+    RawTlsClient raw(server.port());
+    REQUIRE(raw.handshake());
+    raw.write(wire::Hello{wire::kProtocolVersion, "raw"});
+    REQUIRE(raw.read());  // Welcome
+    raw.write(wire::SendMessage{1, "x", {"bob"}, "sneaky"});
+    auto error = raw.read();
+    REQUIRE(error);
+    CHECK(std::get<wire::ProtocolError>(*error).status == Status::not_logged_in);
+    CHECK(raw.wait_closed());
+  }
+  SUBCASE("TLS garbage instead of a handshake") {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    asio::write(socket, asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")));
+    std::array<char, 64> buf{};
+    std::error_code ec;
+    socket.read_some(asio::buffer(buf), ec);  // the server closes on us
+    CHECK(ec);
+  }
+  // Everyone else carries on.
+  CHECK(message(alice, {"bob"}, "still here").recipients[0].status == Status::ok);
+  CHECK(bob.wait<wire::ChatEvent>(chat_with("still here")));
+  CHECK_FALSE(alice.closed());
+}
+
+TEST_CASE("a peer that stops reading is cut off; the others are not slowed") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  // bob takes no part in the flood (he blocked alice) but watches presence.
+  REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
+  RawTlsClient lazy(server.port());
+  lazy.shrink_receive_buffer();
+  REQUIRE(lazy.handshake());
+  lazy.write(wire::Hello{wire::kProtocolVersion, "lazy"});
+  lazy.write(wire::Login{1, "carol", "carol123"});
+  REQUIRE(bob.wait<wire::PresenceEvent>(presence_of("carol", true)));
+  // carol never reads again. Broadcast until the server gives up on her: each round trip
+  // of alice's stays fast meanwhile, because nothing waits on carol.
+  const std::string big(wire::kMaxText, 'x');
+  std::optional<wire::PresenceEvent> cut;
+  int sent = 0;
+  auto slowest = std::chrono::steady_clock::duration::zero();
+  while (!cut && sent < 5000) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), big}));
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
+    ++sent;
+    if (r.delivered == 0) cut = bob.wait<wire::PresenceEvent>(presence_of("carol", false));
+  }
+  REQUIRE(cut);
+  MESSAGE("carol was cut off after " << sent << " broadcasts of " << big.size() << " bytes");
+  CHECK(slowest < 1s);
+  CHECK(sent * big.size() > 1024 * 1024);  // at least the outbox limit went unread
+  CHECK(reply_as<wire::Result>(bob.call(wire::Unblock{0, "alice"})).status == Status::ok);
+  CHECK(message(alice, {"bob"}, "fast as ever").recipients[0].status == Status::ok);
+}
+
+TEST_CASE("a client refuses a server whose fingerprint is not the expected one") {
+  TestServer server;
+  TestClient client(server.port());
+  auto wrong = std::string(64, '0');
+  CHECK(client.connect(wrong) == "fingerprint mismatch");
+  TestClient right(server.port());
+  CHECK(right.connect(server.fingerprint()) == "");
+}
