@@ -14,11 +14,13 @@ PinCheck check_server_fingerprint(const std::filesystem::path& file, const std::
                                   const std::string& fingerprint, const std::string& explicit_fingerprint) {
   using Outcome = PinCheck::Outcome;
   if (!explicit_fingerprint.empty()) {
-    if (net::fingerprints_equal(explicit_fingerprint, fingerprint)) return {Outcome::pinned_explicitly, {}, {}};
-    return {Outcome::explicit_mismatch, explicit_fingerprint,
-            fmt::format("server {} presented certificate fingerprint {}, but --server-fingerprint expects {}; "
-                        "refusing to connect",
-                        server, fingerprint_display(fingerprint), fingerprint_display(explicit_fingerprint))};
+    if (net::fingerprints_equal(explicit_fingerprint, fingerprint))
+      return {Outcome::pinned_explicitly, {}, {}};
+    return {
+        Outcome::explicit_mismatch, explicit_fingerprint,
+        fmt::format("server {} presented certificate fingerprint {}, but --server-fingerprint expects {}; "
+                    "refusing to connect",
+                    server, fingerprint_display(fingerprint), fingerprint_display(explicit_fingerprint))};
   }
   std::ifstream in(file);
   std::string line;
@@ -39,7 +41,8 @@ PinCheck check_server_fingerprint(const std::filesystem::path& file, const std::
   std::ofstream out(file, std::ios::app);
   out << server << " " << fingerprint << "\n";
   if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
-  return {Outcome::pinned_now, {},
+  return {Outcome::pinned_now,
+          {},
           fmt::format("first connection to {}: pinned its certificate fingerprint {} in {}", server,
                       fingerprint_display(fingerprint), file.string())};
 }

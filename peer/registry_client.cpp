@@ -1,9 +1,10 @@
 #include "peer/registry_client.hpp"
 
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
 
 #include "shared/net/async.hpp"
 #include "shared/net/tls_context.hpp"
@@ -70,21 +71,19 @@ asio::awaitable<std::string> RegistryClient::connect(const std::string& host, co
   std::weak_ptr<bool> alive = alive_;
   auto* self = this;
   std::weak_ptr<net::Connection> weak_connection = connection_;
-  connection_->start(net::Role::client,
-                     {.on_handshake =
-                          [weak_connection, check]() -> std::string {
-                            auto connection = weak_connection.lock();
-                            if (!connection) return "closed";
-                            return check(connection->peer_fingerprint());
-                          },
-                      .on_frame =
-                          [alive, self](std::span<const std::uint8_t> payload) {
-                            if (!alive.expired() && *alive.lock()) self->on_frame(payload);
-                          },
-                      .on_close =
-                          [alive, self](const std::string& reason) {
-                            if (!alive.expired() && *alive.lock()) self->on_closed(reason);
-                          }});
+  connection_->start(net::Role::client, {.on_handshake = [weak_connection, check]() -> std::string {
+                                           auto connection = weak_connection.lock();
+                                           if (!connection) return "closed";
+                                           return check(connection->peer_fingerprint());
+                                         },
+                                         .on_frame =
+                                             [alive, self](std::span<const std::uint8_t> payload) {
+                                               if (!alive.expired() && *alive.lock()) self->on_frame(payload);
+                                             },
+                                         .on_close =
+                                             [alive, self](const std::string& reason) {
+                                               if (!alive.expired() && *alive.lock()) self->on_closed(reason);
+                                             }});
   const wire::Message hello = wire::Hello{wire::kProtocolVersion, "parley-peer/0.1"};
   auto welcome = co_await call(hello, std::chrono::seconds(15));
   if (!welcome || !std::holds_alternative<wire::Welcome>(*welcome)) {
@@ -92,7 +91,8 @@ asio::awaitable<std::string> RegistryClient::connect(const std::string& host, co
     close(why);
     co_return why;
   }
-  heartbeat_ = std::chrono::milliseconds(std::max<std::uint32_t>(std::get<wire::Welcome>(*welcome).heartbeat_ms, 100));
+  heartbeat_ =
+      std::chrono::milliseconds(std::max<std::uint32_t>(std::get<wire::Welcome>(*welcome).heartbeat_ms, 100));
   co_return std::string{};
 }
 

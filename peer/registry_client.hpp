@@ -38,8 +38,8 @@ class RegistryClient {
   // nullopt when the link closed or no reply came within `timeout`.
   // Pass a named object, not a temporary: g++ 12 destroys temporaries in a co_await
   // expression twice.
-  asio::awaitable<std::optional<wire::Message>> call(const wire::Message& request,
-                                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  asio::awaitable<std::optional<wire::Message>> call(
+      const wire::Message& request, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Sends a message that has no reply.
   void send(const wire::Message& message);
   void close(const std::string& reason);

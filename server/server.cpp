@@ -1,9 +1,10 @@
 #include "server/server.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 
 #include "server/auth/credentials_file.hpp"
 #include "server/session.hpp"
@@ -50,13 +51,17 @@ Server::Server(asio::io_context& io, ServerConfig config)
   tls_ = net::make_server_context(identity_);
 
   store_ = open_sqlite_store(config_.data_dir / "parley.db", io_.get_executor());
-  registry_ = Registry(names_of(credentials_),
-                       RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000, .max_failures = 3});
+  registry_ = Registry(
+      names_of(credentials_),
+      RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000, .max_failures = 3});
   registry_.restore(store_->load());
 }
 
 Server::~Server() {
   workers_.join();
+  // The loop has stopped: on_close handlers will not run to break the session <->
+  // connection cycles, so break them here.
+  for (auto& [id, session] : sessions_) session->abandon();
 }
 
 void Server::start() {

@@ -45,8 +45,8 @@ void Session::protocol_error(wire::Status status, const std::string& message) {
 }
 
 void Session::handle(wire::Message&& message) {
-  const bool is_command = !std::holds_alternative<wire::Heartbeat>(message) &&
-                          !std::holds_alternative<wire::AckOffline>(message);
+  const bool is_command =
+      !std::holds_alternative<wire::Heartbeat>(message) && !std::holds_alternative<wire::AckOffline>(message);
   if (phase_ == Phase::ending) return;
   if (std::holds_alternative<wire::Heartbeat>(message)) {
     if (phase_ != Phase::hello) send(wire::Heartbeat{});
@@ -61,46 +61,53 @@ void Session::handle(wire::Message&& message) {
                                         hello->version, wire::kProtocolVersion));
     }
     phase_ = Phase::login;
-    auto heartbeat = std::chrono::duration_cast<std::chrono::milliseconds>(server_.config().dead_peer_timeout) / 3;
-    send(wire::Welcome{wire::kProtocolVersion, "parley-server", static_cast<std::uint32_t>(heartbeat.count())});
+    auto heartbeat =
+        std::chrono::duration_cast<std::chrono::milliseconds>(server_.config().dead_peer_timeout) / 3;
+    send(wire::Welcome{wire::kProtocolVersion, "parley-server",
+                       static_cast<std::uint32_t>(heartbeat.count())});
     return;
   }
   if (auto* login = std::get_if<wire::Login>(&message)) return handle_login(std::move(*login));
   if (phase_ != Phase::active) {
-    if (phase_ == Phase::checking_password) return protocol_error(wire::Status::bad_request, "command during login");
-    return protocol_error(wire::Status::not_logged_in, fmt::format("{} before login", wire::type_name(message)));
+    if (phase_ == Phase::checking_password)
+      return protocol_error(wire::Status::bad_request, "command during login");
+    return protocol_error(wire::Status::not_logged_in,
+                          fmt::format("{} before login", wire::type_name(message)));
   }
   if (is_command) last_command_ = net::Clock::now();
 
   auto now = now_ms();
   Registry& registry = server_.registry();
-  std::visit(Overloaded{
-                 [&](wire::SendMessage& m) { server_.apply(registry.send_message(id_, m, now), id_); },
-                 [&](wire::Broadcast& m) { server_.apply(registry.broadcast(id_, m, now), id_); },
-                 [&](wire::WhoElse& m) { send(registry.who_else(id_, m.request)); },
-                 [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },
-                 [&](wire::Block& m) { server_.apply(registry.block(id_, m.request, m.user), id_); },
-                 [&](wire::Unblock& m) { server_.apply(registry.unblock(id_, m.request, m.user), id_); },
-                 [&](wire::Logout&) { end("logged out"); },
-                 [&](wire::AckOffline& m) { acknowledge_offline(std::move(m.seqs)); },
-                 [&](auto& other) {
-                   protocol_error(wire::Status::bad_request,
-                                  fmt::format("{} is not a client request", wire::type_name(other)));
-                 },
-             },
-             message);
+  std::visit(
+      Overloaded{
+          [&](wire::SendMessage& m) { server_.apply(registry.send_message(id_, m, now), id_); },
+          [&](wire::Broadcast& m) { server_.apply(registry.broadcast(id_, m, now), id_); },
+          [&](wire::WhoElse& m) { send(registry.who_else(id_, m.request)); },
+          [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },
+          [&](wire::Block& m) { server_.apply(registry.block(id_, m.request, m.user), id_); },
+          [&](wire::Unblock& m) { server_.apply(registry.unblock(id_, m.request, m.user), id_); },
+          [&](wire::Logout&) { end("logged out"); },
+          [&](wire::AckOffline& m) { acknowledge_offline(std::move(m.seqs)); },
+          [&](auto& other) {
+            protocol_error(wire::Status::bad_request,
+                           fmt::format("{} is not a client request", wire::type_name(other)));
+          },
+      },
+      message);
 }
 
 void Session::handle_login(wire::Login&& login) {
   if (phase_ == Phase::active) {
-    send(wire::LoginResult{login.request, wire::Status::already_online, user_, "you are already logged in", 0, 0});
+    send(wire::LoginResult{login.request, wire::Status::already_online, user_, "you are already logged in", 0,
+                           0});
     return;
   }
-  if (phase_ != Phase::login) return protocol_error(wire::Status::bad_request, "login while a login is in progress");
+  if (phase_ != Phase::login)
+    return protocol_error(wire::Status::bad_request, "login while a login is in progress");
   if (auto refusal = server_.registry().check_login_allowed(login.user, now_ms())) {
     refusal->request = login.request;
-    spdlog::info("session {} ({}): login refused for '{}': {}", id_, connection_->remote_address(), login.user,
-                 refusal->message);
+    spdlog::info("session {} ({}): login refused for '{}': {}", id_, connection_->remote_address(),
+                 login.user, refusal->message);
     bool locked = refusal->status == wire::Status::locked;
     send(*refusal);
     if (locked) connection_->close_after_flush("account locked");
@@ -108,30 +115,29 @@ void Session::handle_login(wire::Login&& login) {
   }
   phase_ = Phase::checking_password;
   std::weak_ptr<Session> weak = shared_from_this();
-  server_.verify_password(login.user, std::move(login.password),
-                          [weak, request = login.request, user = login.user](bool ok) {
-                            auto self = weak.lock();
-                            if (!self || self->phase_ != Phase::checking_password) return;
-                            auto fx = self->server_.registry().finish_login(
-                                request, user, ok, self->id_, self->connection_->remote_address(), now_ms());
-                            auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
-                            bool success = reply && reply->status == wire::Status::ok;
-                            bool locked = reply && reply->status == wire::Status::locked;
-                            spdlog::info("session {} ({}): login '{}': {}", self->id_,
-                                         self->connection_->remote_address(), user,
-                                         reply ? reply->message : "?");
-                            if (success) {
-                              self->phase_ = Phase::active;
-                              self->user_ = user;
-                              self->last_command_ = net::Clock::now();
-                            } else {
-                              self->phase_ = Phase::login;
-                            }
-                            std::function<void()> after_reply;
-                            if (success) after_reply = [self] { self->deliver_offline(); };
-                            if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
-                            self->server_.apply(std::move(fx), self->id_, std::move(after_reply));
-                          });
+  server_.verify_password(
+      login.user, std::move(login.password), [weak, request = login.request, user = login.user](bool ok) {
+        auto self = weak.lock();
+        if (!self || self->phase_ != Phase::checking_password) return;
+        auto fx = self->server_.registry().finish_login(request, user, ok, self->id_,
+                                                        self->connection_->remote_address(), now_ms());
+        auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
+        bool success = reply && reply->status == wire::Status::ok;
+        bool locked = reply && reply->status == wire::Status::locked;
+        spdlog::info("session {} ({}): login '{}': {}", self->id_, self->connection_->remote_address(), user,
+                     reply ? reply->message : "?");
+        if (success) {
+          self->phase_ = Phase::active;
+          self->user_ = user;
+          self->last_command_ = net::Clock::now();
+        } else {
+          self->phase_ = Phase::login;
+        }
+        std::function<void()> after_reply;
+        if (success) after_reply = [self] { self->deliver_offline(); };
+        if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
+        self->server_.apply(std::move(fx), self->id_, std::move(after_reply));
+      });
 }
 
 void Session::deliver_offline() {
@@ -142,11 +148,12 @@ void Session::deliver_offline() {
     self->offline_more_ = messages.size() == wire::kMaxOfflineBatch;
     for (auto& m : messages) {
       self->offline_in_flight_.push_back(m.seq);
-      self->send(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group), std::move(m.text),
-                                 m.sent_ms, m.seq});
+      self->send(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group),
+                                 std::move(m.text), m.sent_ms, m.seq});
     }
     if (!messages.empty())
-      spdlog::info("session {}: delivered {} offline message(s) to {}", self->id_, messages.size(), self->user_);
+      spdlog::info("session {}: delivered {} offline message(s) to {}", self->id_, messages.size(),
+                   self->user_);
   });
 }
 
@@ -175,12 +182,14 @@ void Session::check_deadlines(net::Clock::time_point now) {
   if (!connection_->handshake_done()) {
     if (now - connection_->created() > config.handshake_timeout) connection_->close("TLS handshake timeout");
   } else if (now - connection_->last_received() > config.dead_peer_timeout) {
-    connection_->close(fmt::format("nothing received for {} s: peer presumed gone", config.dead_peer_timeout.count()));
+    connection_->close(
+        fmt::format("nothing received for {} s: peer presumed gone", config.dead_peer_timeout.count()));
   } else if (stalled && now - *stalled > config.write_stall_timeout) {
     connection_->close("write stalled: the peer is not reading");
   } else if (phase_ == Phase::active && now - last_command_ > config.timeout) {
     end(fmt::format("logged out after {} s of inactivity", config.timeout.count()));
-  } else if ((phase_ == Phase::hello || phase_ == Phase::login) && now - connection_->created() > config.login_timeout) {
+  } else if ((phase_ == Phase::hello || phase_ == Phase::login) &&
+             now - connection_->created() > config.login_timeout) {
     end("login timeout");
   }
 }
@@ -189,8 +198,8 @@ void Session::end(const std::string& reason) {
   if (phase_ == Phase::ending) return;
   bool was_active = phase_ == Phase::active;
   phase_ = Phase::ending;
-  spdlog::info("session {} ({}): ending{}: {}", id_, connection_->remote_address(), was_active ? " " + user_ : "",
-               reason);
+  spdlog::info("session {} ({}): ending{}: {}", id_, connection_->remote_address(),
+               was_active ? " " + user_ : "", reason);
   if (was_active) server_.apply(server_.registry().logout(id_, reason, now_ms()), id_);
   send(wire::LoggedOut{reason});
   connection_->close_after_flush(reason);
@@ -201,7 +210,8 @@ void Session::on_closed(const std::string& reason) {
     spdlog::info("session {} ({}): {} disconnected: {}", id_, connection_->remote_address(), *user, reason);
     server_.apply(server_.registry().logout(id_, "connection lost: " + reason, now_ms()), id_);
   } else {
-    spdlog::info("session {} ({}): closed: {}", id_, connection_->remote_address(), user_.empty() ? reason : user_ + ": " + reason);
+    spdlog::info("session {} ({}): closed: {}", id_, connection_->remote_address(),
+                 user_.empty() ? reason : user_ + ": " + reason);
   }
   server_.session_closed(id_);
 }

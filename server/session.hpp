@@ -28,6 +28,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void end(const std::string& reason);
   // Closes at once, without a goodbye.
   void abort(const std::string& reason) { connection_->close(reason); }
+  // For the server's destructor, after the event loop stopped.
+  void abandon() { connection_->abandon(); }
 
   SessionId id() const { return id_; }
   const std::string& user() const { return user_; }

@@ -1,11 +1,11 @@
 #include "peer/shell/app.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <iostream>
 #include <semaphore>
 #include <thread>
@@ -33,11 +33,16 @@ struct Overloaded : Ts... {
 
 std::string describe(const wire::RecipientResult& r) {
   switch (r.status) {
-    case wire::Status::unknown_user: return fmt::format("unknown user '{}'", r.user);
-    case wire::Status::yourself: return "you cannot message yourself";
-    case wire::Status::blocked: return fmt::format("{} has blocked you; message not delivered", r.user);
-    case wire::Status::internal: return fmt::format("{}: the server could not store the message; try again", r.user);
-    default: return fmt::format("{}: {}", r.user, wire::to_string(r.status));
+    case wire::Status::unknown_user:
+      return fmt::format("unknown user '{}'", r.user);
+    case wire::Status::yourself:
+      return "you cannot message yourself";
+    case wire::Status::blocked:
+      return fmt::format("{} has blocked you; message not delivered", r.user);
+    case wire::Status::internal:
+      return fmt::format("{}: the server could not store the message; try again", r.user);
+    default:
+      return fmt::format("{}: {}", r.user, wire::to_string(r.status));
   }
 }
 
@@ -46,7 +51,8 @@ std::string describe(const wire::RecipientResult& r) {
 App::App(asio::io_context& io, PeerConfig config)
     : io_(io),
       config_(std::move(config)),
-      output_({.json = config_.json, .color = config_.color}, [this](const std::string& line) { print(line); }),
+      output_({.json = config_.json, .color = config_.color},
+              [this](const std::string& line) { print(line); }),
       client_(io.get_executor(), {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
                                   .on_close = [this](const std::string& reason) { on_link_closed(reason); }}),
       line_ready_(io, net::Clock::time_point::max()) {}
@@ -132,17 +138,18 @@ asio::awaitable<void> App::main_flow() {
   if (config_.interactive) {
     editor_ = std::make_unique<LineEditor>(
         io_.get_executor(), fmt::format("{}> ", user_), config_.data_dir / "history",
-        LineEditor::Callbacks{.on_line =
-                                  [this](std::string line) {
-                                    typed_.push_back(std::move(line));
-                                    line_ready_.cancel();
-                                  },
-                              .on_eof =
-                                  [this] {
-                                    typed_.push_back(std::nullopt);
-                                    line_ready_.cancel();
-                                  },
-                              .complete = [this](const std::string& line, int word) { return complete(line, word); }});
+        LineEditor::Callbacks{
+            .on_line =
+                [this](std::string line) {
+                  typed_.push_back(std::move(line));
+                  line_ready_.cancel();
+                },
+            .on_eof =
+                [this] {
+                  typed_.push_back(std::nullopt);
+                  line_ready_.cancel();
+                },
+            .complete = [this](const std::string& line, int word) { return complete(line, word); }});
     editor_->start();
   }
 
@@ -215,7 +222,8 @@ asio::awaitable<bool> App::log_in() {
     const wire::Message login = wire::Login{0, user, *password};
     auto reply = co_await client_.call(login);
     if (!reply || !std::holds_alternative<wire::LoginResult>(*reply)) {
-      output_.error("login", reply ? "unexpected answer from the server" : "connection to the server lost: " + client_.close_reason());
+      output_.error("login", reply ? "unexpected answer from the server"
+                                   : "connection to the server lost: " + client_.close_reason());
       finish(1);
       co_return false;
     }
@@ -283,10 +291,12 @@ asio::awaitable<void> App::execute(const Command& command) {
             if (auto* sent = std::get_if<wire::SendResult>(&*reply)) {
               for (const auto& r : sent->recipients) {
                 if (r.status == wire::Status::ok)
-                  output_.info(fmt::format("message delivered to {}", r.user), {{"user", r.user}, {"status", "delivered"}});
+                  output_.info(fmt::format("message delivered to {}", r.user),
+                               {{"user", r.user}, {"status", "delivered"}});
                 else if (r.status == wire::Status::stored_offline)
-                  output_.info(fmt::format("{} is offline: message stored for delivery at their next login", r.user),
-                               {{"user", r.user}, {"status", "stored"}});
+                  output_.info(
+                      fmt::format("{} is offline: message stored for delivery at their next login", r.user),
+                      {{"user", r.user}, {"status", "stored"}});
                 else
                   output_.error(name, describe(r));
               }
@@ -297,7 +307,8 @@ asio::awaitable<void> App::execute(const Command& command) {
             auto reply = co_await call(request);
             if (!reply || generic(*reply)) co_return;
             if (auto* sent = std::get_if<wire::BroadcastResult>(&*reply)) {
-              output_.info(fmt::format("broadcast sent to {} user{}", sent->delivered, sent->delivered == 1 ? "" : "s"),
+              output_.info(fmt::format("broadcast sent to {} user{}", sent->delivered,
+                                       sent->delivered == 1 ? "" : "s"),
                            {{"delivered", sent->delivered}});
               if (sent->some_skipped)
                 output_.info("some online users did not receive your broadcast", {{"warning", true}});

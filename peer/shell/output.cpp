@@ -42,7 +42,8 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 
 }  // namespace
 
-Output::Output(Style style, std::function<void(const std::string&)> sink) : style_(style), sink_(std::move(sink)) {}
+Output::Output(Style style, std::function<void(const std::string&)> sink)
+    : style_(style), sink_(std::move(sink)) {}
 
 std::string Output::iso_time(std::int64_t unix_ms) {
   std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
@@ -76,12 +77,14 @@ void Output::emit(const nlohmann::ordered_json& object, const std::string& text)
 
 void Output::login(const std::string& user) {
   emit({{"type", "login"}, {"user", user}},
-       fmt::format("{} {}", stamp(now_ms()), paint(fmt::format("logged in as {}. Type help for commands.", user), kGreen)));
+       fmt::format("{} {}", stamp(now_ms()),
+                   paint(fmt::format("logged in as {}. Type help for commands.", user), kGreen)));
 }
 
 void Output::logout(const std::string& reason) {
   emit({{"type", "logout"}, {"reason", reason}},
-       fmt::format("{} {}", stamp(now_ms()), paint(fmt::format("logged out: {}", printable(reason)), kYellow)));
+       fmt::format("{} {}", stamp(now_ms()),
+                   paint(fmt::format("logged out: {}", printable(reason)), kYellow)));
 }
 
 void Output::error(std::string_view command, std::string_view message) {
@@ -96,9 +99,9 @@ void Output::info(std::string_view message, nlohmann::ordered_json extra) {
 }
 
 nlohmann::ordered_json Output::chat_json(const wire::ChatEvent& message) {
-  nlohmann::ordered_json object = {{"type", "message"},   {"from", message.from},
-                           {"text", message.text}, {"time", iso_time(message.sent_ms)},
-                           {"offline", message.seq != 0}, {"id", message.msg_id}};
+  nlohmann::ordered_json object = {{"type", "message"},           {"from", message.from},
+                                   {"text", message.text},        {"time", iso_time(message.sent_ms)},
+                                   {"offline", message.seq != 0}, {"id", message.msg_id}};
   if (!message.to.empty()) object["to"] = message.to;
   return object;
 }
@@ -108,7 +111,8 @@ void Output::chat(const wire::ChatEvent& message) {
   std::string prefix = paint(message.from, kCyan);
   if (!message.to.empty()) prefix += paint(fmt::format(" (to {})", join(message.to, ", ")), kDim);
   if (offline) prefix += paint(" (while you were away)", kDim);
-  emit(chat_json(message), fmt::format("{} {}: {}", stamp(message.sent_ms, offline), prefix, printable(message.text)));
+  emit(chat_json(message),
+       fmt::format("{} {}: {}", stamp(message.sent_ms, offline), prefix, printable(message.text)));
 }
 
 void Output::broadcast(const wire::BroadcastEvent& message) {
@@ -117,14 +121,16 @@ void Output::broadcast(const wire::BroadcastEvent& message) {
         {"text", message.text},
         {"time", iso_time(message.sent_ms)},
         {"id", message.msg_id}},
-       fmt::format("{} {} {}: {}", stamp(message.sent_ms), paint("[all]", kMagenta), paint(message.from, kCyan),
-                   printable(message.text)));
+       fmt::format("{} {} {}: {}", stamp(message.sent_ms), paint("[all]", kMagenta),
+                   paint(message.from, kCyan), printable(message.text)));
 }
 
 void Output::presence(const wire::PresenceEvent& event) {
-  emit({{"type", "presence"}, {"user", event.user}, {"online", event.online}, {"time", iso_time(event.at_ms)}},
-       fmt::format("{} {}", stamp(event.at_ms),
-                   paint(fmt::format("{} {}", event.user, event.online ? "logged in" : "logged out"), kYellow)));
+  emit(
+      {{"type", "presence"}, {"user", event.user}, {"online", event.online}, {"time", iso_time(event.at_ms)}},
+      fmt::format(
+          "{} {}", stamp(event.at_ms),
+          paint(fmt::format("{} {}", event.user, event.online ? "logged in" : "logged out"), kYellow)));
 }
 
 void Output::users(std::string_view command, const std::vector<std::string>& users) {

@@ -183,7 +183,8 @@ Effects Registry::send_message(SessionId session, const wire::SendMessage& reque
                         wire::ChatEvent{request.msg_id, *from, group, request.text, now_ms, 0}});
   }
   for (auto& to : offline_recipients) {
-    fx.writes.push_back(op::PutOffline{StoredMessage{0, request.msg_id, *from, std::move(to), group, request.text, now_ms}});
+    fx.writes.push_back(
+        op::PutOffline{StoredMessage{0, request.msg_id, *from, std::move(to), group, request.text, now_ms}});
   }
   fx.reply = std::move(reply);
   return fx;
@@ -214,7 +215,8 @@ Effects Registry::broadcast(SessionId session, const wire::Broadcast& request, s
   }
   reply.delivered = static_cast<std::uint32_t>(audience.size());
   if (!audience.empty())
-    fx.sends.push_back({std::move(audience), wire::BroadcastEvent{request.msg_id, *from, request.text, now_ms}});
+    fx.sends.push_back(
+        {std::move(audience), wire::BroadcastEvent{request.msg_id, *from, request.text, now_ms}});
   fx.reply = reply;
   return fx;
 }

@@ -79,7 +79,7 @@ class Registry {
   std::unordered_map<std::string, SessionId> online_;
   std::unordered_map<SessionId, std::string> user_by_session_;
   std::unordered_map<std::string, std::unordered_set<std::string>> blocks_;  // blocker -> blocked
-  std::unordered_map<std::string, int> failures_;                           // consecutive, since last success
+  std::unordered_map<std::string, int> failures_;  // consecutive, since last success
   std::unordered_map<std::string, std::int64_t> locked_until_ms_;
   std::unordered_map<std::string, std::int64_t> last_seen_ms_;  // last moment each user was online
 };

@@ -12,6 +12,7 @@ namespace parley::server {
 
 // Opens (creating if needed) the database at `path` and starts its thread. Completions
 // are posted to `completions`. Throws std::runtime_error if the database cannot be opened.
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path, asio::any_io_executor completions);
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path,
+                                         asio::any_io_executor completions);
 
 }  // namespace parley::server

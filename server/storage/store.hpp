@@ -63,8 +63,8 @@ struct RecordLogout {  // closes the user's open history row; also updates last_
 };
 }  // namespace op
 
-using WriteOp =
-    std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin, op::RecordLogout>;
+using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
+                             op::RecordLogout>;
 
 class Store {
  public:

@@ -1,12 +1,13 @@
 // Small pieces every coroutine in Parley uses.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <exception>
-#include <spdlog/spdlog.h>
 #include <string>
 
 namespace parley::net {

@@ -1,8 +1,9 @@
 #include "shared/net/connection.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
-#include <spdlog/spdlog.h>
 
 #include "shared/net/async.hpp"
 
@@ -50,8 +51,9 @@ asio::awaitable<void> Connection::read_loop() {
   while (is_open() || state_ == State::flushing) {
     auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer));
     if (ec) {
-      finish(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ? "closed by peer"
-                                                                                 : "read failed: " + ec.message());
+      finish(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+                 ? "closed by peer"
+                 : "read failed: " + ec.message());
       co_return;
     }
     last_received_ = Clock::now();

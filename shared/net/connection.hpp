@@ -56,6 +56,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(const std::string& reason);
   // Sends what is queued, then TLS close_notify, then closes.
   void close_after_flush(const std::string& reason);
+  // Closes and forgets the handlers, breaking the cycle with their owner, when the event
+  // loop has stopped and on_close will never run. Never call it from inside a handler.
+  void abandon() {
+    finish("abandoned");
+    handlers_ = {};
+  }
 
   bool is_open() const { return state_ == State::handshaking || state_ == State::open; }
   bool handshake_done() const { return state_ != State::handshaking; }

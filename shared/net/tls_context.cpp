@@ -1,9 +1,9 @@
 #include "shared/net/tls_context.hpp"
 
 #include <fcntl.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -84,8 +84,8 @@ Identity create_identity(const std::string& common_name) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 20L * 365 * 24 * 60 * 60);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   if (X509_sign(cert.get(), key.get(), nullptr) == 0) fail("signing failed");  // Ed25519 takes no digest
 
@@ -116,7 +116,8 @@ Identity load_or_create_identity(const std::filesystem::path& dir, const std::st
   bool have_cert = std::filesystem::exists(cert_path);
   bool have_key = std::filesystem::exists(key_path);
   if (have_cert != have_key)
-    fail("found only one of " + cert_path.string() + " and " + key_path.string() + "; remove it to start afresh");
+    fail("found only one of " + cert_path.string() + " and " + key_path.string() +
+         "; remove it to start afresh");
   if (!have_cert) {
     std::filesystem::create_directories(dir);
     Identity id = create_identity(common_name);

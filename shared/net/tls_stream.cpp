@@ -57,7 +57,8 @@ void TlsStream::close() {
 }
 
 std::string TlsStream::peer_fingerprint() const {
-  auto& stream = const_cast<asio::ssl::stream<asio::ip::tcp::socket>&>(stream_);  // native_handle() is not const
+  auto& stream =
+      const_cast<asio::ssl::stream<asio::ip::tcp::socket>&>(stream_);  // native_handle() is not const
   X509* cert = SSL_get1_peer_certificate(stream.native_handle());
   if (!cert) return {};
   std::string fp = fingerprint_of(cert);

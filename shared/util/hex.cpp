@@ -53,7 +53,8 @@ std::string fingerprint_display(std::string_view hex) {
 
 std::string random_id() {
   std::array<std::uint8_t, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");
   return to_hex(bytes);
 }
 

@@ -76,7 +76,7 @@ class WireReader : public cereal::InputArchive<WireReader, cereal::AllowEmptyCla
 };
 
 template <class T>
-  requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 void CEREAL_SAVE_FUNCTION_NAME(WireWriter& ar, const T& value) {
   if constexpr (std::is_same_v<T, bool>)
     ar.put_scalar<std::uint8_t>(value ? 1 : 0);
@@ -85,7 +85,7 @@ void CEREAL_SAVE_FUNCTION_NAME(WireWriter& ar, const T& value) {
 }
 
 template <class T>
-  requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 void CEREAL_LOAD_FUNCTION_NAME(WireReader& ar, T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     std::uint8_t b = 0;

@@ -12,22 +12,38 @@ namespace parley::wire {
 
 const char* to_string(Status status) {
   switch (status) {
-    case Status::ok: return "ok";
-    case Status::bad_request: return "bad request";
-    case Status::unknown_user: return "unknown user";
-    case Status::yourself: return "that is yourself";
-    case Status::empty_text: return "empty text";
-    case Status::blocked: return "blocked";
-    case Status::already_blocked: return "already blocked";
-    case Status::not_blocked: return "not blocked";
-    case Status::not_logged_in: return "not logged in";
-    case Status::already_logged_in: return "already logged in";
-    case Status::wrong_password: return "wrong password";
-    case Status::locked: return "locked";
-    case Status::version_mismatch: return "version mismatch";
-    case Status::stored_offline: return "stored for offline delivery";
-    case Status::internal: return "internal server error";
-    case Status::already_online: return "already logged in on this connection";
+    case Status::ok:
+      return "ok";
+    case Status::bad_request:
+      return "bad request";
+    case Status::unknown_user:
+      return "unknown user";
+    case Status::yourself:
+      return "that is yourself";
+    case Status::empty_text:
+      return "empty text";
+    case Status::blocked:
+      return "blocked";
+    case Status::already_blocked:
+      return "already blocked";
+    case Status::not_blocked:
+      return "not blocked";
+    case Status::not_logged_in:
+      return "not logged in";
+    case Status::already_logged_in:
+      return "already logged in";
+    case Status::wrong_password:
+      return "wrong password";
+    case Status::locked:
+      return "locked";
+    case Status::version_mismatch:
+      return "version mismatch";
+    case Status::stored_offline:
+      return "stored for offline delivery";
+    case Status::internal:
+      return "internal server error";
+    case Status::already_online:
+      return "already logged in on this connection";
   }
   return "unknown status";
 }
@@ -49,7 +65,8 @@ class Checker {
     if (s.size() > max) fail("{}: {} bytes exceeds the {}-byte limit", field, s.size(), max);
   }
   void status(Status s) {
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_online)) fail("unknown status");
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_online))
+      fail("unknown status");
   }
   template <class T>
   void count(const std::vector<T>& v, std::size_t max, const char* field) {
@@ -63,84 +80,83 @@ class Checker {
 };
 
 void check(Checker& c, const Message& message) {
-  std::visit(
-      Overloaded{
-          [&](const Hello& m) { c.text(m.client, 128, "client"); },
-          [&](const Welcome& m) { c.text(m.server, 128, "server"); },
-          [&](const Heartbeat&) {},
-          [&](const Login& m) {
-            c.text(m.user, kMaxUsername, "user");
-            c.text(m.password, kMaxPassword, "password");
-          },
-          [&](const SendMessage& m) {
-            c.text(m.msg_id, kMaxMessageId, "msg_id");
-            c.count(m.to, kMaxRecipients, "to");
-            for (const auto& u : m.to) c.text(u, kMaxUsername, "to");
-            c.text(m.text, kMaxText, "text");
-          },
-          [&](const Broadcast& m) {
-            c.text(m.msg_id, kMaxMessageId, "msg_id");
-            c.text(m.text, kMaxText, "text");
-          },
-          [&](const WhoElse&) {},
-          [&](const WhoElseSince& m) {
-            if (m.seconds < 0) c.fail("seconds: negative");
-          },
-          [&](const Block& m) { c.text(m.user, kMaxUsername, "user"); },
-          [&](const Unblock& m) { c.text(m.user, kMaxUsername, "user"); },
-          [&](const Logout&) {},
-          [&](const AckOffline& m) { c.count(m.seqs, kMaxOfflineBatch, "seqs"); },
-          [&](const LoginResult& m) {
-            c.status(m.status);
-            c.text(m.user, kMaxUsername, "user");
-            c.text(m.message, kMaxReason, "message");
-          },
-          [&](const Result& m) {
-            c.status(m.status);
-            c.text(m.message, kMaxReason, "message");
-          },
-          [&](const SendResult& m) {
-            c.count(m.recipients, kMaxRecipients, "recipients");
-            for (const auto& r : m.recipients) {
-              c.text(r.user, kMaxUsername, "user");
-              c.status(r.status);
-            }
-          },
-          [&](const BroadcastResult&) {},
-          [&](const UserList& m) {
-            c.count(m.users, kMaxUserList, "users");
-            for (const auto& u : m.users) c.user(u, "users");
-          },
-          [&](const ChatEvent& m) {
-            c.text(m.msg_id, kMaxMessageId, "msg_id");
-            c.user(m.from, "from");
-            c.count(m.to, kMaxRecipients, "to");
-            for (const auto& u : m.to) c.user(u, "to");
-            c.text(m.text, kMaxText, "text");
-          },
-          [&](const BroadcastEvent& m) {
-            c.text(m.msg_id, kMaxMessageId, "msg_id");
-            c.user(m.from, "from");
-            c.text(m.text, kMaxText, "text");
-          },
-          [&](const PresenceEvent& m) { c.user(m.user, "user"); },
-          [&](const LoggedOut& m) { c.text(m.reason, kMaxReason, "reason"); },
-          [&](const ProtocolError& m) {
-            c.status(m.status);
-            c.text(m.message, kMaxReason, "message");
-          },
-      },
-      message);
+  std::visit(Overloaded{
+                 [&](const Hello& m) { c.text(m.client, 128, "client"); },
+                 [&](const Welcome& m) { c.text(m.server, 128, "server"); },
+                 [&](const Heartbeat&) {},
+                 [&](const Login& m) {
+                   c.text(m.user, kMaxUsername, "user");
+                   c.text(m.password, kMaxPassword, "password");
+                 },
+                 [&](const SendMessage& m) {
+                   c.text(m.msg_id, kMaxMessageId, "msg_id");
+                   c.count(m.to, kMaxRecipients, "to");
+                   for (const auto& u : m.to) c.text(u, kMaxUsername, "to");
+                   c.text(m.text, kMaxText, "text");
+                 },
+                 [&](const Broadcast& m) {
+                   c.text(m.msg_id, kMaxMessageId, "msg_id");
+                   c.text(m.text, kMaxText, "text");
+                 },
+                 [&](const WhoElse&) {},
+                 [&](const WhoElseSince& m) {
+                   if (m.seconds < 0) c.fail("seconds: negative");
+                 },
+                 [&](const Block& m) { c.text(m.user, kMaxUsername, "user"); },
+                 [&](const Unblock& m) { c.text(m.user, kMaxUsername, "user"); },
+                 [&](const Logout&) {},
+                 [&](const AckOffline& m) { c.count(m.seqs, kMaxOfflineBatch, "seqs"); },
+                 [&](const LoginResult& m) {
+                   c.status(m.status);
+                   c.text(m.user, kMaxUsername, "user");
+                   c.text(m.message, kMaxReason, "message");
+                 },
+                 [&](const Result& m) {
+                   c.status(m.status);
+                   c.text(m.message, kMaxReason, "message");
+                 },
+                 [&](const SendResult& m) {
+                   c.count(m.recipients, kMaxRecipients, "recipients");
+                   for (const auto& r : m.recipients) {
+                     c.text(r.user, kMaxUsername, "user");
+                     c.status(r.status);
+                   }
+                 },
+                 [&](const BroadcastResult&) {},
+                 [&](const UserList& m) {
+                   c.count(m.users, kMaxUserList, "users");
+                   for (const auto& u : m.users) c.user(u, "users");
+                 },
+                 [&](const ChatEvent& m) {
+                   c.text(m.msg_id, kMaxMessageId, "msg_id");
+                   c.user(m.from, "from");
+                   c.count(m.to, kMaxRecipients, "to");
+                   for (const auto& u : m.to) c.user(u, "to");
+                   c.text(m.text, kMaxText, "text");
+                 },
+                 [&](const BroadcastEvent& m) {
+                   c.text(m.msg_id, kMaxMessageId, "msg_id");
+                   c.user(m.from, "from");
+                   c.text(m.text, kMaxText, "text");
+                 },
+                 [&](const PresenceEvent& m) { c.user(m.user, "user"); },
+                 [&](const LoggedOut& m) { c.text(m.reason, kMaxReason, "reason"); },
+                 [&](const ProtocolError& m) {
+                   c.status(m.status);
+                   c.text(m.message, kMaxReason, "message");
+                 },
+             },
+             message);
 }
 
 }  // namespace
 
 const char* type_name(const Message& message) {
   static constexpr const char* kNames[] = {
-      "Hello",     "Welcome",      "Heartbeat",    "Login",      "SendMessage",     "Broadcast",
-      "WhoElse",   "WhoElseSince", "Block",        "Unblock",    "Logout",          "AckOffline",
-      "LoginResult", "Result",     "SendResult",   "BroadcastResult", "UserList",     "ChatEvent",
-      "BroadcastEvent", "PresenceEvent", "LoggedOut", "ProtocolError"};
+      "Hello",          "Welcome",       "Heartbeat",  "Login",           "SendMessage", "Broadcast",
+      "WhoElse",        "WhoElseSince",  "Block",      "Unblock",         "Logout",      "AckOffline",
+      "LoginResult",    "Result",        "SendResult", "BroadcastResult", "UserList",    "ChatEvent",
+      "BroadcastEvent", "PresenceEvent", "LoggedOut",  "ProtocolError"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

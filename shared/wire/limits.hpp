@@ -16,20 +16,20 @@ inline constexpr std::size_t kMaxFrame = 64 * 1024;
 
 inline constexpr std::size_t kMaxUsername = 32;
 inline constexpr std::size_t kMaxPassword = 256;
-inline constexpr std::size_t kMaxText = 4096;        // one chat message, in bytes (UTF-8)
-inline constexpr std::size_t kMaxRecipients = 32;    // one group message
+inline constexpr std::size_t kMaxText = 4096;      // one chat message, in bytes (UTF-8)
+inline constexpr std::size_t kMaxRecipients = 32;  // one group message
 inline constexpr std::size_t kMaxMessageId = 64;
 inline constexpr std::size_t kMaxReason = 512;
-inline constexpr std::size_t kMaxUserList = 20000;   // whoelse answers
-inline constexpr std::size_t kMaxOfflineBatch = 256; // offline messages per push
+inline constexpr std::size_t kMaxUserList = 20000;    // whoelse answers
+inline constexpr std::size_t kMaxOfflineBatch = 256;  // offline messages per push
 
 // Usernames: 1-32 of [A-Za-z0-9_.-]. Keeps names printable, unambiguous in
 // comma-separated recipient lists, and safe in file names and logs.
 constexpr bool is_valid_username(std::string_view name) {
   if (name.empty() || name.size() > kMaxUsername) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-';
     if (!ok) return false;
   }
   return true;

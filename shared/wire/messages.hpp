@@ -18,21 +18,21 @@ namespace parley::wire {
 // Outcome of a request, or of one recipient of a message.
 enum class Status : std::uint8_t {
   ok = 0,
-  bad_request,       // malformed or out-of-limits fields
-  unknown_user,      // no such account
-  yourself,          // the command cannot target its sender
+  bad_request,   // malformed or out-of-limits fields
+  unknown_user,  // no such account
+  yourself,      // the command cannot target its sender
   empty_text,
-  blocked,           // the recipient has blocked the sender
+  blocked,  // the recipient has blocked the sender
   already_blocked,
   not_blocked,
-  not_logged_in,     // a command before a successful login
-  already_logged_in, // this account is logged in elsewhere
+  not_logged_in,      // a command before a successful login
+  already_logged_in,  // this account is logged in elsewhere
   wrong_password,
-  locked,            // too many failed logins: try again later
+  locked,  // too many failed logins: try again later
   version_mismatch,
-  stored_offline,    // a message to an offline user was stored durably (a success)
-  internal,          // the server failed (storage); nothing was done
-  already_online,    // this connection has already logged in
+  stored_offline,  // a message to an offline user was stored durably (a success)
+  internal,        // the server failed (storage); nothing was done
+  already_online,  // this connection has already logged in
 };
 
 const char* to_string(Status status);
@@ -239,10 +239,10 @@ struct ProtocolError {  // sent before closing a connection that broke the proto
   }
 };
 
-using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
-                             Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
-                             BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
-                             ProtocolError>;
+using Message =
+    std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
+                 Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
+                 ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

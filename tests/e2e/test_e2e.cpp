@@ -22,14 +22,16 @@ const std::string kAccounts = "alice alice123\nbob bob123\ncarol carol123\n";
 class ServerProcess {
  public:
   ServerProcess(const TempDir& dir, std::vector<std::string> extra = {}, std::uint16_t fixed_port = 0) {
-    std::vector<std::string> args{"--port", std::to_string(fixed_port), "--credentials", (dir / "credentials.txt").string(), "--data-dir",
-                                  (dir / "server-data").string()};
+    std::vector<std::string> args{"--port",        std::to_string(fixed_port),
+                                  "--credentials", (dir / "credentials.txt").string(),
+                                  "--data-dir",    (dir / "server-data").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     process = std::make_unique<Process>(binary("PARLEY_SERVER_BIN"), args, dir / "server.log");
     auto line = process->read_line(20s);
     REQUIRE_MESSAGE(line, "server did not start: " << process->stderr_text());
     std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(listening on [0-9.]+:(\d+) fingerprint ([0-9a-f]{64}))")));
+    REQUIRE(
+        std::regex_search(*line, m, std::regex(R"(listening on [0-9.]+:(\d+) fingerprint ([0-9a-f]{64}))")));
     port = static_cast<std::uint16_t>(std::stoi(m[1]));
     fingerprint = m[2];
   }
@@ -43,7 +45,7 @@ class Peer {
  public:
   Peer(const TempDir& dir, std::uint16_t port, const std::string& user, const std::string& password,
        std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--server", "127.0.0.1:" + std::to_string(port), "--json", "--user", user,
+    std::vector<std::string> args{"--server",   "127.0.0.1:" + std::to_string(port), "--json", "--user", user,
                                   "--data-dir", (dir / ("peer-" + user)).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     process = std::make_unique<Process>(binary("PARLEY_PEER_BIN"), args, dir / ("peer-" + user + ".log"),
@@ -66,9 +68,10 @@ TEST_CASE("e2e: scripted login from stdin, messages, whoelse, logout at end of i
   REQUIRE(bob->wait_type("login"));
 
   // alice gives her credentials as the first two lines of stdin.
-  Process alice(binary("PARLEY_PEER_BIN"),
-                {"127.0.0.1", std::to_string(server.port), "--json", "--data-dir", (dir / "peer-alice").string()},
-                dir / "peer-alice.log");
+  Process alice(
+      binary("PARLEY_PEER_BIN"),
+      {"127.0.0.1", std::to_string(server.port), "--json", "--data-dir", (dir / "peer-alice").string()},
+      dir / "peer-alice.log");
   alice.write_line("alice");
   alice.write_line("alice123");
   auto login = alice.wait_type("login");

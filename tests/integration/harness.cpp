@@ -7,7 +7,8 @@
 
 namespace parley::test {
 
-TestServer::TestServer(std::function<void(server::ServerConfig&)> adjust) : dir_(std::make_shared<TempDir>()) {
+TestServer::TestServer(std::function<void(server::ServerConfig&)> adjust)
+    : dir_(std::make_shared<TempDir>()) {
   write_text(*dir_ / "credentials.txt", kCredentials);
   config_.port = 0;
   config_.credentials = *dir_ / "credentials.txt";
@@ -56,13 +57,13 @@ TestServer::~TestServer() { stop(); }
 
 TestClient::TestClient(std::uint16_t port) : port_(port) {
   client_ = std::make_unique<peer::RegistryClient>(
-      io_.get_executor(), peer::RegistryClient::Handlers{.on_event = [this](wire::Message&& m) {
-                                                           events_.push_back(std::move(m));
-                                                         },
-                                                         .on_close = [this](const std::string& reason) {
-                                                           closed_ = true;
-                                                           close_reason_ = reason;
-                                                         }});
+      io_.get_executor(), peer::RegistryClient::Handlers{
+                              .on_event = [this](wire::Message&& m) { events_.push_back(std::move(m)); },
+                              .on_close =
+                                  [this](const std::string& reason) {
+                                    closed_ = true;
+                                    close_reason_ = reason;
+                                  }});
 }
 
 TestClient::~TestClient() {

@@ -69,7 +69,8 @@ class TestClient {
   std::optional<wire::Message> wait_event(const std::function<bool(const wire::Message&)>& match,
                                           std::chrono::milliseconds timeout = 10s);
   template <class T>
-  std::optional<T> wait(const std::function<bool(const T&)>& match = {}, std::chrono::milliseconds timeout = 10s) {
+  std::optional<T> wait(const std::function<bool(const T&)>& match = {},
+                        std::chrono::milliseconds timeout = 10s) {
     auto m = wait_event(
         [&](const wire::Message& e) {
           auto* t = std::get_if<T>(&e);

@@ -3,6 +3,7 @@
 
 #include <asio/write.hpp>
 
+#include "server/auth/password.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/integration/harness.hpp"
@@ -31,7 +32,8 @@ auto presence_of(const std::string& user, bool online) {
 }
 
 auto chat_with(const std::string& text) {
-  return std::function<bool(const wire::ChatEvent&)>([=](const wire::ChatEvent& c) { return c.text == text; });
+  return std::function<bool(const wire::ChatEvent&)>(
+      [=](const wire::ChatEvent& c) { return c.text == text; });
 }
 
 }  // namespace
@@ -208,7 +210,8 @@ TEST_CASE("offline messages: stored durably, delivered once at next login with o
     CHECK(sent_ms > 0);
     CHECK(sent_ms <= second->sent_ms);
     bob.send(wire::AckOffline{{first->seq, second->seq}});
-    REQUIRE(reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users.empty());  // the ack was processed before
+    REQUIRE(
+        reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users.empty());  // the ack was processed before
   }
   // Acknowledged: not delivered again.
   TestClient bob(restarted.port());
@@ -257,8 +260,10 @@ TEST_CASE("broadcast reaches everyone online but the sender and those who blocke
   CHECK(bob.wait<wire::BroadcastEvent>([](auto& b) { return b.text == "second"; }));
   REQUIRE(message(bob, {"carol"}, "marker").recipients[0].status == Status::ok);
   REQUIRE(carol.wait<wire::ChatEvent>(chat_with("marker")));
-  CHECK(carol.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::BroadcastEvent>(m); }));
-  CHECK(reply_as<wire::Result>(alice.call(wire::Broadcast{0, random_id(), " "})).status == Status::empty_text);
+  CHECK(carol.none_pending(
+      [](const wire::Message& m) { return std::holds_alternative<wire::BroadcastEvent>(m); }));
+  CHECK(reply_as<wire::Result>(alice.call(wire::Broadcast{0, random_id(), " "})).status ==
+        Status::empty_text);
 }
 
 TEST_CASE("whoelse and whoelsesince") {
@@ -279,7 +284,8 @@ TEST_CASE("whoelse and whoelsesince") {
     carol.sign_in("carol");
     REQUIRE(reply_as<wire::Result>(carol.call(wire::Block{0, "alice"})).status == Status::ok);
   }
-  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600})).users == std::vector<std::string>{"bob"});
+  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600})).users ==
+        std::vector<std::string>{"bob"});
   REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
   CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElse{})).users.empty());
   CHECK(reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users == std::vector<std::string>{"alice"});
@@ -449,4 +455,15 @@ TEST_CASE("a client refuses a server whose fingerprint is not the expected one")
   CHECK(client.connect(wrong) == "fingerprint mismatch");
   TestClient right(server.port());
   CHECK(right.connect(server.fingerprint()) == "");
+}
+
+TEST_CASE("accounts with hashed passwords log in; the hash is checked, not compared as text") {
+  TempDir dir;
+  const std::string hash = server::hash_password("s3cret", server::HashAlgorithm::pbkdf2_sha256);
+  write_text(dir / "hashed.txt", "alice " + hash + "\nbob bob123\n");
+  TestServer server([&](auto& c) { c.credentials = dir / "hashed.txt"; });
+  TestClient a(server.port());
+  REQUIRE(a.connect() == "");
+  CHECK(a.login("alice", hash).status == Status::wrong_password);
+  CHECK(a.login("alice", "s3cret").status == Status::ok);
 }

@@ -1,5 +1,6 @@
 #include "tests/support/process.hpp"
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +52,14 @@ Process::~Process() {
     ::kill(pid_, SIGKILL);
     wait_exit(std::chrono::seconds(5));
   }
+  // Under ASan/UBSan a child reports problems on stderr: they fail the test here.
+  std::string log = stderr_text();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (auto at = log.find(marker); at != std::string::npos) {
+      std::string report = "sanitizer report from " + stderr_log_.string() + ":\n" + log.substr(at, 2000);
+      FAIL_CHECK(report);
+    }
+  }
   if (stdin_fd_ >= 0) ::close(stdin_fd_);
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
@@ -80,7 +89,8 @@ std::optional<std::string> Process::read_line(std::chrono::milliseconds timeout)
       buffer_.erase(0, nl + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || stdout_fd_ < 0) return std::nullopt;
     pollfd pfd{stdout_fd_, POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -99,7 +109,8 @@ std::optional<nlohmann::json> Process::wait_json(const std::function<bool(const 
                                                  std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto line = read_line(left);
     if (!line) return std::nullopt;

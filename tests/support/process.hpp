@@ -18,8 +18,8 @@ namespace parley::test {
 
 class Process {
  public:
-  Process(const std::string& binary, const std::vector<std::string>& args, const std::filesystem::path& stderr_log,
-          const std::map<std::string, std::string>& env = {});
+  Process(const std::string& binary, const std::vector<std::string>& args,
+          const std::filesystem::path& stderr_log, const std::map<std::string, std::string>& env = {});
   ~Process();  // SIGKILLs it if still running
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

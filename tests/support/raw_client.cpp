@@ -58,7 +58,8 @@ std::optional<wire::Message> RawTlsClient::read(std::chrono::milliseconds timeou
       std::size_t length = wire::read_be32(buffer_.data());
       if (buffer_.size() >= wire::kFrameHeader + length) {
         auto decoded = wire::decode(std::span(buffer_.data() + wire::kFrameHeader, length));
-        buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(wire::kFrameHeader + length));
+        buffer_.erase(buffer_.begin(),
+                      buffer_.begin() + static_cast<std::ptrdiff_t>(wire::kFrameHeader + length));
         return decoded.message;
       }
     }

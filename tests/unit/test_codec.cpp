@@ -167,8 +167,9 @@ TEST_CASE("garbage is rejected cleanly") {
 
 TEST_CASE("limits are enforced on decode") {
   CHECK(decode(payload_of(SendMessage{1, "id", {"bob"}, std::string(kMaxText, 'x')})).message);
-  CHECK(decode(payload_of(SendMessage{1, "id", {"bob"}, std::string(kMaxText + 1, 'x')})).error.find("text") !=
-        std::string::npos);
+  CHECK(
+      decode(payload_of(SendMessage{1, "id", {"bob"}, std::string(kMaxText + 1, 'x')})).error.find("text") !=
+      std::string::npos);
   std::vector<std::string> many(kMaxRecipients + 1, "bob");
   CHECK_FALSE(decode(payload_of(SendMessage{1, "id", many, "x"})).message);
   CHECK_FALSE(decode(payload_of(Login{1, std::string(kMaxUsername + 1, 'a'), "pw"})).message);

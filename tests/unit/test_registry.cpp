@@ -12,7 +12,8 @@ namespace {
 constexpr std::int64_t T0 = 1'700'000'000'000;
 
 Registry make_registry() {
-  return Registry({"alice", "bob", "carol", "dave"}, RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
+  return Registry({"alice", "bob", "carol", "dave"},
+                  RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
 }
 
 void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now = T0) {
@@ -56,7 +57,8 @@ TEST_CASE("login: unknown user, wrong passwords, lockout and its expiry") {
   REQUIRE(refusal);
   CHECK(refusal->status == Status::locked);
   CHECK(refusal->retry_after_s == 45);
-  CHECK(std::get<LoginResult>(*r.finish_login(1, "alice", true, 2, "", T0 + 1).reply).status == Status::locked);
+  CHECK(std::get<LoginResult>(*r.finish_login(1, "alice", true, 2, "", T0 + 1).reply).status ==
+        Status::locked);
   // Other users are not affected.
   CHECK_FALSE(r.check_login_allowed("bob", T0));
   // Expiry.
@@ -138,10 +140,12 @@ TEST_CASE("private messages: delivered, stored offline, and every error") {
   CHECK(stored.sent_ms == T0 + 6);
   CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::stored_offline);
 
-  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"zed"}, "x"}, T0).reply).recipients[0].status ==
-        Status::unknown_user);
-  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"alice"}, "x"}, T0).reply).recipients[0].status ==
-        Status::yourself);
+  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"zed"}, "x"}, T0).reply)
+            .recipients[0]
+            .status == Status::unknown_user);
+  CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"alice"}, "x"}, T0).reply)
+            .recipients[0]
+            .status == Status::yourself);
   CHECK(std::get<Result>(*r.send_message(1, SendMessage{6, "m", {"bob"}, "  \t"}, T0).reply).status ==
         Status::empty_text);
   r.block(2, 7, "alice");  // bob blocks alice
@@ -188,7 +192,8 @@ TEST_CASE("broadcast skips the sender and those who blocked the sender, and says
   CHECK(std::get<BroadcastResult>(*fx.reply).some_skipped);
   CHECK(std::get<BroadcastResult>(*fx.reply).delivered == 1);
   CHECK(std::get<parley::wire::BroadcastEvent>(fx.sends[0].message).from == "alice");
-  CHECK(std::get<Result>(*r.broadcast(1, parley::wire::Broadcast{1, "b3", " "}, T0).reply).status == Status::empty_text);
+  CHECK(std::get<Result>(*r.broadcast(1, parley::wire::Broadcast{1, "b3", " "}, T0).reply).status ==
+        Status::empty_text);
 }
 
 TEST_CASE("whoelse and whoelsesince hide users who blocked you") {
@@ -201,7 +206,7 @@ TEST_CASE("whoelse and whoelsesince hide users who blocked you") {
   CHECK(r.who_else_since(1, 1, 10, T0 + 5'000).users == std::vector<std::string>{"bob", "carol"});
   CHECK(r.who_else_since(1, 1, 3, T0 + 5'000).users == std::vector<std::string>{"bob"});
   CHECK(r.who_else_since(1, 1, 0, T0 + 5'000).users == std::vector<std::string>{"bob"});  // online now
-  CHECK(r.who_else_since(1, 1, std::int64_t{1} << 62, T0 + 5'000).users.size() == 2);   // no overflow
+  CHECK(r.who_else_since(1, 1, std::int64_t{1} << 62, T0 + 5'000).users.size() == 2);     // no overflow
   r.block(2, 1, "alice");
   CHECK(r.who_else(1, 1).users.empty());
   CHECK(r.who_else_since(1, 1, 10, T0 + 5'000).users == std::vector<std::string>{"carol"});
