@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--dead-peer-timeout", dead_peer,
                  "seconds of silence (no heartbeat) after which a connection is presumed dead")
       ->capture_default_str()
-      ->check(CLI::Range(1, 30));
+      ->check(CLI::Range(1, 29));
   app.add_option("--credentials", config.credentials, "accounts file: 'username password-or-hash' per line")
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "where the database and TLS key live")->capture_default_str();

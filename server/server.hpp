@@ -36,7 +36,7 @@ struct ServerConfig {
   std::uint16_t port = 0;  // 0: any free port
   std::chrono::seconds block_duration{60};
   std::chrono::seconds timeout{300};           // idle logout: no command for this long
-  std::chrono::seconds dead_peer_timeout{30};  // nothing at all received for this long: gone
+  std::chrono::seconds dead_peer_timeout{25};  // nothing received for this long: gone (< 30 s with the sweep)
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds login_timeout{120};  // connected but not logged in
   std::chrono::seconds write_stall_timeout{30};

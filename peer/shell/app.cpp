@@ -55,7 +55,8 @@ App::App(asio::io_context& io, PeerConfig config)
               [this](const std::string& line) { print(line); }),
       client_(io.get_executor(), {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
                                   .on_close = [this](const std::string& reason) { on_link_closed(reason); }}),
-      line_ready_(io, net::Clock::time_point::max()) {}
+      line_ready_(io, net::Clock::time_point::max()),
+      signals_(io, SIGINT, SIGTERM, SIGHUP) {}
 
 App::~App() = default;
 
@@ -90,6 +91,13 @@ int App::run() {
       }
     }).detach();
   }
+  // Ctrl-C and friends end the program through the loop, so the terminal is restored;
+  // the server sees the connection close and announces the logout.
+  signals_.async_wait([this](std::error_code ec, int signal) {
+    if (ec) return;
+    output_.logout(fmt::format("interrupted by signal {}", signal));
+    finish(128 + signal);
+  });
   asio::co_spawn(io_, main_flow(), net::LogExceptions{"peer"});
   io_.run();
   if (editor_) editor_->stop();

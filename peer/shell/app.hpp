@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <deque>
 #include <filesystem>
@@ -61,6 +62,7 @@ class App {
   std::shared_ptr<ScriptReader> script_;
   std::deque<std::optional<std::string>> typed_;  // lines from the editor; nullopt is end of input
   asio::steady_timer line_ready_;
+  asio::signal_set signals_;
   std::string user_;
   std::set<std::string> online_;  // for completion
   std::vector<std::int64_t> acks_;

@@ -249,15 +249,21 @@ wire::UserList Registry::who_else_since(SessionId session, std::uint32_t request
   return list;
 }
 
+// The checks block and unblock share; nullopt when `target` is a fit target for `me`.
+std::optional<wire::Result> Registry::check_block_target(const std::string* me, std::uint32_t request,
+                                                         const std::string& target, const char* verb) const {
+  if (!me) return result(request, Status::not_logged_in, "log in first");
+  if (target == *me) return result(request, Status::yourself, fmt::format("you cannot {} yourself", verb));
+  if (!account_exists(target))
+    return result(request, Status::unknown_user, fmt::format("unknown user '{}'", target));
+  return std::nullopt;
+}
+
 Effects Registry::block(SessionId session, std::uint32_t request, const std::string& target) {
   Effects fx;
   const std::string* me = user_of(session);
-  if (!me) {
-    fx.reply = result(request, Status::not_logged_in, "log in first");
-  } else if (target == *me) {
-    fx.reply = result(request, Status::yourself, "you cannot block yourself");
-  } else if (!account_exists(target)) {
-    fx.reply = result(request, Status::unknown_user, fmt::format("unknown user '{}'", target));
+  if (auto refusal = check_block_target(me, request, target, "block")) {
+    fx.reply = *refusal;
   } else if (!blocks_[*me].insert(target).second) {
     fx.reply = result(request, Status::already_blocked, fmt::format("{} is already blocked", target));
   } else {
@@ -270,12 +276,8 @@ Effects Registry::block(SessionId session, std::uint32_t request, const std::str
 Effects Registry::unblock(SessionId session, std::uint32_t request, const std::string& target) {
   Effects fx;
   const std::string* me = user_of(session);
-  if (!me) {
-    fx.reply = result(request, Status::not_logged_in, "log in first");
-  } else if (target == *me) {
-    fx.reply = result(request, Status::yourself, "you cannot unblock yourself");
-  } else if (!account_exists(target)) {
-    fx.reply = result(request, Status::unknown_user, fmt::format("unknown user '{}'", target));
+  if (auto refusal = check_block_target(me, request, target, "unblock")) {
+    fx.reply = *refusal;
   } else if (auto it = blocks_.find(*me); it == blocks_.end() || it->second.erase(target) == 0) {
     fx.reply = result(request, Status::not_blocked, fmt::format("{} is not blocked", target));
   } else {

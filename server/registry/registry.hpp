@@ -73,6 +73,8 @@ class Registry {
 
  private:
   std::vector<SessionId> presence_audience(const std::string& subject) const;
+  std::optional<wire::Result> check_block_target(const std::string* me, std::uint32_t request,
+                                                 const std::string& target, const char* verb) const;
 
   std::set<std::string, std::less<>> accounts_;
   RegistrySettings settings_;

@@ -75,6 +75,23 @@ TEST_CASE("login: wrong password can be retried; 3 failures lock the account on 
   CHECK(result.status == Status::ok);
 }
 
+TEST_CASE("a lockout survives a server restart") {
+  TestServer server([](auto& c) { c.block_duration = std::chrono::seconds(3600); });
+  {
+    TestClient a(server.port());
+    REQUIRE(a.connect() == "");
+    for (int i = 0; i < 2; ++i) REQUIRE(a.login("bob", "bad").status == Status::wrong_password);
+    REQUIRE(a.login("bob", "bad").status == Status::locked);
+  }
+  TestServer restarted(server);
+  TestClient b(restarted.port());
+  REQUIRE(b.connect() == "");
+  auto result = b.login("bob", "bob123");
+  CHECK(result.status == Status::locked);
+  CHECK(result.retry_after_s > 3500);
+  CHECK(result.retry_after_s <= 3600);
+}
+
 TEST_CASE("a user cannot log in twice; a session cannot log in again") {
   TestServer server;
   TestClient a(server.port());

@@ -1,13 +1,12 @@
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "server/auth/credentials_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using parley::server::Credential;
 using parley::server::load_credentials;
@@ -98,19 +97,12 @@ TEST_CASE("credentials: empty input") {
 }
 
 TEST_CASE("credentials: load from disk") {
-  const auto dir =
-      std::filesystem::temp_directory_path() /
-      ("parley-cred-test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::filesystem::create_directories(dir);
+  parley::test::TempDir dir;
   const auto path = dir / "credentials.txt";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "alice hunter2\nnope\n";
-  }
+  parley::test::write_text(path, "alice hunter2\nnope\n");
   const auto file = load_credentials(path);
   CHECK(file.accounts.size() == 1);
   REQUIRE(file.problems.size() == 1);
   CHECK(file.problems[0] == path.string() + ":2: expected 'username password'");
   CHECK_THROWS_AS(load_credentials(dir / "missing.txt"), std::runtime_error);
-  std::filesystem::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/storage/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace op = parley::server::op;
 using parley::server::open_sqlite_store;
@@ -23,26 +24,13 @@ using parley::server::WriteOp;
 
 namespace {
 
+// The database file inside a fresh temporary directory.
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("parley-store-test-" + std::to_string(rd()) + "-" +
-             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::filesystem::path db() const { return path_ / "parley.db"; }
+  std::filesystem::path db() const { return dir_ / "parley.db"; }
 
  private:
-  std::filesystem::path path_;
+  parley::test::TempDir dir_;
 };
 
 // A second, independent connection: sees only what the store has committed.
