@@ -24,6 +24,7 @@ enum class Args {
   kNone,           // nothing
   kText,           // <text>: the rest of the line, verbatim
   kUsersText,      // <user>[,<user>...] <text>
+  kUserText,       // <user> <text>
   kUser,           // <user>
   kSeconds,        // <seconds>: non-negative integer
   kOptionalTopic,  // [command]
@@ -80,6 +81,18 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command { return cmd::Block{std::move(p.users.front())}; }},
     Row{"unblock", Args::kUser, "<user>", "receive messages from <user> again", kKind<cmd::Unblock>,
         [](Parsed&& p) -> Command { return cmd::Unblock{std::move(p.users.front())}; }},
+    Row{"startprivate", Args::kUser, "<user>", "open a direct, end-to-end private link with <user>",
+        kKind<cmd::StartPrivate>,
+        [](Parsed&& p) -> Command { return cmd::StartPrivate{std::move(p.users.front())}; }},
+    Row{"private", Args::kUserText, "<user> <text>", "send <text> over the private link with <user>",
+        kKind<cmd::Private>,
+        [](Parsed&& p) -> Command {
+          return cmd::Private{std::move(p.users.front()), std::move(p.text)};
+        }},
+    Row{"stopprivate", Args::kUser, "<user>", "close the private link with <user>", kKind<cmd::StopPrivate>,
+        [](Parsed&& p) -> Command { return cmd::StopPrivate{std::move(p.users.front())}; }},
+    Row{"reply", Args::kText, "<text>", "answer the last person who messaged you", kKind<cmd::Reply>,
+        [](Parsed&& p) -> Command { return cmd::Reply{std::move(p.text)}; }},
     Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
     Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
@@ -189,6 +202,16 @@ std::optional<std::string> parse_args(const Row& row, std::string_view rest, Par
       const auto [list, text] = split_word(rest);
       if (auto error = parse_recipients(list, out.users)) return error;
       if (auto error = check_text(text)) return error;
+      out.text = text;
+      return std::nullopt;
+    }
+
+    case Args::kUserText: {
+      const auto [user, text] = split_word(rest);
+      if (user.empty() || text.empty()) return usage_error;
+      if (auto error = check_user(user)) return error;
+      if (auto error = check_text(text)) return error;
+      out.users.emplace_back(user);
       out.text = text;
       return std::nullopt;
     }

@@ -30,14 +30,28 @@ struct Block {
 struct Unblock {
   std::string user;
 };
+struct StartPrivate {  // startprivate <user>
+  std::string user;
+};
+struct Private {  // private <user> <text>
+  std::string user;
+  std::string text;
+};
+struct StopPrivate {  // stopprivate <user>
+  std::string user;
+};
+struct Reply {  // reply <text>
+  std::string text;
+};
 struct Logout {};
 struct Help {  // help [command]
   std::string topic;
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
-                             cmd::Unblock, cmd::Logout, cmd::Help>;
+using Command =
+    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
+                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", config.data_dir, "known servers, history (default ~/.parley)");
   app.add_option("--server-fingerprint", config.server_fingerprint,
                  "expected SHA-256 fingerprint of the server certificate (hex, ':' allowed)");
+  app.add_option("--p2p-port", config.p2p_port,
+                 "port for direct links from other peers (default: any free port)");
+  app.add_option("--p2p-bind", config.p2p_bind,
+                 "address to listen on for direct links (default: the address used to reach the server)");
+  app.add_option("--advertise", config.advertise,
+                 "address other peers should dial for direct links (default: the listening address)");
   app.add_flag("--json", config.json, "print one JSON object per line for every event and result");
   app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, off")
       ->capture_default_str();

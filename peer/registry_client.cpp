@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -46,6 +47,8 @@ RegistryClient::RegistryClient(asio::any_io_executor executor, Handlers handlers
 
 RegistryClient::~RegistryClient() {
   *alive_ = false;
+  // Pending calls resume later, see alive_ is false, and touch nothing of ours.
+  for (auto& [id, pending] : pending_) pending->wake->cancel();
   if (connection_) connection_->close("client destroyed");
 }
 
@@ -93,7 +96,23 @@ asio::awaitable<std::string> RegistryClient::connect(const std::string& host, co
   }
   heartbeat_ =
       std::chrono::milliseconds(std::max<std::uint32_t>(std::get<wire::Welcome>(*welcome).heartbeat_ms, 100));
+  asio::co_spawn(executor_, heartbeat_loop(connection_), net::LogExceptions{"registry heartbeat"});
   co_return std::string{};
+}
+
+asio::awaitable<void> RegistryClient::heartbeat_loop(std::shared_ptr<net::Connection> connection) {
+  auto alive = alive_;
+  asio::steady_timer timer(executor_);
+  while (*alive && connection->is_open()) {
+    timer.expires_after(heartbeat_);
+    co_await timer.async_wait(net::use_nothrow);
+    if (!*alive || !connection->is_open()) co_return;
+    if (net::Clock::now() - connection->last_received() > 3 * heartbeat_) {
+      connection->close("the server stopped answering");
+      co_return;
+    }
+    connection->send(wire::Heartbeat{});
+  }
 }
 
 asio::awaitable<std::optional<wire::Message>> RegistryClient::call(const wire::Message& original,
@@ -107,7 +126,9 @@ asio::awaitable<std::optional<wire::Message>> RegistryClient::call(const wire::M
   Pending pending{&wake, std::nullopt};
   pending_[id] = &pending;
   connection_->send(request);
+  auto alive = alive_;
   co_await wake.async_wait(net::use_nothrow);
+  if (!*alive) co_return std::nullopt;  // destroyed meanwhile
   pending_.erase(id);
   co_return std::move(pending.reply);
 }

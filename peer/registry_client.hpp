@@ -28,9 +28,9 @@ class RegistryClient {
   RegistryClient(asio::any_io_executor executor, Handlers handlers);
   ~RegistryClient();
 
-  // Connects and says hello. `check_fingerprint` sees the server's certificate
-  // fingerprint before anything is sent and returns a non-empty reason to refuse.
-  // Returns an empty string on success, else why it failed.
+  // Connects and says hello, then keeps the link alive with heartbeats.
+  // `check_fingerprint` sees the server's certificate fingerprint before anything is
+  // sent and returns a non-empty reason to refuse. Returns "" on success, else why not.
   asio::awaitable<std::string> connect(const std::string& host, const std::string& port,
                                        std::function<std::string(const std::string&)> check_fingerprint);
 
@@ -60,6 +60,9 @@ class RegistryClient {
 
   void on_frame(std::span<const std::uint8_t> payload);
   void on_closed(const std::string& reason);
+  // From Welcome on (a slow password check must not look like a dead peer); ends with
+  // its connection. Closes a connection on which the server stopped answering.
+  asio::awaitable<void> heartbeat_loop(std::shared_ptr<net::Connection> connection);
 
   asio::any_io_executor executor_;
   Handlers handlers_;

@@ -10,6 +10,7 @@
 #include "server/session.hpp"
 #include "server/storage/sqlite_store.hpp"
 #include "shared/net/async.hpp"
+#include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::server {
@@ -28,6 +29,10 @@ std::set<std::string, std::less<>> names_of(const std::map<std::string, Credenti
   for (const auto& [name, _] : accounts) names.insert(name);
   return names;
 }
+
+// Queued password checks beyond this are refused as "busy": each costs ~0.3 s of CPU
+// and (scrypt) 128 MiB of memory.
+constexpr std::size_t kMaxPasswordChecks = 32;
 
 }  // namespace
 
@@ -98,8 +103,9 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     SessionId id = next_session_++;
-    auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_),
-                                                        net::ConnectionLimits{.max_frame = wire::kMaxFrame});
+    auto connection = std::make_shared<net::Connection>(
+        net::TlsStream(std::move(socket), tls_),
+        net::ConnectionLimits{.max_frame = wire::kMaxFrame, .max_outbox_bytes = config_.max_outbox_bytes});
     spdlog::info("session {} ({}): connected", id, connection->remote_address());
     auto session = std::make_shared<Session>(*this, id, std::move(connection));
     sessions_.emplace(id, session);
@@ -114,6 +120,7 @@ asio::awaitable<void> Server::sweep_loop() {
     if (ec || stopping_) co_return;
     auto now = net::Clock::now();
     for (auto& [id, session] : sessions_) session->check_deadlines(now);
+    apply(registry_.expire_link_requests(now_ms()), 0);
   }
 }
 
@@ -156,16 +163,28 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
   });
 }
 
-void Server::verify_password(const std::string& user, std::string password, std::function<void(bool)> done) {
+void Server::verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
+                             std::function<void(PasswordCheck)> done) {
   auto it = credentials_.find(user);
   if (it == credentials_.end()) {
-    asio::post(io_, [done = std::move(done)] { done(false); });
+    asio::post(io_, [done = std::move(done)] { done(PasswordCheck::mismatch); });
     return;
   }
-  asio::post(workers_, [credential = it->second, password = std::move(password), done = std::move(done),
-                        executor = io_.get_executor()]() mutable {
-    bool ok = ::parley::server::verify_password(credential, password);
-    asio::post(executor, [done = std::move(done), ok] { done(ok); });
+  if (checking_.size() >= kMaxPasswordChecks || checking_.contains(user)) {
+    asio::post(io_, [done = std::move(done)] { done(PasswordCheck::busy); });
+    return;
+  }
+  checking_.insert(user);
+  asio::post(workers_, [this, user, credential = it->second, password = std::move(password),
+                        requester = std::move(requester), done = std::move(done)]() mutable {
+    // Nobody waits for this answer any more: do not spend a core on it.
+    auto outcome = requester.expired()                                       ? PasswordCheck::mismatch
+                   : ::parley::server::verify_password(credential, password) ? PasswordCheck::match
+                                                                             : PasswordCheck::mismatch;
+    asio::post(io_, [this, user, done = std::move(done), outcome] {
+      checking_.erase(user);
+      done(outcome);
+    });
   });
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -40,6 +41,8 @@ struct ServerConfig {
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds login_timeout{120};  // connected but not logged in
   std::chrono::seconds write_stall_timeout{30};
+  std::chrono::seconds flush_timeout{10};      // a goodbye that cannot be sent in this time is dropped
+  std::size_t max_outbox_bytes = 1024 * 1024;  // per connection; a reader this far behind is cut off
   std::filesystem::path credentials = "credentials.txt";
   std::filesystem::path data_dir = "parley-data";
   std::size_t password_workers = 2;
@@ -68,8 +71,13 @@ class Server {
   void apply(Effects effects, SessionId requester, std::function<void()> after_reply = {});
   void deliver(const Outbound& outbound);
   void send_to(SessionId session, wire::SharedFrame frame);
-  // Checks `password` off the event loop; `done` runs on the event loop.
-  void verify_password(const std::string& user, std::string password, std::function<void(bool)> done);
+  // Checks `password` off the event loop; `done` runs on the event loop. Checks are
+  // expensive on purpose, so they are bounded: one at a time per user name, a few
+  // queued in all, and none for a requester that has gone away meanwhile.
+  enum class PasswordCheck { match, mismatch, busy };
+  void verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
+                       std::function<void(PasswordCheck)> done);
+  std::size_t session_count() const { return sessions_.size(); }
   void session_closed(SessionId session);
 
  private:
@@ -91,6 +99,7 @@ class Server {
   SessionId next_session_ = 1;
   std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
+  std::set<std::string, std::less<>> checking_;  // user names with a password check in flight
 };
 
 }  // namespace parley::server

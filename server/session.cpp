@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "server/server.hpp"
+#include "shared/util/hex.hpp"
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 
@@ -15,6 +16,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// A quarter of the default outbox limit: an offline batch never crowds out live traffic.
+constexpr std::size_t kOfflineBatchBytes = 256 * 1024;
 }  // namespace
 
 Session::Session(Server& server, SessionId id, std::shared_ptr<net::Connection> connection)
@@ -88,6 +91,10 @@ void Session::handle(wire::Message&& message) {
           [&](wire::Unblock& m) { server_.apply(registry.unblock(id_, m.request, m.user), id_); },
           [&](wire::Logout&) { end("logged out"); },
           [&](wire::AckOffline& m) { acknowledge_offline(std::move(m.seqs)); },
+          [&](wire::StartPrivate& m) {
+            server_.apply(registry.start_private(id_, m, random_id(), now), id_);
+          },
+          [&](wire::LinkAnswer& m) { server_.apply(registry.answer_link(id_, m), id_); },
           [&](auto& other) {
             protocol_error(wire::Status::bad_request,
                            fmt::format("{} is not a client request", wire::type_name(other)));
@@ -116,11 +123,20 @@ void Session::handle_login(wire::Login&& login) {
   phase_ = Phase::checking_password;
   std::weak_ptr<Session> weak = shared_from_this();
   server_.verify_password(
-      login.user, std::move(login.password), [weak, request = login.request, user = login.user](bool ok) {
+      login.user, std::move(login.password), weak,
+      [weak, request = login.request, user = login.user,
+       endpoint = std::move(login.endpoint)](Server::PasswordCheck check) {
         auto self = weak.lock();
         if (!self || self->phase_ != Phase::checking_password) return;
-        auto fx = self->server_.registry().finish_login(request, user, ok, self->id_,
-                                                        self->connection_->remote_address(), now_ms());
+        if (check == Server::PasswordCheck::busy) {
+          self->phase_ = Phase::login;
+          self->send(wire::LoginResult{request, wire::Status::unavailable, user,
+                                       "the server is busy checking passwords; try again in a moment", 0, 1});
+          return;
+        }
+        bool ok = check == Server::PasswordCheck::match;
+        auto fx = self->server_.registry().finish_login(
+            request, user, ok, self->id_, self->connection_->remote_address(), endpoint, now_ms());
         auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
         bool success = reply && reply->status == wire::Status::ok;
         bool locked = reply && reply->status == wire::Status::locked;
@@ -145,15 +161,22 @@ void Session::deliver_offline() {
   server_.store().fetch_offline(user_, wire::kMaxOfflineBatch, [weak](std::vector<StoredMessage> messages) {
     auto self = weak.lock();
     if (!self || self->phase_ != Phase::active) return;
-    self->offline_more_ = messages.size() == wire::kMaxOfflineBatch;
+    // A batch must fit the outbox with room to spare, whatever the messages' sizes, or the
+    // recipient would be cut off at every login and never get them. What does not fit
+    // stays stored and follows once this batch is acknowledged.
+    std::size_t bytes = 0, sent = 0;
     for (auto& m : messages) {
+      auto frame = wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from),
+                                                    std::move(m.group), std::move(m.text), m.sent_ms, m.seq});
+      if (sent > 0 && bytes + frame->size() > kOfflineBatchBytes) break;
+      bytes += frame->size();
+      ++sent;
       self->offline_in_flight_.push_back(m.seq);
-      self->send(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group),
-                                 std::move(m.text), m.sent_ms, m.seq});
+      self->send(std::move(frame));
     }
-    if (!messages.empty())
-      spdlog::info("session {}: delivered {} offline message(s) to {}", self->id_, messages.size(),
-                   self->user_);
+    self->offline_more_ = messages.size() == wire::kMaxOfflineBatch || sent < messages.size();
+    if (sent > 0)
+      spdlog::info("session {}: delivered {} offline message(s) to {}", self->id_, sent, self->user_);
   });
 }
 
@@ -177,15 +200,20 @@ void Session::acknowledge_offline(std::vector<std::int64_t> seqs) {
 
 void Session::check_deadlines(net::Clock::time_point now) {
   const auto& config = server_.config();
-  if (!connection_->is_open()) return;
+  if (connection_->is_closed()) return;
   auto stalled = connection_->write_started();
+  auto flushing = connection_->flushing_since();
   if (!connection_->handshake_done()) {
     if (now - connection_->created() > config.handshake_timeout) connection_->close("TLS handshake timeout");
+  } else if (stalled && now - *stalled > config.write_stall_timeout) {
+    connection_->close("write stalled: the peer is not reading");
+  } else if (flushing && now - *flushing > config.flush_timeout) {
+    connection_->close("goodbye not flushed in time");
   } else if (now - connection_->last_received() > config.dead_peer_timeout) {
     connection_->close(
         fmt::format("nothing received for {} s: peer presumed gone", config.dead_peer_timeout.count()));
-  } else if (stalled && now - *stalled > config.write_stall_timeout) {
-    connection_->close("write stalled: the peer is not reading");
+  } else if (flushing) {
+    return;  // ending already
   } else if (phase_ == Phase::active && now - last_command_ > config.timeout) {
     end(fmt::format("logged out after {} s of inactivity", config.timeout.count()));
   } else if ((phase_ == Phase::hello || phase_ == Phase::login) &&

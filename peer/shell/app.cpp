@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <iostream>
+#include <random>
 #include <semaphore>
 #include <thread>
 
@@ -31,20 +31,7 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
-std::string describe(const wire::RecipientResult& r) {
-  switch (r.status) {
-    case wire::Status::unknown_user:
-      return fmt::format("unknown user '{}'", r.user);
-    case wire::Status::yourself:
-      return "you cannot message yourself";
-    case wire::Status::blocked:
-      return fmt::format("{} has blocked you; message not delivered", r.user);
-    case wire::Status::internal:
-      return fmt::format("{}: the server could not store the message; try again", r.user);
-    default:
-      return fmt::format("{}: {}", r.user, wire::to_string(r.status));
-  }
-}
+constexpr auto kMaxReconnectDelay = std::chrono::seconds(30);
 
 }  // namespace
 
@@ -53,10 +40,29 @@ App::App(asio::io_context& io, PeerConfig config)
       config_(std::move(config)),
       output_({.json = config_.json, .color = config_.color},
               [this](const std::string& line) { print(line); }),
+      identity_(net::load_or_create_identity(config_.data_dir, "identity", "parley-peer")),
       client_(io.get_executor(), {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
                                   .on_close = [this](const std::string& reason) { on_link_closed(reason); }}),
       line_ready_(io, net::Clock::time_point::max()),
-      signals_(io, SIGINT, SIGTERM, SIGHUP) {}
+      signals_(io, SIGINT, SIGTERM, SIGHUP) {
+  links_ = std::make_unique<LinkManager>(
+      io.get_executor(), identity_,
+      LinkManager::Events{
+          .on_open =
+              [this](const std::string& user, bool dialed_by_me) {
+                output_.link(
+                    user, true,
+                    dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user));
+              },
+          .on_closed = [this](const std::string& user,
+                              const std::string& reason) { output_.link(user, false, reason); },
+          .on_private =
+              [this](const std::string& user, const wire::PrivateText& text) {
+                last_sender_ = user;
+                output_.private_message(user, text);
+              },
+      });
+}
 
 App::~App() = default;
 
@@ -91,12 +97,12 @@ int App::run() {
       }
     }).detach();
   }
-  // Ctrl-C and friends end the program through the loop, so the terminal is restored;
-  // the server sees the connection close and announces the logout.
+  // Ctrl-C and friends end the program through the loop: links get a goodbye and the
+  // terminal is restored.
   signals_.async_wait([this](std::error_code ec, int signal) {
     if (ec) return;
-    output_.logout(fmt::format("interrupted by signal {}", signal));
-    finish(128 + signal);
+    asio::co_spawn(io_, leave(fmt::format("{} left", user_.empty() ? "peer" : user_), 128 + signal),
+                   net::LogExceptions{"leave"});
   });
   asio::co_spawn(io_, main_flow(), net::LogExceptions{"peer"});
   io_.run();
@@ -132,16 +138,24 @@ void App::finish(int exit_code) {
   io_.stop();
 }
 
+asio::awaitable<void> App::leave(std::string reason_for_links, int exit_code) {
+  if (leaving_) co_return;
+  leaving_ = true;
+  if (exit_code >= 128) output_.logout(fmt::format("interrupted by signal {}", exit_code - 128));
+  co_await links_->close_all(reason_for_links, "you left");
+  finish(exit_code);
+}
+
 asio::awaitable<void> App::main_flow() {
   if (!co_await log_in()) co_return;
   logged_in_ = true;
+  links_->set_user(user_);
   output_.login(user_);
-  asio::co_spawn(io_, heartbeat_loop(), net::LogExceptions{"heartbeat"});
-
-  // Seed the list of online users for completion.
-  const wire::Message who = wire::WhoElse{};
-  if (auto reply = co_await client_.call(who); reply && std::holds_alternative<wire::UserList>(*reply))
-    for (auto& u : std::get<wire::UserList>(*reply).users) online_.insert(u);
+  output_.info(fmt::format("direct links: listening on {}:{} as {}", endpoint_.host, endpoint_.port,
+                           fingerprint_display(endpoint_.fingerprint)),
+               {{"p2p", fmt::format("{}:{}", endpoint_.host, endpoint_.port)},
+                {"fingerprint", endpoint_.fingerprint}});
+  on_server_up();
 
   if (config_.interactive) {
     editor_ = std::make_unique<LineEditor>(
@@ -161,9 +175,9 @@ asio::awaitable<void> App::main_flow() {
     editor_->start();
   }
 
-  while (!finished_) {
+  while (!finished_ && !leaving_) {
     auto line = co_await next_line("");
-    if (finished_) co_return;
+    if (finished_ || leaving_) co_return;
     if (!line) {  // end of input: leave cleanly
       const Command logout = cmd::Logout{};
       co_await execute(logout);
@@ -179,193 +193,164 @@ asio::awaitable<void> App::main_flow() {
   }
 }
 
-asio::awaitable<bool> App::log_in() {
-  std::string user = config_.user;
-  std::optional<std::string> password = config_.password;
-  const std::string server = fmt::format("{}:{}", config_.host, config_.port);
+std::string App::check_fingerprint(const std::string& fingerprint) {
+  try {
+    auto pin = check_server_fingerprint(config_.data_dir / "known_servers",
+                                        fmt::format("{}:{}", config_.host, config_.port), fingerprint,
+                                        config_.server_fingerprint);
+    if (!pin.accepted()) return pin.message;
+    pin_message_ = pin.message;
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
 
+// Connects, starts the direct-link listener the first time (its address depends on
+// the route to the server), and sends Login.
+asio::awaitable<App::LoginAttempt> App::connect_and_log_in() {
+  if (auto error = co_await client_.connect(config_.host, config_.port,
+                                            [this](const std::string& fp) { return check_fingerprint(fp); });
+      !error.empty()) {
+    spdlog::info("registry: {}", error);
+    co_return LoginAttempt{std::nullopt, error};
+  }
+  if (endpoint_.port == 0) {
+    std::string bind = config_.p2p_bind.empty() ? client_.local_address() : config_.p2p_bind;
+    endpoint_.port = links_->listen(bind, config_.p2p_port);
+    endpoint_.host = config_.advertise.empty() ? bind : config_.advertise;
+    endpoint_.fingerprint = links_->fingerprint();
+  }
+  const wire::Message login = wire::Login{0, user_, password_, endpoint_};
+  auto reply = co_await client_.call(login);
+  if (!reply || !std::holds_alternative<wire::LoginResult>(*reply))
+    co_return LoginAttempt{std::nullopt, "no answer to login: " + client_.close_reason()};
+  co_return LoginAttempt{std::get<wire::LoginResult>(*reply), {}};
+}
+
+asio::awaitable<bool> App::log_in() {
+  user_ = config_.user;
   auto ask_user = [&]() -> asio::awaitable<bool> {
     auto line = co_await next_line("username: ");
     if (!line) co_return false;
-    user = *line;
+    user_ = *line;
     co_return true;
   };
   auto ask_password = [&]() -> asio::awaitable<bool> {
     auto line = co_await next_line("password: ", true);
     if (!line) co_return false;
-    password = *line;
+    password_ = *line;
     co_return true;
   };
-  if (user.empty() && !co_await ask_user()) {
+  if (user_.empty() && !co_await ask_user()) {
     output_.error("login", "no username given");
     finish(1);
     co_return false;
   }
-  if (!password && !co_await ask_password()) {
+  if (config_.password) {
+    password_ = *config_.password;
+  } else if (!co_await ask_password()) {
     output_.error("login", "no password given");
     finish(1);
     co_return false;
   }
 
-  std::string pin_message;
-  auto check = [&](const std::string& fingerprint) -> std::string {
-    try {
-      auto pin = check_server_fingerprint(config_.data_dir / "known_servers", server, fingerprint,
-                                          config_.server_fingerprint);
-      if (!pin.accepted()) return pin.message;
-      pin_message = pin.message;
-      return {};
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-  };
-  if (auto error = co_await client_.connect(config_.host, config_.port, check); !error.empty()) {
-    output_.error("connect", error);
-    finish(1);
-    co_return false;
-  }
-  if (!pin_message.empty()) output_.info(pin_message);
-
   for (;;) {
-    const wire::Message login = wire::Login{0, user, *password};
-    auto reply = co_await client_.call(login);
-    if (!reply || !std::holds_alternative<wire::LoginResult>(*reply)) {
-      output_.error("login", reply ? "unexpected answer from the server"
-                                   : "connection to the server lost: " + client_.close_reason());
-      finish(1);
-      co_return false;
+    try {
+      auto attempt = co_await connect_and_log_in();
+      if (!attempt.result) {
+        output_.error("connect", attempt.error);
+        finish(1);
+        co_return false;
+      }
+      auto& result = attempt.result;
+      if (!pin_message_.empty()) output_.info(pin_message_);
+      pin_message_.clear();
+      if (result->status == wire::Status::ok) {
+        user_ = result->user;
+        co_return true;
+      }
+      output_.error("login", result->message);
+      // People at a terminal may try again; scripts fail fast with the error above.
+      bool retry = config_.interactive && (result->status == wire::Status::wrong_password ||
+                                           result->status == wire::Status::unknown_user);
+      if (!retry) break;
+      // Prompting blocks this thread: hang up first rather than hold a silent connection.
+      client_.close("retrying login");
+      if (result->status == wire::Status::unknown_user && !co_await ask_user()) break;
+      if (!co_await ask_password()) break;
+    } catch (const std::system_error& e) {
+      output_.error("connect", fmt::format("cannot listen for direct links: {}", e.what()));
+      break;
     }
-    const auto& result = std::get<wire::LoginResult>(*reply);
-    if (result.status == wire::Status::ok) {
-      user_ = result.user;
-      co_return true;
-    }
-    output_.error("login", result.message);
-    // People at a terminal may try again; scripts fail fast with the error above.
-    bool retry = config_.interactive && (result.status == wire::Status::wrong_password ||
-                                         result.status == wire::Status::unknown_user);
-    if (!retry) {
-      finish(1);
-      co_return false;
-    }
-    if (result.status == wire::Status::unknown_user && !co_await ask_user()) break;
-    if (!co_await ask_password()) break;
   }
   finish(1);
   co_return false;
 }
 
-asio::awaitable<void> App::heartbeat_loop() {
-  asio::steady_timer timer(io_);
-  const auto interval = client_.heartbeat_interval();
-  while (!finished_ && client_.is_open()) {
-    timer.expires_after(interval);
-    co_await timer.async_wait(net::use_nothrow);
-    if (finished_ || !client_.is_open()) co_return;
-    if (net::Clock::now() - client_.last_received() > 3 * interval) {
-      client_.close("the server stopped answering");
-      co_return;
-    }
-    client_.send(wire::Heartbeat{});
-  }
+// After every successful login: the list of who is online, for completion.
+void App::on_server_up() {
+  server_up_ = true;
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        const wire::Message who = wire::WhoElse{};
+        if (auto reply = co_await client_.call(who);
+            reply && std::holds_alternative<wire::UserList>(*reply)) {
+          online_.clear();
+          for (auto& u : std::get<wire::UserList>(*reply).users) online_.insert(u);
+        }
+      },
+      net::LogExceptions{"seed online list"});
 }
 
-asio::awaitable<void> App::execute(const Command& command) {
-  const std::string name(command_name(command));
-  // Requests are named locals below: g++ 12 mishandles temporaries in co_await expressions.
-  auto call = [&](const wire::Message& request) -> asio::awaitable<std::optional<wire::Message>> {
-    auto reply = co_await client_.call(request);
-    if (!reply && !finished_) output_.error(name, "no reply from the server");
-    co_return reply;
-  };
-  // Generic errors any request can get back.
-  auto generic = [&](const wire::Message& reply) {
-    if (auto* r = std::get_if<wire::Result>(&reply)) {
-      if (r->status == wire::Status::ok)
-        output_.info(r->message);
-      else
-        output_.error(name, r->message);
-      return true;
-    }
-    return false;
-  };
+void App::on_link_closed(const std::string& reason) {
+  // Before login, connect() and the login loop report failures themselves.
+  if (finished_ || leaving_ || !logged_in_ || !server_up_) return;
+  server_up_ = false;
+  output_.server_state(false, reason);
+  if (!reconnecting_) asio::co_spawn(io_, reconnect_loop(), net::LogExceptions{"reconnect"});
+}
 
-  co_await std::visit(
-      Overloaded{
-          [&](const cmd::Message& c) -> asio::awaitable<void> {
-            const wire::Message request = wire::SendMessage{0, random_id(), c.to, c.text};
-            auto reply = co_await call(request);
-            if (!reply || generic(*reply)) co_return;
-            if (auto* sent = std::get_if<wire::SendResult>(&*reply)) {
-              for (const auto& r : sent->recipients) {
-                if (r.status == wire::Status::ok)
-                  output_.info(fmt::format("message delivered to {}", r.user),
-                               {{"user", r.user}, {"status", "delivered"}});
-                else if (r.status == wire::Status::stored_offline)
-                  output_.info(
-                      fmt::format("{} is offline: message stored for delivery at their next login", r.user),
-                      {{"user", r.user}, {"status", "stored"}});
-                else
-                  output_.error(name, describe(r));
-              }
-            }
-          },
-          [&](const cmd::Broadcast& c) -> asio::awaitable<void> {
-            const wire::Message request = wire::Broadcast{0, random_id(), c.text};
-            auto reply = co_await call(request);
-            if (!reply || generic(*reply)) co_return;
-            if (auto* sent = std::get_if<wire::BroadcastResult>(&*reply)) {
-              output_.info(fmt::format("broadcast sent to {} user{}", sent->delivered,
-                                       sent->delivered == 1 ? "" : "s"),
-                           {{"delivered", sent->delivered}});
-              if (sent->some_skipped)
-                output_.info("some online users did not receive your broadcast", {{"warning", true}});
-            }
-          },
-          [&](const cmd::WhoElse&) -> asio::awaitable<void> {
-            const wire::Message request = wire::WhoElse{};
-            auto reply = co_await call(request);
-            if (!reply || generic(*reply)) co_return;
-            if (auto* list = std::get_if<wire::UserList>(&*reply)) {
-              online_.insert(list->users.begin(), list->users.end());
-              output_.users(name, list->users);
-            }
-          },
-          [&](const cmd::WhoElseSince& c) -> asio::awaitable<void> {
-            const wire::Message request = wire::WhoElseSince{0, c.seconds};
-            auto reply = co_await call(request);
-            if (!reply || generic(*reply)) co_return;
-            if (auto* list = std::get_if<wire::UserList>(&*reply)) output_.users(name, list->users);
-          },
-          [&](const cmd::Block& c) -> asio::awaitable<void> {
-            const wire::Message request = wire::Block{0, c.user};
-            if (auto reply = co_await call(request)) generic(*reply);
-          },
-          [&](const cmd::Unblock& c) -> asio::awaitable<void> {
-            const wire::Message request = wire::Unblock{0, c.user};
-            if (auto reply = co_await call(request)) generic(*reply);
-          },
-          [&](const cmd::Logout&) -> asio::awaitable<void> {
-            client_.send(wire::Logout{});
-            // The server answers with LoggedOut and closes; both end the program.
-            asio::steady_timer wait(io_, std::chrono::seconds(5));
-            co_await wait.async_wait(net::use_nothrow);
-            if (!finished_) {
-              output_.logout("logged out");
-              finish(0);
-            }
-          },
-          [&](const cmd::Help& c) -> asio::awaitable<void> {
-            output_.help(c.topic.empty() ? help_text() : usage(c.topic));
-            co_return;
-          },
-      },
-      command);
+// Keeps trying, with exponential backoff and jitter (so a restarted server is not hit
+// by every peer at once), until logged in again. Direct links carry on meanwhile.
+asio::awaitable<void> App::reconnect_loop() {
+  reconnecting_ = true;
+  std::mt19937 rng(std::random_device{}());
+  std::chrono::milliseconds delay(500);
+  asio::steady_timer timer(io_);
+  while (!finished_ && !leaving_) {
+    std::uniform_int_distribution<long> jitter(0, delay.count() / 2);
+    timer.expires_after(delay + std::chrono::milliseconds(jitter(rng)));
+    co_await timer.async_wait(net::use_nothrow);
+    if (finished_ || leaving_) break;
+    delay = std::min<std::chrono::milliseconds>(delay * 2, kMaxReconnectDelay);
+    auto attempt = co_await connect_and_log_in();
+    auto& result = attempt.result;
+    if (!result) continue;
+    if (result->status == wire::Status::ok) {
+      reconnecting_ = false;
+      output_.server_state(true, "logged in again");
+      on_server_up();
+      co_return;
+    }
+    client_.close("login refused");
+    if (result->status == wire::Status::locked) {
+      delay = std::chrono::seconds(std::max<std::int64_t>(result->retry_after_s, 1));
+    } else if (result->status != wire::Status::already_logged_in) {
+      // Our old session may still be open on the server until it notices it is dead;
+      // anything else (password changed, account removed) will not fix itself.
+      output_.error("login", fmt::format("cannot log in again: {}", result->message));
+      break;
+    }
+  }
+  reconnecting_ = false;
 }
 
 void App::on_event(wire::Message&& event) {
   std::visit(Overloaded{
                  [&](wire::ChatEvent& m) {
+                   last_sender_ = m.from;
                    output_.chat(m);
                    if (m.seq != 0) acknowledge(m.seq);
                  },
@@ -377,9 +362,14 @@ void App::on_event(wire::Message&& event) {
                      online_.erase(m.user);
                    output_.presence(m);
                  },
+                 [&](wire::LinkRequest& m) {
+                   links_->expect(m);
+                   client_.send(wire::LinkAnswer{m.token, true, ""});
+                 },
                  [&](wire::LoggedOut& m) {
                    output_.logout(m.reason);
-                   finish(0);
+                   asio::co_spawn(io_, leave(fmt::format("{} logged out", user_), 0),
+                                  net::LogExceptions{"leave"});
                  },
                  [&](wire::ProtocolError& m) { output_.error("server", m.message); },
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
@@ -396,13 +386,6 @@ void App::acknowledge(std::int64_t seq) {
     });
   }
   acks_.push_back(seq);
-}
-
-void App::on_link_closed(const std::string& reason) {
-  // Before login, connect() and the login loop report failures themselves.
-  if (finished_ || !logged_in_) return;
-  output_.logout("connection to the server lost: " + reason);
-  finish(1);
 }
 
 std::vector<std::string> App::complete(const std::string& line, int word_index) const {

@@ -1,6 +1,10 @@
 // The peer program: logs in, then reads commands (from the line editor on a terminal,
-// or one per line from a script), turns them into requests, and shows replies and
-// events through Output. Everything runs on one io_context thread.
+// or one per line from a script), turns them into requests to the registry or to
+// direct links, and shows replies and events through Output. Everything runs on one
+// io_context thread.
+//
+// app.cpp holds the life cycle (login, the command loop, events, reconnecting to the
+// registry, leaving); app_commands.cpp what each command does.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -14,8 +18,10 @@
 #include <string>
 
 #include "peer/commands.hpp"
+#include "peer/links/link_manager.hpp"
 #include "peer/registry_client.hpp"
 #include "peer/shell/output.hpp"
+#include "shared/net/tls_context.hpp"
 
 namespace parley::peer {
 
@@ -32,6 +38,11 @@ struct PeerConfig {
   bool json = false;
   bool interactive = false;  // stdin is a terminal
   bool color = false;
+  // Direct links: where to listen, and what to tell others to dial. Empty: the address
+  // this peer reached the registry from.
+  std::string p2p_bind;
+  std::uint16_t p2p_port = 0;
+  std::string advertise;
 };
 
 class App {
@@ -42,31 +53,59 @@ class App {
   int run();
 
  private:
+  // app.cpp
   asio::awaitable<void> main_flow();
   asio::awaitable<bool> log_in();
-  asio::awaitable<void> heartbeat_loop();
+  struct LoginAttempt {
+    std::optional<wire::LoginResult> result;  // nullopt: no answer
+    std::string error;                        // why there was no answer
+  };
+  asio::awaitable<LoginAttempt> connect_and_log_in();
+  asio::awaitable<void> reconnect_loop();
+  asio::awaitable<void> leave(std::string reason_for_links, int exit_code);
   asio::awaitable<std::optional<std::string>> next_line(const std::string& prompt, bool secret = false);
-  asio::awaitable<void> execute(const Command& command);
+  void on_server_up();
   void on_event(wire::Message&& event);
   void on_link_closed(const std::string& reason);
+  std::string check_fingerprint(const std::string& fingerprint);
   void acknowledge(std::int64_t seq);
   void print(const std::string& line);
   void finish(int exit_code);
   std::vector<std::string> complete(const std::string& line, int word_index) const;
 
+  // app_commands.cpp
+  asio::awaitable<void> execute(const Command& command);
+  asio::awaitable<std::optional<wire::Message>> request(const std::string& command,
+                                                        const wire::Message& message);
+  bool handle_generic(const std::string& command, const wire::Message& reply);
+  asio::awaitable<void> send_message(const std::string& command, const std::vector<std::string>& to,
+                                     const std::string& text);
+  asio::awaitable<void> send_private(const std::string& command, const std::string& user,
+                                     const std::string& text);
+  asio::awaitable<void> start_private(const std::string& user);
+
   asio::io_context& io_;
   PeerConfig config_;
   Output output_;
+  net::Identity identity_;
   RegistryClient client_;
+  std::unique_ptr<LinkManager> links_;
   std::unique_ptr<LineEditor> editor_;
   std::shared_ptr<ScriptReader> script_;
   std::deque<std::optional<std::string>> typed_;  // lines from the editor; nullopt is end of input
   asio::steady_timer line_ready_;
   asio::signal_set signals_;
   std::string user_;
+  std::string password_;
+  wire::LinkEndpoint endpoint_;
+  std::string pin_message_;       // what pinning the server certificate said, to show once logged in
   std::set<std::string> online_;  // for completion
+  std::string last_sender_;       // for reply
   std::vector<std::int64_t> acks_;
   bool logged_in_ = false;
+  bool server_up_ = false;
+  bool reconnecting_ = false;
+  bool leaving_ = false;
   bool finished_ = false;
   int exit_code_ = 0;
 };

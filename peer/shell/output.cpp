@@ -141,4 +141,33 @@ void Output::users(std::string_view command, const std::vector<std::string>& use
 
 void Output::help(const std::string& text) { emit({{"type", "help"}, {"text", text}}, text); }
 
+void Output::private_message(const std::string& from, const wire::PrivateText& message) {
+  emit({{"type", "private"},
+        {"from", from},
+        {"text", message.text},
+        {"time", iso_time(message.sent_ms)},
+        {"id", message.msg_id}},
+       fmt::format("{} {} {}: {}", stamp(message.sent_ms), paint("[private]", kMagenta), paint(from, kCyan),
+                   printable(message.text)));
+}
+
+void Output::link(const std::string& user, bool open, const std::string& reason) {
+  emit({{"type", "link"}, {"user", user}, {"state", open ? "open" : "closed"}, {"reason", reason}},
+       fmt::format("{} {}", stamp(now_ms()),
+                   paint(open ? fmt::format("private link with {} open ({})", user, printable(reason))
+                              : fmt::format("private link with {} closed: {}", user, printable(reason)),
+                         kGreen)));
+}
+
+void Output::server_state(bool up, const std::string& reason) {
+  nlohmann::ordered_json object = {{"type", "server"}, {"state", up ? "back" : "lost"}};
+  if (!reason.empty()) object["reason"] = reason;
+  emit(object, fmt::format("{} {}", stamp(now_ms()),
+                           up ? paint("the server is back; logged in again", kGreen)
+                              : paint(fmt::format("the server is unreachable ({}); private links still work, "
+                                                  "reconnecting in the background",
+                                                  printable(reason)),
+                                      kRed)));
+}
+
 }  // namespace parley::peer

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
 
 namespace parley::peer {
@@ -32,6 +33,9 @@ class Output {
   void presence(const wire::PresenceEvent& event);
   void users(std::string_view command, const std::vector<std::string>& users);
   void help(const std::string& text);
+  void private_message(const std::string& from, const wire::PrivateText& message);
+  void link(const std::string& user, bool open, const std::string& reason);
+  void server_state(bool up, const std::string& reason);
 
   bool json() const { return style_.json; }
 

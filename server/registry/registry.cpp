@@ -79,7 +79,8 @@ std::optional<wire::LoginResult> Registry::check_login_allowed(const std::string
 }
 
 Effects Registry::finish_login(std::uint32_t request, const std::string& user, bool password_ok,
-                               SessionId session, const std::string& address, std::int64_t now_ms) {
+                               SessionId session, const std::string& address,
+                               const wire::LinkEndpoint& endpoint, std::int64_t now_ms) {
   Effects fx;
   // The state may have changed while the password was being checked.
   if (auto refusal = check_login_allowed(user, now_ms)) {
@@ -114,6 +115,7 @@ Effects Registry::finish_login(std::uint32_t request, const std::string& user, b
   if (locked_until_ms_.erase(user)) fx.bookkeeping.push_back(op::SetLock{user, 0});
   online_[user] = session;
   user_by_session_[session] = user;
+  endpoints_[user] = endpoint;
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
   fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, true, now_ms}});
@@ -130,6 +132,20 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   std::string user = std::move(it->second);
   user_by_session_.erase(it);
   online_.erase(user);
+  endpoints_.erase(user);
+  // Link requests waiting on this user cannot be answered any more.
+  for (auto p = pending_links_.begin(); p != pending_links_.end();) {
+    if (p->second.requester == session) {
+      p = pending_links_.erase(p);
+    } else if (p->second.target == user) {
+      wire::LinkOffer refusal{
+          p->second.request, Status::offline, fmt::format("{} logged out", user), user, {}, {}};
+      fx.sends.push_back({{p->second.requester}, std::move(refusal)});
+      p = pending_links_.erase(p);
+    } else {
+      ++p;
+    }
+  }
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, reason});
   fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, false, now_ms}});
@@ -283,6 +299,73 @@ Effects Registry::unblock(SessionId session, std::uint32_t request, const std::s
   } else {
     fx.writes.push_back(op::SetBlock{*me, target, false});
     fx.reply = result(request, Status::ok, fmt::format("{} is unblocked", target));
+  }
+  return fx;
+}
+
+Effects Registry::start_private(SessionId session, const wire::StartPrivate& request,
+                                const std::string& token, std::int64_t now_ms) {
+  Effects fx;
+  auto refuse = [&](Status status, std::string message) {
+    fx.reply = wire::LinkOffer{request.request, status, std::move(message), request.user, {}, {}};
+    return fx;
+  };
+  const std::string* me = user_of(session);
+  if (!me) return refuse(Status::not_logged_in, "log in first");
+  const std::string& target = request.user;
+  if (target == *me) return refuse(Status::yourself, "you cannot open a private link with yourself");
+  if (!account_exists(target)) return refuse(Status::unknown_user, fmt::format("unknown user '{}'", target));
+  if (has_blocked(target, *me)) return refuse(Status::blocked, fmt::format("{} has blocked you", target));
+  if (has_blocked(*me, target))
+    return refuse(Status::blocked, fmt::format("you have blocked {}; unblock them first", target));
+  auto target_session = session_of(target);
+  if (!target_session) return refuse(Status::offline, fmt::format("{} is offline", target));
+  const auto& their_endpoint = endpoints_[target];
+  if (their_endpoint.host.empty() || their_endpoint.fingerprint.empty())
+    return refuse(Status::unavailable, fmt::format("{} does not accept direct links", target));
+  const auto& my_endpoint = endpoints_[*me];
+  if (my_endpoint.fingerprint.empty())
+    return refuse(Status::bad_request, "your client did not give its certificate fingerprint at login");
+  pending_links_[token] = PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms};
+  fx.sends.push_back({{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint}});
+  return fx;
+}
+
+Effects Registry::answer_link(SessionId session, const wire::LinkAnswer& answer) {
+  Effects fx;
+  auto it = pending_links_.find(answer.token);
+  const std::string* me = user_of(session);
+  // Only the user who was asked can answer; anything else is ignored (and harmless).
+  if (it == pending_links_.end() || !me || it->second.target != *me) return fx;
+  PendingLink pending = std::move(it->second);
+  pending_links_.erase(it);
+  wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}};
+  if (answer.accept) {
+    offer.endpoint = endpoints_[*me];
+    offer.token = answer.token;
+  } else {
+    offer.status = Status::unavailable;
+    offer.message = answer.reason.empty() ? fmt::format("{} declined", *me) : answer.reason;
+  }
+  fx.sends.push_back({{pending.requester}, std::move(offer)});
+  return fx;
+}
+
+Effects Registry::expire_link_requests(std::int64_t now_ms) {
+  Effects fx;
+  for (auto it = pending_links_.begin(); it != pending_links_.end();) {
+    if (it->second.expires_ms > now_ms) {
+      ++it;
+      continue;
+    }
+    wire::LinkOffer refusal{it->second.request,
+                            Status::unavailable,
+                            fmt::format("{} did not answer", it->second.target),
+                            it->second.target,
+                            {},
+                            {}};
+    fx.sends.push_back({{it->second.requester}, std::move(refusal)});
+    it = pending_links_.erase(it);
   }
   return fx;
 }

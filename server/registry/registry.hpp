@@ -37,6 +37,7 @@ struct Effects {
 struct RegistrySettings {
   std::int64_t block_duration_ms = 60'000;
   int max_failures = 3;
+  std::int64_t link_answer_ms = 10'000;  // how long a target has to get ready for a direct link
 };
 
 class Registry {
@@ -51,7 +52,7 @@ class Registry {
   std::optional<wire::LoginResult> check_login_allowed(const std::string& user, std::int64_t now_ms) const;
   // Records the password check's outcome. On success `session` is logged in.
   Effects finish_login(std::uint32_t request, const std::string& user, bool password_ok, SessionId session,
-                       const std::string& address, std::int64_t now_ms);
+                       const std::string& address, const wire::LinkEndpoint& endpoint, std::int64_t now_ms);
   // Logs out whoever `session` is; nothing happens if it is not logged in.
   Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms);
 
@@ -63,6 +64,16 @@ class Registry {
                                 std::int64_t now_ms) const;
   Effects block(SessionId session, std::uint32_t request, const std::string& target);
   Effects unblock(SessionId session, std::uint32_t request, const std::string& target);
+
+  // ---- brokering direct links ----
+  // Asks the target to get ready for a dial from the requester. `token` is fresh and
+  // random (made by the caller: randomness is not this class's business). The reply,
+  // a LinkOffer, goes to the requester when the target answers or the time runs out.
+  Effects start_private(SessionId session, const wire::StartPrivate& request, const std::string& token,
+                        std::int64_t now_ms);
+  Effects answer_link(SessionId session, const wire::LinkAnswer& answer);
+  // Refuses the requests whose targets did not answer in time.
+  Effects expire_link_requests(std::int64_t now_ms);
 
   // ---- queries ----
   bool account_exists(std::string_view user) const { return accounts_.find(user) != accounts_.end(); }
@@ -83,7 +94,16 @@ class Registry {
   std::unordered_map<std::string, std::unordered_set<std::string>> blocks_;  // blocker -> blocked
   std::unordered_map<std::string, int> failures_;  // consecutive, since last success
   std::unordered_map<std::string, std::int64_t> locked_until_ms_;
-  std::unordered_map<std::string, std::int64_t> last_seen_ms_;  // last moment each user was online
+  std::unordered_map<std::string, std::int64_t> last_seen_ms_;     // last moment each user was online
+  std::unordered_map<std::string, wire::LinkEndpoint> endpoints_;  // of online users
+
+  struct PendingLink {
+    SessionId requester;
+    std::uint32_t request;
+    std::string target;
+    std::int64_t expires_ms;
+  };
+  std::unordered_map<std::string, PendingLink> pending_links_;  // by token
 };
 
 }  // namespace parley::server

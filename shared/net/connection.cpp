@@ -134,6 +134,7 @@ void Connection::close_after_flush(const std::string& reason) {
   }
   if (state_ != State::open) return;
   state_ = State::flushing;
+  flushing_since_ = Clock::now();
   close_reason_ = reason;
   wake_writer_.cancel_one();
 }

@@ -51,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the connection if the outbox would exceed its limit.
   void send(wire::SharedFrame frame);
   void send(const wire::Message& message) { send(wire::make_frame(message)); }
+  void send(const wire::LinkMessage& message) { send(wire::make_frame(message)); }
 
   // Closes at once; queued frames are dropped.
   void close(const std::string& reason);
@@ -64,6 +65,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   bool is_open() const { return state_ == State::handshaking || state_ == State::open; }
+  bool is_closed() const { return state_ == State::closed; }
+  // When close_after_flush began, if it did: a goodbye that cannot be flushed must not
+  // keep the connection forever.
+  std::optional<Clock::time_point> flushing_since() const { return flushing_since_; }
   bool handshake_done() const { return state_ != State::handshaking; }
   Clock::time_point created() const { return created_; }
   Clock::time_point last_received() const { return last_received_; }
@@ -94,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point created_ = Clock::now();
   Clock::time_point last_received_ = created_;
   std::optional<Clock::time_point> write_started_;
+  std::optional<Clock::time_point> flushing_since_;
   std::string remote_address_;
   std::string close_reason_;
 };

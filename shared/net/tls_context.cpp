@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
@@ -148,6 +149,18 @@ asio::ssl::context make_server_context(const Identity& identity) {
   ctx.use_certificate(asio::buffer(identity.certificate_pem), asio::ssl::context::pem);
   ctx.use_private_key(asio::buffer(identity.private_key_pem), asio::ssl::context::pem);
   ctx.set_verify_mode(asio::ssl::verify_none);
+  return ctx;
+}
+
+asio::ssl::context make_link_context(const Identity& identity) {
+  asio::ssl::context ctx(asio::ssl::context::tls);
+  common_setup(ctx);
+  ctx.use_certificate(asio::buffer(identity.certificate_pem), asio::ssl::context::pem);
+  ctx.use_private_key(asio::buffer(identity.private_key_pem), asio::ssl::context::pem);
+  // Self-signed certificates cannot chain to anything: the chain check is replaced by the
+  // fingerprint check after the handshake, so accept here but do require a certificate.
+  SSL_CTX_set_verify(ctx.native_handle(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     [](int, X509_STORE_CTX*) { return 1; });
   return ctx;
 }
 

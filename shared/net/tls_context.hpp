@@ -34,6 +34,11 @@ asio::ssl::context make_server_context(const Identity& identity);
 // sending anything.
 asio::ssl::context make_client_context();
 
+// Both ends of a direct link, as client or server: presents `identity` and demands a
+// certificate from the other side. Any self-signed certificate passes the handshake;
+// the caller then checks its fingerprint against the one the server vouched for.
+asio::ssl::context make_link_context(const Identity& identity);
+
 // Constant-time comparison of two hex fingerprints (case-insensitive, ':' allowed).
 bool fingerprints_equal(const std::string& a, const std::string& b);
 

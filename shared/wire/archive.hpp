@@ -18,6 +18,10 @@
 
 namespace parley::wire {
 
+// cereal copies vectors of integers with memcpy (binary_data): that matches the
+// little-endian wire format only on a little-endian host, which is all we build for.
+static_assert(std::endian::native == std::endian::little, "the wire codec assumes a little-endian host");
+
 class DecodeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -115,7 +119,9 @@ void CEREAL_LOAD_FUNCTION_NAME(WireReader& ar, cereal::SizeTag<T>& tag) {
   std::uint64_t size = 0;
   ar.get_scalar(size);
   // Every element takes at least one byte on the wire, so a count larger than what is
-  // left is a lie; refusing it here keeps cereal from resizing to it.
+  // left is a lie; refusing it here keeps cereal from resizing to it. What a frame can
+  // make us allocate stays proportional to its size (a vector of strings: one string
+  // object, 32 bytes, per byte of frame at worst).
   if (size > ar.remaining()) throw DecodeError("size prefix exceeds the payload");
   tag.size = static_cast<std::remove_reference_t<T>>(size);
 }

@@ -42,6 +42,10 @@ const char* to_string(Status status) {
       return "stored for offline delivery";
     case Status::internal:
       return "internal server error";
+    case Status::offline:
+      return "offline";
+    case Status::unavailable:
+      return "unavailable";
     case Status::already_online:
       return "already logged in on this connection";
   }
@@ -65,8 +69,11 @@ class Checker {
     if (s.size() > max) fail("{}: {} bytes exceeds the {}-byte limit", field, s.size(), max);
   }
   void status(Status s) {
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_online))
-      fail("unknown status");
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::unavailable)) fail("unknown status");
+  }
+  void endpoint(const LinkEndpoint& e) {
+    text(e.host, kMaxHost, "host");
+    text(e.fingerprint, kMaxFingerprint, "fingerprint");
   }
   template <class T>
   void count(const std::vector<T>& v, std::size_t max, const char* field) {
@@ -145,51 +152,66 @@ void check(Checker& c, const Message& message) {
                    c.status(m.status);
                    c.text(m.message, kMaxReason, "message");
                  },
+                 [&](const StartPrivate& m) { c.text(m.user, kMaxUsername, "user"); },
+                 [&](const LinkRequest& m) {
+                   c.text(m.token, kMaxToken, "token");
+                   c.user(m.from, "from");
+                   c.text(m.fingerprint, kMaxFingerprint, "fingerprint");
+                 },
+                 [&](const LinkAnswer& m) {
+                   c.text(m.token, kMaxToken, "token");
+                   c.text(m.reason, kMaxReason, "reason");
+                 },
+                 [&](const LinkOffer& m) {
+                   c.status(m.status);
+                   c.text(m.message, kMaxReason, "message");
+                   c.text(m.user, kMaxUsername, "user");
+                   c.endpoint(m.endpoint);
+                   c.text(m.token, kMaxToken, "token");
+                 },
              },
              message);
 }
 
-}  // namespace
-
-const char* type_name(const Message& message) {
-  static constexpr const char* kNames[] = {
-      "Hello",          "Welcome",       "Heartbeat",  "Login",           "SendMessage", "Broadcast",
-      "WhoElse",        "WhoElseSince",  "Block",      "Unblock",         "Logout",      "AckOffline",
-      "LoginResult",    "Result",        "SendResult", "BroadcastResult", "UserList",    "ChatEvent",
-      "BroadcastEvent", "PresenceEvent", "LoggedOut",  "ProtocolError"};
-  static_assert(std::size(kNames) == std::variant_size_v<Message>);
-  return kNames[message.index()];
+void check(Checker& c, const LinkMessage& message) {
+  std::visit(Overloaded{
+                 [&](const LinkHello& m) {
+                   c.user(m.user, "user");
+                   c.text(m.token, kMaxToken, "token");
+                 },
+                 [&](const LinkWelcome& m) { c.user(m.user, "user"); },
+                 [&](const LinkRefused& m) { c.text(m.reason, kMaxReason, "reason"); },
+                 [&](const PrivateText& m) {
+                   c.text(m.msg_id, kMaxMessageId, "msg_id");
+                   c.text(m.text, kMaxText, "text");
+                 },
+                 [&](const PrivateAck& m) { c.text(m.msg_id, kMaxMessageId, "msg_id"); },
+                 [&](const LinkBye& m) { c.text(m.reason, kMaxReason, "reason"); },
+                 [&](const LinkHeartbeat&) {},
+             },
+             message);
 }
 
-std::string validate(const Message& message) {
-  Checker c;
-  check(c, message);
-  return c.error;
-}
-
-std::vector<std::uint8_t> encode_frame(const Message& message) {
+template <class M>
+std::vector<std::uint8_t> encode(const M& message) {
   std::vector<std::uint8_t> out(kFrameHeader);
   {
     WireWriter ar(out);
     ar(message);
   }
-  std::size_t payload = out.size() - kFrameHeader;
   std::vector<std::uint8_t> header;
   header.reserve(kFrameHeader);
-  put_frame_header(header, payload);
+  put_frame_header(header, out.size() - kFrameHeader);
   std::copy(header.begin(), header.end(), out.begin());
   return out;
 }
 
-SharedFrame make_frame(const Message& message) {
-  return std::make_shared<const std::vector<std::uint8_t>>(encode_frame(message));
-}
-
-Decoded decode(std::span<const std::uint8_t> payload) {
-  Decoded result;
+template <class M>
+DecodedAs<M> decode_as(std::span<const std::uint8_t> payload) {
+  DecodedAs<M> result;
   try {
     WireReader ar(payload);
-    Message message;
+    M message;
     ar(message);
     if (ar.remaining() != 0) {
       result.error = fmt::format("{} trailing bytes after {}", ar.remaining(), type_name(message));
@@ -201,11 +223,56 @@ Decoded decode(std::span<const std::uint8_t> payload) {
     }
     result.message = std::move(message);
   } catch (const std::exception& e) {
-    // cereal reports bad variant indexes with its own exception type, std::bad_alloc is
+    // cereal reports bad variant indexes with its own exception type; std::bad_alloc is
     // impossible by construction but costs nothing to catch.
     result.error = fmt::format("undecodable payload: {}", e.what());
   }
   return result;
 }
+
+}  // namespace
+
+const char* type_name(const Message& message) {
+  static constexpr const char* kNames[] = {
+      "Hello",          "Welcome",       "Heartbeat",  "Login",           "SendMessage",  "Broadcast",
+      "WhoElse",        "WhoElseSince",  "Block",      "Unblock",         "Logout",       "AckOffline",
+      "LoginResult",    "Result",        "SendResult", "BroadcastResult", "UserList",     "ChatEvent",
+      "BroadcastEvent", "PresenceEvent", "LoggedOut",  "ProtocolError",   "StartPrivate", "LinkRequest",
+      "LinkAnswer",     "LinkOffer"};
+  static_assert(std::size(kNames) == std::variant_size_v<Message>);
+  return kNames[message.index()];
+}
+
+std::string validate(const Message& message) {
+  Checker c;
+  check(c, message);
+  return c.error;
+}
+
+std::string validate(const LinkMessage& message) {
+  Checker c;
+  check(c, message);
+  return c.error;
+}
+
+const char* type_name(const LinkMessage& message) {
+  static constexpr const char* kNames[] = {"LinkHello",  "LinkWelcome", "LinkRefused",  "PrivateText",
+                                           "PrivateAck", "LinkBye",     "LinkHeartbeat"};
+  static_assert(std::size(kNames) == std::variant_size_v<LinkMessage>);
+  return kNames[message.index()];
+}
+
+std::vector<std::uint8_t> encode_frame(const Message& message) { return encode(message); }
+std::vector<std::uint8_t> encode_frame(const LinkMessage& message) { return encode(message); }
+
+SharedFrame make_frame(const Message& message) {
+  return std::make_shared<const std::vector<std::uint8_t>>(encode(message));
+}
+SharedFrame make_frame(const LinkMessage& message) {
+  return std::make_shared<const std::vector<std::uint8_t>>(encode(message));
+}
+
+Decoded decode(std::span<const std::uint8_t> payload) { return decode_as<Message>(payload); }
+DecodedLink decode_link(std::span<const std::uint8_t> payload) { return decode_as<LinkMessage>(payload); }
 
 }  // namespace parley::wire

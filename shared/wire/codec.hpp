@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
 
 namespace parley::wire {
@@ -19,19 +20,26 @@ using SharedFrame = std::shared_ptr<const std::vector<std::uint8_t>>;
 
 // Header + payload, ready to write.
 std::vector<std::uint8_t> encode_frame(const Message& message);
+std::vector<std::uint8_t> encode_frame(const LinkMessage& message);
 SharedFrame make_frame(const Message& message);
+SharedFrame make_frame(const LinkMessage& message);
 
-struct Decoded {
-  std::optional<Message> message;
+template <class M>
+struct DecodedAs {
+  std::optional<M> message;
   std::string error;  // set when !message
 };
+using Decoded = DecodedAs<Message>;
+using DecodedLink = DecodedAs<LinkMessage>;
 
 // Decodes one frame payload (without its header) and checks every field against the
 // limits in limits.hpp.
 Decoded decode(std::span<const std::uint8_t> payload);
+DecodedLink decode_link(std::span<const std::uint8_t> payload);
 
 // The limit check alone, for messages built in memory (tests, the server's own output).
 // Returns an empty string when `message` is within limits.
 std::string validate(const Message& message);
+std::string validate(const LinkMessage& message);
 
 }  // namespace parley::wire

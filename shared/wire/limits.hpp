@@ -8,7 +8,7 @@
 
 namespace parley::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 // Largest frame payload on the registry link. Control messages are small; the cap
 // leaves room for a full-length chat message to a full recipient list.
@@ -22,6 +22,9 @@ inline constexpr std::size_t kMaxMessageId = 64;
 inline constexpr std::size_t kMaxReason = 512;
 inline constexpr std::size_t kMaxUserList = 20000;    // whoelse answers
 inline constexpr std::size_t kMaxOfflineBatch = 256;  // offline messages per push
+inline constexpr std::size_t kMaxHost = 255;          // a DNS name or an IP literal
+inline constexpr std::size_t kMaxFingerprint = 64;    // SHA-256 in hex
+inline constexpr std::size_t kMaxToken = 64;
 
 // Usernames: 1-32 of [A-Za-z0-9_.-]. Keeps names printable, unambiguous in
 // comma-separated recipient lists, and safe in file names and logs.

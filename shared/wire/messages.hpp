@@ -33,6 +33,8 @@ enum class Status : std::uint8_t {
   stored_offline,  // a message to an offline user was stored durably (a success)
   internal,        // the server failed (storage); nothing was done
   already_online,  // this connection has already logged in
+  offline,         // the user is not logged in (for requests that need them online)
+  unavailable,     // the user cannot take a direct link now (no answer, refused, no listener)
 };
 
 const char* to_string(Status status);
@@ -61,13 +63,25 @@ struct Heartbeat {  // both directions: proves the other side is alive; not a co
 };
 
 // ---- requests, client -> server ----
+// Where and as whom a peer accepts direct links.
+struct LinkEndpoint {
+  std::string host;  // empty: the peer takes no direct links
+  std::uint16_t port = 0;
+  std::string fingerprint;  // SHA-256 of the peer's identity certificate, hex
+  template <class A>
+  void serialize(A& ar) {
+    ar(host, port, fingerprint);
+  }
+};
+
 struct Login {
   std::uint32_t request = 0;
   std::string user;
   std::string password;
+  LinkEndpoint endpoint;
   template <class A>
   void serialize(A& ar) {
-    ar(request, user, password);
+    ar(request, user, password, endpoint);
   }
 };
 struct SendMessage {  // one recipient: private message; several: group message
@@ -239,10 +253,50 @@ struct ProtocolError {  // sent before closing a connection that broke the proto
   }
 };
 
-using Message =
-    std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
-                 Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
-                 ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError>;
+// ---- brokering a direct link (docs/protocol.md, "Direct links") ----
+struct StartPrivate {  // requester -> server
+  std::uint32_t request = 0;
+  std::string user;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, user);
+  }
+};
+struct LinkRequest {  // server -> target: expect `from`, presenting `fingerprint` and `token`
+  std::string token;
+  std::string from;
+  std::string fingerprint;
+  template <class A>
+  void serialize(A& ar) {
+    ar(token, from, fingerprint);
+  }
+};
+struct LinkAnswer {  // target -> server: ready for the dial, or not
+  std::string token;
+  bool accept = false;
+  std::string reason;
+  template <class A>
+  void serialize(A& ar) {
+    ar(token, accept, reason);
+  }
+};
+struct LinkOffer {  // server -> requester, the reply to StartPrivate
+  std::uint32_t request = 0;
+  Status status = Status::ok;
+  std::string message;  // why not, when status is not ok
+  std::string user;
+  LinkEndpoint endpoint;  // where to dial and the certificate to expect
+  std::string token;      // to present in LinkHello
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, status, message, user, endpoint, token);
+  }
+};
+
+using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
+                             Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
+                             BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
+                             ProtocolError, StartPrivate, LinkRequest, LinkAnswer, LinkOffer>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

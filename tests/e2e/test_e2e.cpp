@@ -146,7 +146,7 @@ TEST_CASE("e2e: an offline message survives SIGKILL of the server right after it
     Peer alice(dir, server->port, "alice", "alice123");
     REQUIRE(alice->wait_type("login"));
     alice->write_line("message bob are you there?");
-    auto stored = alice->wait_type("info");
+    auto stored = alice->wait_json([](const json& j) { return j.contains("status"); });
     REQUIRE(stored);
     CHECK((*stored)["status"] == "stored");
     server->process->signal(SIGKILL);  // the instant the sender was told
@@ -169,7 +169,7 @@ TEST_CASE("e2e: blocking hides presence and refuses messages, and survives a res
     Peer alice(dir, server->port, "alice", "alice123");
     REQUIRE(alice->wait_type("login"));
     alice->write_line("block bob");
-    auto info = alice->wait_type("info");
+    auto info = alice->wait_json([](const json& j) { return is(j, "info") && !j.contains("p2p"); });
     REQUIRE(info);
     CHECK((*info)["message"] == "bob is blocked");
     alice->close_stdin();

@@ -97,7 +97,7 @@ std::string TestClient::connect(std::string expected) {
 }
 
 wire::LoginResult TestClient::login(const std::string& user, const std::string& password) {
-  auto reply = call(wire::Login{0, user, password}, 15s);
+  auto reply = call(wire::Login{0, user, password, {}}, 15s);
   if (!reply || !std::holds_alternative<wire::LoginResult>(*reply))
     throw std::runtime_error("no LoginResult for " + user);
   return std::get<wire::LoginResult>(*reply);

@@ -442,7 +442,7 @@ TEST_CASE("a peer that stops reading is cut off; the others are not slowed") {
   lazy.shrink_receive_buffer();
   REQUIRE(lazy.handshake());
   lazy.write(wire::Hello{wire::kProtocolVersion, "lazy"});
-  lazy.write(wire::Login{1, "carol", "carol123"});
+  lazy.write(wire::Login{1, "carol", "carol123", {}});
   REQUIRE(bob.wait<wire::PresenceEvent>(presence_of("carol", true)));
   // carol never reads again. Broadcast until the server gives up on her: each round trip
   // of alice's stays fast meanwhile, because nothing waits on carol.
@@ -483,4 +483,79 @@ TEST_CASE("accounts with hashed passwords log in; the hash is checked, not compa
   REQUIRE(a.connect() == "");
   CHECK(a.login("alice", hash).status == Status::wrong_password);
   CHECK(a.login("alice", "s3cret").status == Status::ok);
+}
+
+TEST_CASE("heartbeats keep a connection alive but do not count as activity") {
+  TestServer server([](auto& c) { c.timeout = std::chrono::seconds(1); });
+  TestClient alice(server.port());
+  alice.sign_in("alice");
+  std::optional<wire::LoggedOut> bye;
+  auto start = std::chrono::steady_clock::now();
+  while (!bye && std::chrono::steady_clock::now() - start < 10s) {
+    alice.send(wire::Heartbeat{});
+    bye = alice.wait<wire::LoggedOut>({}, 200ms);
+  }
+  REQUIRE(bye);
+  CHECK(bye->reason.find("inactivity") != std::string::npos);
+}
+
+TEST_CASE("many large offline messages are all delivered, in batches that fit the outbox") {
+  TestServer server;
+  const int count = 300;  // more than one batch by count, and ~1.2 MB: more than the outbox by size
+  {
+    TestClient alice(server.port());
+    alice.sign_in("alice");
+    for (int i = 0; i < count; ++i) {
+      std::string text = std::to_string(i) + ":" + std::string(wire::kMaxText - 8, 'x');
+      REQUIRE(message(alice, {"bob"}, text).recipients[0].status == Status::stored_offline);
+    }
+  }
+  TestClient bob(server.port());
+  bob.sign_in("bob");
+  for (int i = 0; i < count; ++i) {
+    auto got = bob.wait<wire::ChatEvent>();
+    REQUIRE_MESSAGE(got, "message " << i << " missing");
+    CHECK(got->text.starts_with(std::to_string(i) + ":"));  // in order
+    bob.send(wire::AckOffline{{got->seq}});
+  }
+  CHECK_FALSE(bob.closed());
+  // All acknowledged: nothing comes again.
+  bob.disconnect();
+  TestClient again(server.port());
+  again.sign_in("bob");
+  REQUIRE(reply_as<wire::UserList>(again.call(wire::WhoElse{})).users.empty());
+  CHECK(
+      again.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
+}
+
+TEST_CASE("a session whose goodbye cannot be flushed is closed after the flush deadline") {
+  TestServer server([](auto& c) {
+    c.flush_timeout = std::chrono::seconds(1);
+    c.write_stall_timeout = std::chrono::seconds(29);  // only the flush deadline may act
+    c.max_outbox_bytes = 64 * 1024 * 1024;             // and not the outbox limit either
+  });
+  TestClient alice(server.port());
+  alice.sign_in("alice");
+  RawTlsClient lazy(server.port());
+  lazy.shrink_receive_buffer();
+  REQUIRE(lazy.handshake());
+  lazy.write(wire::Hello{wire::kProtocolVersion, "lazy"});
+  lazy.write(wire::Login{1, "carol", "carol123", {}});
+  REQUIRE(alice.wait<wire::PresenceEvent>(presence_of("carol", true)));
+  // Fill carol's pipe far beyond what the kernel buffers, so the server's writer blocks.
+  const std::string big(wire::kMaxText, 'x');
+  for (int i = 0; i < 4000; ++i)
+    reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), big}));
+  std::size_t before = 0;
+  server.on_server([&](server::Server& s) { before = s.session_count(); });
+  REQUIRE(before == 2);
+  lazy.write(wire::Logout{1});  // the server starts a goodbye it can never flush
+  REQUIRE(alice.wait<wire::PresenceEvent>(presence_of("carol", false)));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::size_t now_open = before;
+  while (now_open == before && std::chrono::steady_clock::now() < deadline) {
+    alice.call(wire::WhoElse{});  // a round trip on the server's loop, then look again
+    server.on_server([&](server::Server& s) { now_open = s.session_count(); });
+  }
+  CHECK(now_open == 1);
 }

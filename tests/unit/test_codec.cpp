@@ -48,7 +48,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Hello{kProtocolVersion, "parley-peer/0.1"},
       Welcome{kProtocolVersion, "parley-server", 10000},
       Heartbeat{},
-      Login{7, "alice", "secret"},
+      Login{7, "alice", "secret", {"127.0.0.1", 4000, std::string(64, 'f')}},
       SendMessage{8, "id1", {"bob", "carol"}, "hello  there"},
       Broadcast{9, "id2", "to all"},
       WhoElse{10},
@@ -67,6 +67,10 @@ TEST_CASE("every kind of message survives a round trip") {
       PresenceEvent{"alice", true, 1700000000002},
       LoggedOut{"inactivity"},
       ProtocolError{Status::version_mismatch, "nope"},
+      StartPrivate{15, "bob"},
+      LinkRequest{"token", "alice", std::string(64, 'a')},
+      LinkAnswer{"token", true, ""},
+      LinkOffer{15, Status::ok, "", "bob", {"127.0.0.1", 4001, std::string(64, 'b')}, "token"},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {
@@ -172,7 +176,7 @@ TEST_CASE("limits are enforced on decode") {
       std::string::npos);
   std::vector<std::string> many(kMaxRecipients + 1, "bob");
   CHECK_FALSE(decode(payload_of(SendMessage{1, "id", many, "x"})).message);
-  CHECK_FALSE(decode(payload_of(Login{1, std::string(kMaxUsername + 1, 'a'), "pw"})).message);
+  CHECK_FALSE(decode(payload_of(Login{1, std::string(kMaxUsername + 1, 'a'), "pw", {}})).message);
   CHECK_FALSE(decode(payload_of(WhoElseSince{1, -5})).message);
   CHECK_FALSE(decode(payload_of(ChatEvent{"id", "bad name!", {}, "x", 0, 0})).message);
 }
@@ -185,4 +189,28 @@ TEST_CASE("usernames") {
   CHECK_FALSE(is_valid_username("a,b"));
   CHECK_FALSE(is_valid_username("../x"));
   CHECK_FALSE(is_valid_username(std::string(kMaxUsername + 1, 'a')));
+}
+
+TEST_CASE("direct-link messages: round trips, and they are not registry messages") {
+  std::vector<LinkMessage> samples = {
+      LinkHello{kLinkVersion, "alice", "token"},
+      LinkWelcome{"bob"},
+      LinkRefused{"bad token"},
+      PrivateText{"id", "psst", 1700000000000},
+      PrivateAck{"id"},
+      LinkBye{"bye"},
+      LinkHeartbeat{},
+  };
+  REQUIRE(samples.size() == std::variant_size_v<LinkMessage>);
+  for (const auto& m : samples) {
+    CAPTURE(type_name(m));
+    auto frame = encode_frame(m);
+    auto decoded = decode_link(std::span(frame).subspan(kFrameHeader));
+    REQUIRE(decoded.message);
+    CHECK(encode_frame(*decoded.message) == frame);
+  }
+  CHECK_FALSE(decode_link(payload_of(Heartbeat{})).message);  // index 2 of the other variant: LinkRefused
+  CHECK_FALSE(decode_link(payload_of(Login{1, "a", "b", {}})).message);
+  auto long_text = encode_frame(LinkMessage{PrivateText{"id", std::string(kMaxText + 1, 'x'), 0}});
+  CHECK_FALSE(decode_link(std::span(long_text).subspan(kFrameHeader)).message);
 }

@@ -16,9 +16,10 @@ Registry make_registry() {
                   RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
 }
 
-void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now = T0) {
+void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now = T0,
+            const LinkEndpoint& endpoint = {}) {
   REQUIRE_FALSE(r.check_login_allowed(user, now));
-  auto fx = r.finish_login(1, user, true, id, "127.0.0.1:1", now);
+  auto fx = r.finish_login(1, user, true, id, "127.0.0.1:1", endpoint, now);
   REQUIRE(std::get<LoginResult>(*fx.reply).status == Status::ok);
 }
 
@@ -39,13 +40,13 @@ TEST_CASE("login: unknown user, wrong passwords, lockout and its expiry") {
   auto r = make_registry();
   CHECK(r.check_login_allowed("zed", T0)->status == Status::unknown_user);
 
-  auto fx = r.finish_login(1, "alice", false, 1, "", T0);
+  auto fx = r.finish_login(1, "alice", false, 1, "", {}, T0);
   CHECK(std::get<LoginResult>(*fx.reply).status == Status::wrong_password);
   CHECK(std::get<LoginResult>(*fx.reply).attempts_left == 2);
   CHECK(fx.writes.empty());
-  fx = r.finish_login(1, "alice", false, 1, "", T0);
+  fx = r.finish_login(1, "alice", false, 1, "", {}, T0);
   CHECK(std::get<LoginResult>(*fx.reply).attempts_left == 1);
-  fx = r.finish_login(1, "alice", false, 1, "", T0);
+  fx = r.finish_login(1, "alice", false, 1, "", {}, T0);
   auto& locked = std::get<LoginResult>(*fx.reply);
   CHECK(locked.status == Status::locked);
   CHECK(locked.retry_after_s == 60);
@@ -57,7 +58,7 @@ TEST_CASE("login: unknown user, wrong passwords, lockout and its expiry") {
   REQUIRE(refusal);
   CHECK(refusal->status == Status::locked);
   CHECK(refusal->retry_after_s == 45);
-  CHECK(std::get<LoginResult>(*r.finish_login(1, "alice", true, 2, "", T0 + 1).reply).status ==
+  CHECK(std::get<LoginResult>(*r.finish_login(1, "alice", true, 2, "", {}, T0 + 1).reply).status ==
         Status::locked);
   // Other users are not affected.
   CHECK_FALSE(r.check_login_allowed("bob", T0));
@@ -68,12 +69,12 @@ TEST_CASE("login: unknown user, wrong passwords, lockout and its expiry") {
 
 TEST_CASE("failures are consecutive: a success resets the count") {
   auto r = make_registry();
-  r.finish_login(1, "alice", false, 1, "", T0);
-  r.finish_login(1, "alice", false, 1, "", T0);
+  r.finish_login(1, "alice", false, 1, "", {}, T0);
+  r.finish_login(1, "alice", false, 1, "", {}, T0);
   log_in(r, "alice", 1);
   r.logout(1, "bye", T0);
-  r.finish_login(1, "alice", false, 1, "", T0);
-  auto fx = r.finish_login(1, "alice", false, 1, "", T0);
+  r.finish_login(1, "alice", false, 1, "", {}, T0);
+  auto fx = r.finish_login(1, "alice", false, 1, "", {}, T0);
   CHECK(std::get<LoginResult>(*fx.reply).status == Status::wrong_password);
 }
 
@@ -91,7 +92,7 @@ TEST_CASE("a user cannot be logged in twice") {
   log_in(r, "alice", 1);
   CHECK(r.check_login_allowed("alice", T0)->status == Status::already_logged_in);
   // Even if both passed the first check while the password was being verified.
-  auto fx = r.finish_login(1, "alice", true, 2, "", T0);
+  auto fx = r.finish_login(1, "alice", true, 2, "", {}, T0);
   CHECK(std::get<LoginResult>(*fx.reply).status == Status::already_logged_in);
   CHECK(*r.session_of("alice") == 1);
 }
@@ -109,7 +110,7 @@ TEST_CASE("presence goes to everyone online except users the subject has blocked
   CHECK_FALSE(event->online);
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
   CHECK(fx.reply == std::nullopt);
-  fx = r.finish_login(1, "alice", true, 1, "", T0);
+  fx = r.finish_login(1, "alice", true, 1, "", {}, T0);
   CHECK(sent<PresenceEvent>(fx)->online);
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
 }
@@ -252,4 +253,113 @@ TEST_CASE("logout of a session that is not logged in does nothing") {
   auto fx = r.logout(42, "x", T0);
   CHECK(fx.sends.empty());
   CHECK(fx.bookkeeping.empty());
+}
+
+namespace {
+
+LinkEndpoint endpoint_of(const std::string& user, std::uint16_t port) {
+  return LinkEndpoint{"127.0.0.1", port, std::string(64, user[0])};
+}
+
+Registry linked_registry() {
+  auto r = make_registry();
+  log_in(r, "alice", 1, T0, endpoint_of("alice", 1001));
+  log_in(r, "bob", 2, T0, endpoint_of("bob", 1002));
+  return r;
+}
+
+LinkOffer offer_in(const Effects& fx, SessionId to) {
+  REQUIRE(fx.sends.size() == 1);
+  REQUIRE(fx.sends[0].to == std::vector<SessionId>{to});
+  REQUIRE(std::holds_alternative<LinkOffer>(fx.sends[0].message));
+  return std::get<LinkOffer>(fx.sends[0].message);
+}
+
+}  // namespace
+
+TEST_CASE("direct link brokering: the target gets ready first, then the requester gets the offer") {
+  auto r = linked_registry();
+  auto fx = r.start_private(1, StartPrivate{7, "bob"}, "tok", T0);
+  CHECK_FALSE(fx.reply);  // no answer until bob is ready
+  REQUIRE(fx.sends.size() == 1);
+  CHECK(fx.sends[0].to == std::vector<SessionId>{2});
+  auto& request = std::get<LinkRequest>(fx.sends[0].message);
+  CHECK(request.token == "tok");
+  CHECK(request.from == "alice");
+  CHECK(request.fingerprint == std::string(64, 'a'));  // what bob must see on the dialer's certificate
+
+  auto answered = r.answer_link(2, LinkAnswer{"tok", true, ""});
+  const auto offer = offer_in(answered, 1);
+  CHECK(offer.request == 7);
+  CHECK(offer.status == Status::ok);
+  CHECK(offer.user == "bob");
+  CHECK(offer.endpoint.port == 1002);
+  CHECK(offer.endpoint.fingerprint == std::string(64, 'b'));  // what alice must see on the listener's
+  CHECK(offer.token == "tok");
+  // A token is answered once.
+  CHECK(r.answer_link(2, LinkAnswer{"tok", true, ""}).sends.empty());
+}
+
+TEST_CASE("direct link brokering: refusals") {
+  auto r = linked_registry();
+  auto refusal = [&](SessionId s, const std::string& user) {
+    auto fx = r.start_private(s, StartPrivate{3, user}, "t", T0);
+    REQUIRE(fx.reply);
+    CHECK(fx.sends.empty());
+    return std::get<LinkOffer>(*fx.reply);
+  };
+  CHECK(refusal(1, "alice").status == Status::yourself);
+  CHECK(refusal(1, "zed").status == Status::unknown_user);
+  CHECK(refusal(1, "carol").status == Status::offline);
+  CHECK(refusal(99, "bob").status == Status::not_logged_in);
+  log_in(r, "carol", 3);  // no endpoint: takes no direct links
+  CHECK(refusal(1, "carol").status == Status::unavailable);
+  r.block(2, 1, "alice");
+  auto blocked = refusal(1, "bob");
+  CHECK(blocked.status == Status::blocked);
+  CHECK(blocked.message == "bob has blocked you");
+  CHECK(refusal(2, "alice").message.find("you have blocked alice") != std::string::npos);
+}
+
+TEST_CASE("direct link brokering: decline, timeout, wrong answerer, logout") {
+  auto r = linked_registry();
+  log_in(r, "carol", 3, T0, endpoint_of("carol", 1003));
+  SUBCASE("the target declines") {
+    r.start_private(1, StartPrivate{4, "bob"}, "tok", T0);
+    const auto offer = offer_in(r.answer_link(2, LinkAnswer{"tok", false, "busy"}), 1);
+    CHECK(offer.status == Status::unavailable);
+    CHECK(offer.message == "busy");
+    CHECK(offer.token.empty());
+  }
+  SUBCASE("the target does not answer in time") {
+    r.start_private(1, StartPrivate{4, "bob"}, "tok", T0);
+    CHECK(r.expire_link_requests(T0 + 9'999).sends.empty());
+    const auto offer = offer_in(r.expire_link_requests(T0 + 10'000), 1);
+    CHECK(offer.status == Status::unavailable);
+    CHECK(offer.message == "bob did not answer");
+    CHECK(r.answer_link(2, LinkAnswer{"tok", true, ""}).sends.empty());  // too late
+  }
+  SUBCASE("only the target can answer") {
+    r.start_private(1, StartPrivate{4, "bob"}, "tok", T0);
+    CHECK(r.answer_link(3, LinkAnswer{"tok", true, ""}).sends.empty());
+    CHECK(offer_in(r.answer_link(2, LinkAnswer{"tok", true, ""}), 1).status == Status::ok);
+  }
+  SUBCASE("the target logs out first") {
+    r.start_private(1, StartPrivate{4, "bob"}, "tok", T0);
+    auto fx = r.logout(2, "bye", T0);
+    bool told = false;
+    for (const auto& out : fx.sends)
+      if (auto* offer = std::get_if<LinkOffer>(&out.message)) {
+        told = true;
+        CHECK(out.to == std::vector<SessionId>{1});
+        CHECK(offer->status == Status::offline);
+      }
+    CHECK(told);
+  }
+  SUBCASE("the requester logs out first") {
+    r.start_private(1, StartPrivate{4, "bob"}, "tok", T0);
+    r.logout(1, "bye", T0);
+    CHECK(r.answer_link(2, LinkAnswer{"tok", true, ""}).sends.empty());
+    CHECK(r.expire_link_requests(T0 + 60'000).sends.empty());
+  }
 }

@@ -1,0 +1,114 @@
+// Direct peer-to-peer links: a TLS listener, dialing out, and the open links by user.
+//
+// Both sides present their long-lived identity certificate (mutual TLS 1.3). The dialer
+// accepts the listener only if its certificate has the fingerprint the server vouched
+// for; the listener accepts the dialer only if its first frame carries a token the
+// server announced for that user and that certificate (LinkTokens). After that, the
+// link carries private messages (acknowledged), heartbeats and a goodbye; the chunk
+// transfer adds its messages to the same links.
+//
+// Everything runs on the peer's one event loop. Links keep working whatever happens to
+// the registry connection.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "peer/links/link_tokens.hpp"
+#include "shared/net/connection.hpp"
+#include "shared/net/tls_context.hpp"
+#include "shared/wire/link_messages.hpp"
+#include "shared/wire/messages.hpp"
+
+namespace parley::peer {
+
+class LinkManager {
+ public:
+  struct Events {
+    std::function<void(const std::string& user, bool dialed_by_me)> on_open;
+    std::function<void(const std::string& user, const std::string& reason)> on_closed;
+    std::function<void(const std::string& user, const wire::PrivateText& text)> on_private;
+  };
+  struct Settings {
+    std::chrono::milliseconds hello_timeout{10'000};   // connect + TLS + hello/welcome
+    std::chrono::milliseconds heartbeat_every{8'000};  // when nothing else was sent
+    std::chrono::milliseconds dead_after{25'000};      // silence that means the link is gone
+    std::chrono::milliseconds ack_timeout{10'000};     // for a private message
+    std::int64_t token_lifetime_ms = 30'000;
+  };
+
+  LinkManager(asio::any_io_executor executor, const net::Identity& identity, Events events);
+  LinkManager(asio::any_io_executor executor, const net::Identity& identity, Events events,
+              Settings settings);
+  ~LinkManager();
+  LinkManager(const LinkManager&) = delete;
+  LinkManager& operator=(const LinkManager&) = delete;
+
+  // Starts accepting on address:port (0: any free port); returns the bound port.
+  // Throws std::system_error when the address cannot be bound.
+  std::uint16_t listen(const std::string& address, std::uint16_t port);
+  const std::string& fingerprint() const { return fingerprint_; }
+  // Who we are: the name sent when dialing.
+  void set_user(std::string user) { user_ = std::move(user); }
+
+  // The server announced a dial from request.from.
+  void expect(const wire::LinkRequest& request);
+  // Dials the peer described by `offer`; returns "" once the link is open, else why not.
+  // `offer` must outlive the call (g++ 12: pass a named object).
+  asio::awaitable<std::string> dial(const wire::LinkOffer& offer);
+
+  bool has(const std::string& user) const { return links_.contains(user); }
+  std::vector<std::string> users() const;
+
+  // Sends `text` and waits for the other side's acknowledgement; "" or why it failed.
+  asio::awaitable<std::string> send_private(const std::string& user, const std::string& text);
+
+  // Says goodbye with `reason_for_them`, closes, and reports `reason_for_us`.
+  void close(const std::string& user, const std::string& reason_for_them, const std::string& reason_for_us);
+  // Closes every link with a goodbye, waiting (bounded) until the goodbyes are out.
+  asio::awaitable<void> close_all(const std::string& reason_for_them, const std::string& reason_for_us);
+
+ private:
+  struct Link;
+  struct Dial;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> sweep_loop();
+  void adopt(const std::shared_ptr<net::Connection>& connection, net::Role role,
+             std::function<std::string()> on_handshake);
+  void on_frame(const std::shared_ptr<net::Connection>& connection, std::span<const std::uint8_t> payload);
+  void on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello);
+  void on_link_message(Link& link, wire::LinkMessage&& message);
+  void on_connection_closed(const std::shared_ptr<net::Connection>& connection, const std::string& reason);
+  void open_link(const std::string& user, const std::shared_ptr<net::Connection>& connection,
+                 bool dialed_by_me);
+  void drop_link(const std::string& user, const std::string& reason);
+  void send(Link& link, const wire::LinkMessage& message);
+
+  asio::any_io_executor executor_;
+  asio::ssl::context tls_;
+  std::string fingerprint_;
+  Events events_;
+  Settings settings_;
+  std::string user_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
+  LinkTokens tokens_;
+  std::unordered_map<std::string, std::shared_ptr<Link>> links_;     // open links by user
+  std::unordered_map<const net::Connection*, std::string> user_of_;  // open links by connection
+  std::unordered_map<const net::Connection*, std::shared_ptr<net::Connection>> incoming_;  // before hello
+  std::unordered_map<const net::Connection*, Dial*> dialing_;                              // before welcome
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after destruction
+  bool stopped_ = false;
+};
+
+}  // namespace parley::peer

@@ -1,0 +1,32 @@
+#include "peer/links/link_tokens.hpp"
+
+#include <fmt/format.h>
+
+#include "shared/net/tls_context.hpp"
+
+namespace parley::peer {
+
+void LinkTokens::expect(const std::string& token, const std::string& user, const std::string& fingerprint,
+                        std::int64_t now_ms) {
+  expire(now_ms);
+  expected_[token] = Expected{user, fingerprint, now_ms + lifetime_ms_};
+}
+
+std::string LinkTokens::redeem(const std::string& token, const std::string& user,
+                               const std::string& fingerprint, std::int64_t now_ms) {
+  auto it = expected_.find(token);
+  if (it == expected_.end()) return "unknown or already used token";
+  Expected expected = std::move(it->second);
+  expected_.erase(it);
+  if (expected.expires_ms <= now_ms) return "expired token";
+  if (expected.user != user) return fmt::format("token issued for {}, not {}", expected.user, user);
+  if (!net::fingerprints_equal(expected.fingerprint, fingerprint))
+    return fmt::format("certificate of {} does not match the one the server vouched for", user);
+  return {};
+}
+
+void LinkTokens::expire(std::int64_t now_ms) {
+  std::erase_if(expected_, [&](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+}
+
+}  // namespace parley::peer
