@@ -24,7 +24,7 @@ std::optional<std::uint32_t> reply_id(const wire::Message& message) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, wire::LoginResult> || std::is_same_v<T, wire::Result> ||
                       std::is_same_v<T, wire::SendResult> || std::is_same_v<T, wire::BroadcastResult> ||
-                      std::is_same_v<T, wire::UserList>)
+                      std::is_same_v<T, wire::UserList> || std::is_same_v<T, wire::LinkOffer>)
           return m.request;
         else
           return std::nullopt;

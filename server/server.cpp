@@ -56,9 +56,10 @@ Server::Server(asio::io_context& io, ServerConfig config)
   tls_ = net::make_server_context(identity_);
 
   store_ = open_sqlite_store(config_.data_dir / "parley.db", io_.get_executor());
-  registry_ = Registry(
-      names_of(credentials_),
-      RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000, .max_failures = 3});
+  registry_ = Registry(names_of(credentials_),
+                       RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
+                                        .max_failures = 3,
+                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000});
   registry_.restore(store_->load());
 }
 
@@ -87,7 +88,7 @@ void Server::stop() {
   acceptor_.close(ignored);
   sweep_timer_.cancel();
   auto sessions = sessions_;  // ending a session may erase it from the map
-  for (auto& [id, session] : sessions) session->end("server shutting down");
+  for (auto& [id, session] : sessions) session->end("server shutting down", true);
   store_->flush();
 }
 

@@ -41,8 +41,10 @@ struct ServerConfig {
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds login_timeout{120};  // connected but not logged in
   std::chrono::seconds write_stall_timeout{30};
-  std::chrono::seconds flush_timeout{10};      // a goodbye that cannot be sent in this time is dropped
-  std::size_t max_outbox_bytes = 1024 * 1024;  // per connection; a reader this far behind is cut off
+  std::chrono::seconds flush_timeout{10};
+  std::chrono::seconds link_answer_timeout{10};  // for a target to get ready for a direct link      // a
+                                                 // goodbye that cannot be sent in this time is dropped
+  std::size_t max_outbox_bytes = 1024 * 1024;    // per connection; a reader this far behind is cut off
   std::filesystem::path credentials = "credentials.txt";
   std::filesystem::path data_dir = "parley-data";
   std::size_t password_workers = 2;

@@ -222,14 +222,14 @@ void Session::check_deadlines(net::Clock::time_point now) {
   }
 }
 
-void Session::end(const std::string& reason) {
+void Session::end(const std::string& reason, bool temporary) {
   if (phase_ == Phase::ending) return;
   bool was_active = phase_ == Phase::active;
   phase_ = Phase::ending;
   spdlog::info("session {} ({}): ending{}: {}", id_, connection_->remote_address(),
                was_active ? " " + user_ : "", reason);
   if (was_active) server_.apply(server_.registry().logout(id_, reason, now_ms()), id_);
-  send(wire::LoggedOut{reason});
+  send(wire::LoggedOut{reason, temporary});
   connection_->close_after_flush(reason);
 }
 

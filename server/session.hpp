@@ -25,7 +25,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // write-stall deadlines.
   void check_deadlines(net::Clock::time_point now);
   // Logs the user out (if logged in), tells them why, and closes after flushing.
-  void end(const std::string& reason);
+  // `temporary`: the server is shutting down, the client should come back later.
+  void end(const std::string& reason, bool temporary = false);
   // Closes at once, without a goodbye.
   void abort(const std::string& reason) { connection_->close(reason); }
   // For the server's destructor, after the event loop stopped.

@@ -306,7 +306,12 @@ void App::on_server_up() {
 
 void App::on_link_closed(const std::string& reason) {
   // Before login, connect() and the login loop report failures themselves.
-  if (finished_ || leaving_ || !logged_in_ || !server_up_) return;
+  if (finished_ || leaving_ || !logged_in_) return;
+  server_lost(reason);
+}
+
+void App::server_lost(const std::string& reason) {
+  if (!server_up_) return;
   server_up_ = false;
   output_.server_state(false, reason);
   if (!reconnecting_) asio::co_spawn(io_, reconnect_loop(), net::LogExceptions{"reconnect"});
@@ -367,6 +372,10 @@ void App::on_event(wire::Message&& event) {
                    client_.send(wire::LinkAnswer{m.token, true, ""});
                  },
                  [&](wire::LoggedOut& m) {
+                   if (m.temporary) {  // the server is going away, not our session: wait for it
+                     server_lost(m.reason);
+                     return;
+                   }
                    output_.logout(m.reason);
                    asio::co_spawn(io_, leave(fmt::format("{} logged out", user_), 0),
                                   net::LogExceptions{"leave"});

@@ -67,6 +67,7 @@ class App {
   void on_server_up();
   void on_event(wire::Message&& event);
   void on_link_closed(const std::string& reason);
+  void server_lost(const std::string& reason);
   std::string check_fingerprint(const std::string& fingerprint);
   void acknowledge(std::int64_t seq);
   void print(const std::string& line);

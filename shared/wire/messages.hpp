@@ -239,9 +239,12 @@ struct PresenceEvent {
 };
 struct LoggedOut {  // the server ends the session; the connection closes after it
   std::string reason;
+  // The server itself is going away (shutdown): the session is not over for good, so
+  // log in again when it is back rather than quit.
+  bool temporary = false;
   template <class A>
   void serialize(A& ar) {
-    ar(reason);
+    ar(reason, temporary);
   }
 };
 struct ProtocolError {  // sent before closing a connection that broke the protocol

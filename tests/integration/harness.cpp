@@ -96,16 +96,17 @@ std::string TestClient::connect(std::string expected) {
              15s);
 }
 
-wire::LoginResult TestClient::login(const std::string& user, const std::string& password) {
-  auto reply = call(wire::Login{0, user, password, {}}, 15s);
+wire::LoginResult TestClient::login(const std::string& user, const std::string& password,
+                                    const wire::LinkEndpoint& endpoint) {
+  auto reply = call(wire::Login{0, user, password, endpoint}, 15s);
   if (!reply || !std::holds_alternative<wire::LoginResult>(*reply))
     throw std::runtime_error("no LoginResult for " + user);
   return std::get<wire::LoginResult>(*reply);
 }
 
-void TestClient::sign_in(const std::string& user) {
+void TestClient::sign_in(const std::string& user, const wire::LinkEndpoint& endpoint) {
   if (auto error = connect(); !error.empty()) throw std::runtime_error("connect: " + error);
-  auto result = login(user, user + "123");
+  auto result = login(user, user + "123", endpoint);
   if (result.status != wire::Status::ok) throw std::runtime_error("login " + user + ": " + result.message);
 }
 

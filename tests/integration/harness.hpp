@@ -58,9 +58,10 @@ class TestClient {
 
   // Connects and says hello; returns the error or "".
   std::string connect(std::string expected_fingerprint = "");
-  wire::LoginResult login(const std::string& user, const std::string& password);
+  wire::LoginResult login(const std::string& user, const std::string& password,
+                          const wire::LinkEndpoint& endpoint = {});
   // connect + login that must succeed.
-  void sign_in(const std::string& user);
+  void sign_in(const std::string& user, const wire::LinkEndpoint& endpoint = {});
   std::optional<wire::Message> call(wire::Message request, std::chrono::milliseconds timeout = 10s);
   void send(const wire::Message& message) { client_->send(message); }
 

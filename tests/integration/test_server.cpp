@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <asio/write.hpp>
+#include <thread>
 
 #include "server/auth/password.hpp"
 #include "shared/util/hex.hpp"
@@ -558,4 +559,64 @@ TEST_CASE("a session whose goodbye cannot be flushed is closed after the flush d
     server.on_server([&](server::Server& s) { now_open = s.session_count(); });
   }
   CHECK(now_open == 1);
+}
+
+namespace {
+wire::LinkEndpoint endpoint_for(char c, std::uint16_t port) {
+  return {"127.0.0.1", port, std::string(64, c)};
+}
+}  // namespace
+
+TEST_CASE(
+    "the server brokers a direct link: the target gets ready first, then the requester gets the offer") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice", endpoint_for('a', 1111));
+  bob.sign_in("bob", endpoint_for('b', 2222));
+  // bob's side answers on its own thread while alice waits for her reply.
+  std::optional<wire::LinkRequest> asked;
+  std::thread target([&] {
+    asked = bob.wait<wire::LinkRequest>();
+    if (!asked) return;
+    bob.send(wire::LinkAnswer{asked->token, true, ""});
+    bob.call(wire::WhoElse{});  // a round trip: the answer is on the wire before it returns
+  });
+  auto reply = alice.call(wire::StartPrivate{0, "bob"});
+  target.join();
+  auto offer = reply_as<wire::LinkOffer>(reply);
+  REQUIRE(asked);
+  CHECK(asked->from == "alice");
+  CHECK(asked->fingerprint == std::string(64, 'a'));  // what bob must see on alice's certificate
+  CHECK(asked->token.size() == 32);
+  CHECK(offer.status == wire::Status::ok);
+  CHECK(offer.user == "bob");
+  CHECK(offer.endpoint.host == "127.0.0.1");
+  CHECK(offer.endpoint.port == 2222);
+  CHECK(offer.endpoint.fingerprint == std::string(64, 'b'));  // what alice must see on bob's
+  CHECK(offer.token == asked->token);
+}
+
+TEST_CASE("startprivate errors from the server") {
+  TestServer server([](auto& c) { c.link_answer_timeout = std::chrono::seconds(1); });
+  TestClient alice(server.port()), bob(server.port()), carol(server.port());
+  alice.sign_in("alice", endpoint_for('a', 1111));
+  bob.sign_in("bob", endpoint_for('b', 2222));
+  carol.sign_in("carol");  // takes no direct links
+  auto start = [&](const std::string& user) {
+    return reply_as<wire::LinkOffer>(alice.call(wire::StartPrivate{0, user}));
+  };
+  CHECK(start("alice").status == Status::yourself);
+  CHECK(start("zed").status == Status::unknown_user);
+  CHECK(start("dave").status == Status::offline);
+  CHECK(start("carol").status == Status::unavailable);
+  auto silent = start("bob");  // bob never answers
+  CHECK(silent.status == Status::unavailable);
+  CHECK(silent.message == "bob did not answer");
+  REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
+  auto blocked = start("bob");
+  CHECK(blocked.status == Status::blocked);
+  CHECK(blocked.message == "bob has blocked you");
+  CHECK(bob.wait<wire::LinkRequest>());  // the one request bob ignored; none after the block
+  CHECK(
+      bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::LinkRequest>(m); }));
 }

@@ -8,8 +8,10 @@
 
 namespace parley::test {
 
-RawTlsClient::RawTlsClient(std::uint16_t port)
-    : tls_(net::make_client_context()), stream_(io_, tls_), port_(port) {}
+RawTlsClient::RawTlsClient(std::uint16_t port, const net::Identity* identity)
+    : tls_(identity ? net::make_link_context(*identity) : net::make_client_context()),
+      stream_(io_, tls_),
+      port_(port) {}
 
 void RawTlsClient::shrink_receive_buffer() {
   stream_.next_layer().open(asio::ip::tcp::v4());
@@ -51,22 +53,36 @@ bool RawTlsClient::fill(std::chrono::milliseconds timeout) {
   return !eof_;
 }
 
-std::optional<wire::Message> RawTlsClient::read(std::chrono::milliseconds timeout) {
+std::optional<std::vector<std::uint8_t>> RawTlsClient::read_payload(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (buffer_.size() >= wire::kFrameHeader) {
       std::size_t length = wire::read_be32(buffer_.data());
       if (buffer_.size() >= wire::kFrameHeader + length) {
-        auto decoded = wire::decode(std::span(buffer_.data() + wire::kFrameHeader, length));
+        std::vector<std::uint8_t> payload(
+            buffer_.begin() + wire::kFrameHeader,
+            buffer_.begin() + static_cast<std::ptrdiff_t>(wire::kFrameHeader + length));
         buffer_.erase(buffer_.begin(),
                       buffer_.begin() + static_cast<std::ptrdiff_t>(wire::kFrameHeader + length));
-        return decoded.message;
+        return payload;
       }
     }
     auto now = std::chrono::steady_clock::now();
     if (eof_ || now >= deadline) return std::nullopt;
     if (!fill(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now))) return std::nullopt;
   }
+}
+
+std::optional<wire::Message> RawTlsClient::read(std::chrono::milliseconds timeout) {
+  auto payload = read_payload(timeout);
+  if (!payload) return std::nullopt;
+  return wire::decode(*payload).message;
+}
+
+std::optional<wire::LinkMessage> RawTlsClient::read_link(std::chrono::milliseconds timeout) {
+  auto payload = read_payload(timeout);
+  if (!payload) return std::nullopt;
+  return wire::decode_link(*payload).message;
 }
 
 bool RawTlsClient::wait_closed(std::chrono::milliseconds timeout) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "shared/net/tls_context.hpp"
 #include "shared/wire/codec.hpp"
 #include "shared/wire/frame.hpp"
 
@@ -16,12 +17,17 @@ namespace parley::test {
 
 class RawTlsClient {
  public:
-  explicit RawTlsClient(std::uint16_t port);
+  // With an identity it presents that certificate (as a peer dialing a direct link).
+  explicit RawTlsClient(std::uint16_t port, const net::Identity* identity = nullptr);
   bool handshake();
   void write(const std::vector<std::uint8_t>& bytes);
   void write(const wire::Message& message) { write(wire::encode_frame(message)); }
+  void write(const wire::LinkMessage& message) { write(wire::encode_frame(message)); }
   // The next whole message, or nullopt on timeout or close.
   std::optional<wire::Message> read(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<wire::LinkMessage> read_link(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The next frame's payload, undecoded.
+  std::optional<std::vector<std::uint8_t>> read_payload(std::chrono::milliseconds timeout);
   // Reads until the server closes the connection; false on timeout.
   bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Makes the kernel receive buffer small, so a client that stops reading is noticed sooner.

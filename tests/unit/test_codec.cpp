@@ -65,7 +65,7 @@ TEST_CASE("every kind of message survives a round trip") {
       ChatEvent{"id1", "alice", {"bob", "carol"}, "hello", 1700000000000, 5},
       BroadcastEvent{"id2", "alice", "to all", 1700000000001},
       PresenceEvent{"alice", true, 1700000000002},
-      LoggedOut{"inactivity"},
+      LoggedOut{"inactivity", false},
       ProtocolError{Status::version_mismatch, "nope"},
       StartPrivate{15, "bob"},
       LinkRequest{"token", "alice", std::string(64, 'a')},

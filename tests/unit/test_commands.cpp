@@ -393,3 +393,33 @@ TEST_CASE("help_text lists every command, aligned") {
   CHECK(text.find("message <user>[,<user>...] <text>") != std::string::npos);
   CHECK(text.back() != '\n');
 }
+
+TEST_CASE("direct-link commands") {
+  using namespace parley::peer;
+  auto ok = [](std::string_view line) {
+    auto r = parse_command(line);
+    REQUIRE(r.command);
+    return *r.command;
+  };
+  auto error = [](std::string_view line) {
+    auto r = parse_command(line);
+    REQUIRE_FALSE(r.command);
+    return r.error;
+  };
+  CHECK(std::get<cmd::StartPrivate>(ok("startprivate bob")).user == "bob");
+  CHECK(std::get<cmd::StartPrivate>(ok("/startprivate bob")).user == "bob");
+  auto p = std::get<cmd::Private>(ok("private bob  hello   there "));
+  CHECK(p.user == "bob");
+  CHECK(p.text == "hello   there");
+  CHECK(std::get<cmd::StopPrivate>(ok("stopprivate bob")).user == "bob");
+  CHECK(std::get<cmd::Reply>(ok("/reply sure, see you")).text == "sure, see you");
+
+  CHECK(error("startprivate").message == "usage: startprivate <user>");
+  CHECK(error("startprivate bob carol").message == "usage: startprivate <user>");
+  CHECK(error("private bob").message == "usage: private <user> <text>");
+  CHECK(error("private bob,carol hi").message.find("invalid user name") != std::string::npos);
+  CHECK(error("stopprivate").command == "stopprivate");
+  CHECK(error("reply").message == "usage: reply <text>");
+  CHECK(error("startprivte bob").message.find("did you mean startprivate") != std::string::npos);
+  CHECK(usage("private").find("private <user> <text>") == 0);
+}
