@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "shared/wire/limits.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -14,51 +15,6 @@
 using namespace parley::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-namespace {
-
-const std::string kAccounts = "alice alice123\nbob bob123\ncarol carol123\n";
-
-class ServerProcess {
- public:
-  ServerProcess(const TempDir& dir, std::vector<std::string> extra = {}, std::uint16_t fixed_port = 0) {
-    std::vector<std::string> args{"--port",        std::to_string(fixed_port),
-                                  "--credentials", (dir / "credentials.txt").string(),
-                                  "--data-dir",    (dir / "server-data").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    process = std::make_unique<Process>(binary("PARLEY_SERVER_BIN"), args, dir / "server.log");
-    auto line = process->read_line(20s);
-    REQUIRE_MESSAGE(line, "server did not start: " << process->stderr_text());
-    std::smatch m;
-    REQUIRE(
-        std::regex_search(*line, m, std::regex(R"(listening on [0-9.]+:(\d+) fingerprint ([0-9a-f]{64}))")));
-    port = static_cast<std::uint16_t>(std::stoi(m[1]));
-    fingerprint = m[2];
-  }
-  std::unique_ptr<Process> process;
-  std::uint16_t port = 0;
-  std::string fingerprint;
-};
-
-// A scripted peer: --json, credentials from the environment, one command per line.
-class Peer {
- public:
-  Peer(const TempDir& dir, std::uint16_t port, const std::string& user, const std::string& password,
-       std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--server",   "127.0.0.1:" + std::to_string(port), "--json", "--user", user,
-                                  "--data-dir", (dir / ("peer-" + user)).string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    process = std::make_unique<Process>(binary("PARLEY_PEER_BIN"), args, dir / ("peer-" + user + ".log"),
-                                        std::map<std::string, std::string>{{"PARLEY_PASSWORD", password}});
-  }
-  Process& operator*() { return *process; }
-  Process* operator->() { return process.get(); }
-  std::unique_ptr<Process> process;
-};
-
-bool is(const json& j, const std::string& type) { return j.value("type", "") == type; }
-
-}  // namespace
 
 TEST_CASE("e2e: scripted login from stdin, messages, whoelse, logout at end of input") {
   TempDir dir;
