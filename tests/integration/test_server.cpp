@@ -231,14 +231,16 @@ TEST_CASE("offline messages: stored durably, delivered once at next login with o
     REQUIRE(
         reply_as<wire::UserList>(bob.call(wire::WhoElse{})).users.empty());  // the ack was processed before
   }
-  // Acknowledged: not delivered again.
-  TestClient bob(restarted.port());
-  bob.sign_in("bob");
+  // Acknowledged: not delivered again. Oldest first, so a message stored after the
+  // acknowledgement must be the first one at the next login.
   TestClient alice(restarted.port());
   alice.sign_in("alice");
-  message(alice, {"bob"}, "fresh");
-  REQUIRE(bob.wait<wire::ChatEvent>(chat_with("fresh")));
-  CHECK(bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
+  REQUIRE(message(alice, {"bob"}, "marker").recipients[0].status == Status::stored_offline);
+  TestClient bob(restarted.port());
+  bob.sign_in("bob");
+  auto next = bob.wait<wire::ChatEvent>();
+  REQUIRE(next);
+  CHECK(next->text == "marker");
 }
 
 TEST_CASE("offline messages that were not acknowledged are delivered again") {
@@ -520,13 +522,17 @@ TEST_CASE("many large offline messages are all delivered, in batches that fit th
     bob.send(wire::AckOffline{{got->seq}});
   }
   CHECK_FALSE(bob.closed());
-  // All acknowledged: nothing comes again.
+  bob.call(wire::WhoElse{});  // a round trip: every acknowledgement reached the server
   bob.disconnect();
+  // All acknowledged: at the next login the first message is one stored after that.
+  TestClient alice(server.port());
+  alice.sign_in("alice");
+  REQUIRE(message(alice, {"bob"}, "marker").recipients[0].status == Status::stored_offline);
   TestClient again(server.port());
   again.sign_in("bob");
-  REQUIRE(reply_as<wire::UserList>(again.call(wire::WhoElse{})).users.empty());
-  CHECK(
-      again.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
+  auto first = again.wait<wire::ChatEvent>();
+  REQUIRE(first);
+  CHECK(first->text == "marker");
 }
 
 TEST_CASE("a session whose goodbye cannot be flushed is closed after the flush deadline") {
@@ -616,7 +622,8 @@ TEST_CASE("startprivate errors from the server") {
   auto blocked = start("bob");
   CHECK(blocked.status == Status::blocked);
   CHECK(blocked.message == "bob has blocked you");
-  CHECK(bob.wait<wire::LinkRequest>());  // the one request bob ignored; none after the block
+  CHECK(bob.wait<wire::LinkRequest>());  // the one request bob ignored; none after the block:
+  bob.call(wire::WhoElse{});             // handled after alice's request, so anything sent to bob came first
   CHECK(
       bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::LinkRequest>(m); }));
 }
