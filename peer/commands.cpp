@@ -25,6 +25,9 @@ enum class Args {
   kText,           // <text>: the rest of the line, verbatim
   kUsersText,      // <user>[,<user>...] <text>
   kUserText,       // <user> <text>
+  kFile,           // <file>
+  kFileCount,      // <file> <count>: a positive integer
+  kFileNumbers,    // <file> <n> [<n> ...]: positive integers
   kUser,           // <user>
   kSeconds,        // <seconds>: non-negative integer
   kOptionalTopic,  // [command]
@@ -35,6 +38,7 @@ struct Parsed {
   std::vector<std::string> users;
   std::string text;
   std::int64_t number = 0;
+  std::vector<std::uint32_t> numbers;
 };
 
 template <typename T, typename Variant>
@@ -93,6 +97,18 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command { return cmd::StopPrivate{std::move(p.users.front())}; }},
     Row{"reply", Args::kText, "<text>", "answer the last person who messaged you", kKind<cmd::Reply>,
         [](Parsed&& p) -> Command { return cmd::Reply{std::move(p.text)}; }},
+    Row{"register", Args::kFileCount, "<file> <number_of_chunks>",
+        "share <file> from your share folder, cut into that many chunks", kKind<cmd::Register>,
+        [](Parsed&& p) -> Command {
+          return cmd::Register{std::move(p.text), static_cast<std::uint32_t>(p.number)};
+        }},
+    Row{"searchFile", Args::kFile, "<file>", "who online has chunks of <file>", kKind<cmd::SearchFile>,
+        [](Parsed&& p) -> Command { return cmd::SearchFile{std::move(p.text)}; }},
+    Row{"searchChunk", Args::kFileNumbers, "<file> <chunk> [<chunk> ...]",
+        "who online has these chunks of <file> (numbered from 1)", kKind<cmd::SearchChunk>,
+        [](Parsed&& p) -> Command {
+          return cmd::SearchChunk{std::move(p.text), std::move(p.numbers)};
+        }},
     Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
     Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
@@ -213,6 +229,37 @@ std::optional<std::string> parse_args(const Row& row, std::string_view rest, Par
       if (auto error = check_text(text)) return error;
       out.users.emplace_back(user);
       out.text = text;
+      return std::nullopt;
+    }
+
+    case Args::kFile: {
+      const auto [file, extra] = split_word(rest);
+      if (file.empty() || !extra.empty()) return usage_error;
+      out.text = file;
+      return std::nullopt;
+    }
+
+    case Args::kFileCount:
+    case Args::kFileNumbers: {
+      auto [file, numbers] = split_word(rest);
+      if (file.empty() || numbers.empty()) return usage_error;
+      out.text = file;
+      while (!numbers.empty()) {
+        const auto [word, next] = split_word(numbers);
+        numbers = next;
+        std::uint32_t value = 0;
+        const bool digits_only = word.find_first_not_of("0123456789") == std::string_view::npos;
+        const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
+        if (!digits_only || ec != std::errc{} || end != word.data() + word.size())
+          return std::string(row.name) + ": " + quoted(word) + " is not a whole number";
+        if (row.args == Args::kFileCount) {
+          if (!numbers.empty()) return usage_error;
+          out.number = value;
+          return std::nullopt;
+        }
+        if (std::find(out.numbers.begin(), out.numbers.end(), value) == out.numbers.end())
+          out.numbers.push_back(value);
+      }
       return std::nullopt;
     }
 

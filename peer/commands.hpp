@@ -43,15 +43,26 @@ struct StopPrivate {  // stopprivate <user>
 struct Reply {  // reply <text>
   std::string text;
 };
+struct Register {  // register <file> <number_of_chunks>
+  std::string file;
+  std::uint32_t chunks = 0;
+};
+struct SearchFile {  // searchFile <file>
+  std::string file;
+};
+struct SearchChunk {  // searchChunk <file> <chunk> [<chunk> ...], numbered from 1 as typed
+  std::string file;
+  std::vector<std::uint32_t> chunks;
+};
 struct Logout {};
 struct Help {  // help [command]
   std::string topic;
 };
 }  // namespace cmd
 
-using Command =
-    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
-                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply>;
+using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
+                             cmd::Unblock, cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private,
+                             cmd::StopPrivate, cmd::Reply, cmd::Register, cmd::SearchFile, cmd::SearchChunk>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

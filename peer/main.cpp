@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
                  "address to listen on for direct links (default: the address used to reach the server)");
   app.add_option("--advertise", config.advertise,
                  "address other peers should dial for direct links (default: the listening address)");
+  app.add_option("--share-dir", config.share_dir, "folder whose files you can register (default: .)");
+  app.add_option("--download-dir", config.download_dir, "folder for downloaded files (default: ./downloads)");
   app.add_flag("--json", config.json, "print one JSON object per line for every event and result");
   app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, off")
       ->capture_default_str();

@@ -17,14 +17,12 @@ namespace {
 
 constexpr std::uint32_t kWelcomeSlot = 0;  // Welcome answers Hello, which has no request id
 
+// Everything the server sends with a request id is the reply to that request.
 std::optional<std::uint32_t> reply_id(const wire::Message& message) {
   if (std::holds_alternative<wire::Welcome>(message)) return kWelcomeSlot;
   return std::visit(
       [](const auto& m) -> std::optional<std::uint32_t> {
-        using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, wire::LoginResult> || std::is_same_v<T, wire::Result> ||
-                      std::is_same_v<T, wire::SendResult> || std::is_same_v<T, wire::BroadcastResult> ||
-                      std::is_same_v<T, wire::UserList> || std::is_same_v<T, wire::LinkOffer>)
+        if constexpr (requires { m.request; })
           return m.request;
         else
           return std::nullopt;

@@ -95,6 +95,9 @@ void Session::handle(wire::Message&& message) {
             server_.apply(registry.start_private(id_, m, random_id(), now), id_);
           },
           [&](wire::LinkAnswer& m) { server_.apply(registry.answer_link(id_, m), id_); },
+          [&](wire::RegisterFile& m) { server_.apply(registry.register_file(id_, m, now), id_); },
+          [&](wire::SearchFile& m) { send(registry.search_file(id_, m)); },
+          [&](wire::HaveChunks& m) { server_.apply(registry.have_chunks(id_, m), id_); },
           [&](auto& other) {
             protocol_error(wire::Status::bad_request,
                            fmt::format("{} is not a client request", wire::type_name(other)));

@@ -10,6 +10,7 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -43,6 +44,9 @@ struct PeerConfig {
   std::string p2p_bind;
   std::uint16_t p2p_port = 0;
   std::string advertise;
+  // Files: what this peer shares (registers) and where downloads go.
+  std::filesystem::path share_dir = ".";
+  std::filesystem::path download_dir = "downloads";
 };
 
 class App {
@@ -84,6 +88,9 @@ class App {
   asio::awaitable<void> send_private(const std::string& command, const std::string& user,
                                      const std::string& text);
   asio::awaitable<void> start_private(const std::string& user);
+  asio::awaitable<void> register_file(const cmd::Register& command);
+  asio::awaitable<std::optional<wire::FileInfo>> find_file(const std::string& command,
+                                                           const std::string& name);
 
   asio::io_context& io_;
   PeerConfig config_;
@@ -91,6 +98,7 @@ class App {
   net::Identity identity_;
   RegistryClient client_;
   std::unique_ptr<LinkManager> links_;
+  asio::thread_pool workers_{1};  // file hashing: never on the event loop
   std::unique_ptr<LineEditor> editor_;
   std::shared_ptr<ScriptReader> script_;
   std::deque<std::optional<std::string>> typed_;  // lines from the editor; nullopt is end of input

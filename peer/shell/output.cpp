@@ -170,4 +170,32 @@ void Output::server_state(bool up, const std::string& reason) {
                                       kRed)));
 }
 
+void Output::registered(const std::string& file, std::uint32_t chunks, std::uint64_t size,
+                        const std::string& sha256_hex) {
+  emit({{"type", "registered"}, {"file", file}, {"chunks", chunks}, {"size", size}, {"sha256", sha256_hex}},
+       fmt::format("{} {}", stamp(now_ms()),
+                   paint(fmt::format("registered {}: {} bytes in {} chunks, sha256 {}", printable(file), size,
+                                     chunks, sha256_hex),
+                         kGreen)));
+}
+
+void Output::file_search(const std::string& file, const std::vector<std::string>& users) {
+  emit({{"type", "file"}, {"file", file}, {"available", !users.empty()}, {"users", users}},
+       fmt::format("{} {}: {}", stamp(now_ms()), printable(file),
+                   users.empty() ? std::string("Not available") : "Available from " + join(users, ", ")));
+}
+
+void Output::chunk_search(const std::string& file,
+                          const std::vector<std::pair<std::uint32_t, std::vector<std::string>>>& chunks) {
+  nlohmann::ordered_json map = nlohmann::ordered_json::object();
+  std::string text;
+  for (const auto& [number, users] : chunks) {
+    map[std::to_string(number)] = users;
+    text += fmt::format("\n  chunk {}: {}", number,
+                        users.empty() ? std::string("Not available") : join(users, ", "));
+  }
+  emit({{"type", "chunks"}, {"file", file}, {"chunks", map}},
+       fmt::format("{} {}:{}", stamp(now_ms()), printable(file), text));
+}
+
 }  // namespace parley::peer

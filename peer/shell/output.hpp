@@ -36,6 +36,12 @@ class Output {
   void private_message(const std::string& from, const wire::PrivateText& message);
   void link(const std::string& user, bool open, const std::string& reason);
   void server_state(bool up, const std::string& reason);
+  void registered(const std::string& file, std::uint32_t chunks, std::uint64_t size,
+                  const std::string& sha256_hex);
+  void file_search(const std::string& file, const std::vector<std::string>& users);
+  // Chunk numbers from 1, each with the users holding it.
+  void chunk_search(const std::string& file,
+                    const std::vector<std::pair<std::uint32_t, std::vector<std::string>>>& chunks);
 
   bool json() const { return style_.json; }
 

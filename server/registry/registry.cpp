@@ -28,6 +28,7 @@ void Registry::restore(const PersistedState& state) {
   for (const auto& [blocker, blocked] : state.blocks) blocks_[blocker].insert(blocked);
   for (const auto& [user, until] : state.locked_until_ms) locked_until_ms_[user] = until;
   for (const auto& [user, at] : state.last_seen_ms) last_seen_ms_[user] = at;
+  files_.restore(state);
 }
 
 const std::string* Registry::user_of(SessionId session) const {
@@ -368,6 +369,39 @@ Effects Registry::expire_link_requests(std::int64_t now_ms) {
     it = pending_links_.erase(it);
   }
   return fx;
+}
+
+Effects Registry::register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms) {
+  Effects fx;
+  const std::string* me = user_of(session);
+  if (!me) {
+    fx.reply = result(request.request, Status::not_logged_in, "log in first");
+    return fx;
+  }
+  auto registration = files_.register_file(*me, request, now_ms);
+  fx.writes = std::move(registration.writes);  // acknowledged only once durable
+  fx.reply = result(request.request, registration.status, std::move(registration.message));
+  return fx;
+}
+
+Effects Registry::have_chunks(SessionId session, const wire::HaveChunks& have) {
+  Effects fx;
+  if (const std::string* me = user_of(session)) fx.bookkeeping = files_.set_holding(*me, have);
+  return fx;
+}
+
+wire::FileInfo Registry::search_file(SessionId session, const wire::SearchFile& request) const {
+  const std::string* me = user_of(session);
+  if (!me) {
+    wire::FileInfo refusal;
+    refusal.request = request.request;
+    refusal.status = Status::not_logged_in;
+    refusal.message = "log in first";
+    return refusal;
+  }
+  return files_.info(request.request, request.name, request.with_hashes, [&](const std::string& user) {
+    return online_.contains(user) && !has_blocked(user, *me);
+  });
 }
 
 }  // namespace parley::server

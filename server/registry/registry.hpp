@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server/registry/file_index.hpp"
 #include "server/storage/store.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -75,6 +76,12 @@ class Registry {
   // Refuses the requests whose targets did not answer in time.
   Effects expire_link_requests(std::int64_t now_ms);
 
+  // ---- files and chunks ----
+  Effects register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms);
+  Effects have_chunks(SessionId session, const wire::HaveChunks& have);
+  // Holders are listed while online, unless they have blocked the asker.
+  wire::FileInfo search_file(SessionId session, const wire::SearchFile& request) const;
+
   // ---- queries ----
   bool account_exists(std::string_view user) const { return accounts_.find(user) != accounts_.end(); }
   const std::string* user_of(SessionId session) const;
@@ -104,6 +111,7 @@ class Registry {
     std::int64_t expires_ms;
   };
   std::unordered_map<std::string, PendingLink> pending_links_;  // by token
+  FileIndex files_;
 };
 
 }  // namespace parley::server

@@ -70,6 +70,25 @@ CREATE TABLE IF NOT EXISTS last_seen (
   at_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 2: the file and chunk registry.
+    R"sql(
+CREATE TABLE IF NOT EXISTS files (
+  name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+  owner TEXT NOT NULL,
+  size INTEGER NOT NULL CHECK (size > 0),
+  chunk_count INTEGER NOT NULL CHECK (chunk_count > 0),
+  file_hash BLOB NOT NULL,
+  chunk_hashes BLOB NOT NULL,  -- chunk_count raw SHA-256 digests, concatenated
+  registered_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS holdings (
+  name TEXT NOT NULL REFERENCES files (name),
+  user TEXT NOT NULL CHECK (user <> ''),
+  chunks BLOB NOT NULL,        -- bitfield
+  PRIMARY KEY (name, user)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -153,6 +172,15 @@ class Use {
     }
   }
 
+  Use& bind_blob(int index, std::string_view bytes) {
+    check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+    return *this;
+  }
+  std::string blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    if (data == nullptr) return {};
+    return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
   std::string text(int column) const {
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -285,7 +313,15 @@ struct Statements {
                          "(SELECT max(id) FROM logins WHERE user = ?1 AND logout_ms IS NULL)")),
         set_last_seen(prep(db,
                            "INSERT INTO last_seen (user, at_ms) VALUES (?1, ?2) "
-                           "ON CONFLICT (user) DO UPDATE SET at_ms = excluded.at_ms")) {}
+                           "ON CONFLICT (user) DO UPDATE SET at_ms = excluded.at_ms")),
+        put_file(
+            prep(db,
+                 "INSERT INTO files (name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+        set_holding(prep(db,
+                         "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
+        remove_holding(prep(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")) {}
 
   static StmtPtr prep(sqlite3* db, std::string_view sql) {
     return prepare(db, sql, SQLITE_PREPARE_PERSISTENT);
@@ -296,6 +332,7 @@ struct Statements {
   StmtPtr add_block, remove_block;
   StmtPtr set_lock, remove_lock;
   StmtPtr insert_login, close_login, set_last_seen;
+  StmtPtr put_file, set_holding, remove_holding;
 };
 
 class SqliteStore final : public Store {
@@ -450,6 +487,30 @@ class SqliteStore final : public Store {
     }
   }
 
+  void apply(const op::PutFile& put) {
+    const StoredFile& f = put.file;
+    std::string hashes;
+    for (const auto& h : f.chunk_hashes) hashes += h;
+    Use(db(), statements_->put_file.get())
+        .bind(1, f.name)
+        .bind(2, f.owner)
+        .bind(3, static_cast<std::int64_t>(f.size))
+        .bind(4, static_cast<std::int64_t>(f.chunk_count))
+        .bind_blob(5, f.file_hash)
+        .bind_blob(6, hashes)
+        .bind(7, f.registered_ms)
+        .run();
+  }
+
+  void apply(const op::SetHolding& set) {
+    const StoredHolding& h = set.holding;
+    if (h.chunks.find_first_not_of('\0') == std::string::npos) {
+      Use(db(), statements_->remove_holding.get()).bind(1, h.name).bind(2, h.user).run();
+    } else {
+      Use(db(), statements_->set_holding.get()).bind(1, h.name).bind(2, h.user).bind_blob(3, h.chunks).run();
+    }
+  }
+
   void apply(const op::SetBlock& block) {
     sqlite3_stmt* stmt = block.blocked_now ? statements_->add_block.get() : statements_->remove_block.get();
     Use(db(), stmt).bind(1, block.blocker).bind(2, block.blocked).run();
@@ -530,6 +591,30 @@ class SqliteStore final : public Store {
         const StmtPtr stmt = prepare(db(), "SELECT user, at_ms FROM last_seen", 0);
         Use use(db(), stmt.get());
         while (use.step()) state.last_seen_ms.emplace(use.text(0), use.int64(1));
+      }
+      {
+        const StmtPtr stmt = prepare(
+            db(), "SELECT name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms FROM files",
+            0);
+        Use use(db(), stmt.get());
+        while (use.step()) {
+          StoredFile f{use.text(0),
+                       use.text(1),
+                       static_cast<std::uint64_t>(use.int64(2)),
+                       static_cast<std::uint32_t>(use.int64(3)),
+                       use.blob(4),
+                       {},
+                       use.int64(6)};
+          const std::string hashes = use.blob(5);
+          for (std::size_t at = 0; at + 32 <= hashes.size(); at += 32)
+            f.chunk_hashes.push_back(hashes.substr(at, 32));
+          state.files.push_back(std::move(f));
+        }
+      }
+      {
+        const StmtPtr stmt = prepare(db(), "SELECT name, user, chunks FROM holdings", 0);
+        Use use(db(), stmt.get());
+        while (use.step()) state.holdings.push_back(StoredHolding{use.text(0), use.text(1), use.blob(2)});
       }
       job.result.set_value(std::move(state));
     } catch (...) {

@@ -27,11 +27,30 @@ struct StoredMessage {
   std::int64_t sent_ms = 0;  // unix time in milliseconds when the server accepted it
 };
 
+// A registered file: what the registering peer computed, kept for downloaders.
+struct StoredFile {
+  std::string name;
+  std::string owner;
+  std::uint64_t size = 0;
+  std::uint32_t chunk_count = 0;
+  std::string file_hash;                  // raw SHA-256
+  std::vector<std::string> chunk_hashes;  // raw SHA-256 each
+  std::int64_t registered_ms = 0;
+};
+// Which chunks of a file a user holds (bit i of byte i / 8 is chunk i).
+struct StoredHolding {
+  std::string name;
+  std::string user;
+  std::string chunks;
+};
+
 // What the registry needs back at start-up.
 struct PersistedState {
   std::vector<std::pair<std::string, std::string>> blocks;  // (blocker, blocked)
   std::map<std::string, std::int64_t> locked_until_ms;      // only entries still in the future matter
   std::map<std::string, std::int64_t> last_seen_ms;         // last time each user was online
+  std::vector<StoredFile> files;
+  std::vector<StoredHolding> holdings;
 };
 
 namespace op {
@@ -61,10 +80,16 @@ struct RecordLogout {  // closes the user's open history row; also updates last_
   std::int64_t at_ms = 0;
   std::string reason;
 };
+struct PutFile {  // a new registration; the name must not be taken
+  StoredFile file;
+};
+struct SetHolding {  // replaces what `user` holds of `name`; no chunk at all removes the row
+  StoredHolding holding;
+};
 }  // namespace op
 
 using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout>;
+                             op::RecordLogout, op::PutFile, op::SetHolding>;
 
 class Store {
  public:

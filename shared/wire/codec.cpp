@@ -4,6 +4,8 @@
 
 #include <type_traits>
 
+#include "shared/files/chunking.hpp"
+#include "shared/files/file_names.hpp"
 #include "shared/wire/archive.hpp"
 #include "shared/wire/frame.hpp"
 #include "shared/wire/limits.hpp"
@@ -42,6 +44,10 @@ const char* to_string(Status status) {
       return "stored for offline delivery";
     case Status::internal:
       return "internal server error";
+    case Status::unknown_file:
+      return "unknown file";
+    case Status::already_registered:
+      return "already registered";
     case Status::offline:
       return "offline";
     case Status::unavailable:
@@ -69,7 +75,17 @@ class Checker {
     if (s.size() > max) fail("{}: {} bytes exceeds the {}-byte limit", field, s.size(), max);
   }
   void status(Status s) {
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::unavailable)) fail("unknown status");
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_registered))
+      fail("unknown status");
+  }
+  void file_name(const std::string& name) {
+    if (!files::is_safe_file_name(name)) fail("invalid file name");
+  }
+  void digest(const std::string& d, const char* field) {
+    if (d.size() != kDigest) fail("{}: a digest is {} bytes, not {}", field, kDigest, d.size());
+  }
+  void bitfield(const std::string& b) {
+    if (b.size() > (files::kMaxChunks + 7) / 8) fail("chunks: bitfield too long");
   }
   void endpoint(const LinkEndpoint& e) {
     text(e.host, kMaxHost, "host");
@@ -169,6 +185,32 @@ void check(Checker& c, const Message& message) {
                    c.endpoint(m.endpoint);
                    c.text(m.token, kMaxToken, "token");
                  },
+                 [&](const RegisterFile& m) {
+                   c.file_name(m.name);
+                   c.digest(m.file_hash, "file_hash");
+                   if (m.chunk_count < 1 || m.chunk_count > files::kMaxChunks || m.chunk_count > m.size)
+                     c.fail("chunk_count: {} is out of range", m.chunk_count);
+                   if (m.chunk_hashes.size() != m.chunk_count) c.fail("chunk_hashes: one per chunk");
+                   for (const auto& h : m.chunk_hashes) c.digest(h, "chunk_hashes");
+                 },
+                 [&](const SearchFile& m) { c.text(m.name, files::kMaxFileName, "name"); },
+                 [&](const FileInfo& m) {
+                   c.status(m.status);
+                   c.text(m.message, kMaxReason, "message");
+                   c.text(m.name, files::kMaxFileName, "name");
+                   if (m.chunk_count > files::kMaxChunks) c.fail("chunk_count: too many");
+                   c.count(m.chunk_hashes, files::kMaxChunks, "chunk_hashes");
+                   for (const auto& h : m.chunk_hashes) c.digest(h, "chunk_hashes");
+                   c.count(m.holders, kMaxHolders, "holders");
+                   for (const auto& h : m.holders) {
+                     c.user(h.user, "holders");
+                     c.bitfield(h.chunks);
+                   }
+                 },
+                 [&](const HaveChunks& m) {
+                   c.file_name(m.name);
+                   c.bitfield(m.chunks);
+                 },
              },
              message);
 }
@@ -234,11 +276,11 @@ DecodedAs<M> decode_as(std::span<const std::uint8_t> payload) {
 
 const char* type_name(const Message& message) {
   static constexpr const char* kNames[] = {
-      "Hello",          "Welcome",       "Heartbeat",  "Login",           "SendMessage",  "Broadcast",
-      "WhoElse",        "WhoElseSince",  "Block",      "Unblock",         "Logout",       "AckOffline",
-      "LoginResult",    "Result",        "SendResult", "BroadcastResult", "UserList",     "ChatEvent",
-      "BroadcastEvent", "PresenceEvent", "LoggedOut",  "ProtocolError",   "StartPrivate", "LinkRequest",
-      "LinkAnswer",     "LinkOffer"};
+      "Hello",          "Welcome",       "Heartbeat",    "Login",           "SendMessage",  "Broadcast",
+      "WhoElse",        "WhoElseSince",  "Block",        "Unblock",         "Logout",       "AckOffline",
+      "LoginResult",    "Result",        "SendResult",   "BroadcastResult", "UserList",     "ChatEvent",
+      "BroadcastEvent", "PresenceEvent", "LoggedOut",    "ProtocolError",   "StartPrivate", "LinkRequest",
+      "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

@@ -25,6 +25,8 @@ inline constexpr std::size_t kMaxOfflineBatch = 256;  // offline messages per pu
 inline constexpr std::size_t kMaxHost = 255;          // a DNS name or an IP literal
 inline constexpr std::size_t kMaxFingerprint = 64;    // SHA-256 in hex
 inline constexpr std::size_t kMaxToken = 64;
+inline constexpr std::size_t kDigest = 32;       // SHA-256, raw
+inline constexpr std::size_t kMaxHolders = 100;  // listed per file: enough sources for any download
 
 // Usernames: 1-32 of [A-Za-z0-9_.-]. Keeps names printable, unambiguous in
 // comma-separated recipient lists, and safe in file names and logs.

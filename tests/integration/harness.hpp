@@ -63,6 +63,7 @@ class TestClient {
   // connect + login that must succeed.
   void sign_in(const std::string& user, const wire::LinkEndpoint& endpoint = {});
   std::optional<wire::Message> call(wire::Message request, std::chrono::milliseconds timeout = 10s);
+  // Only queues: the bytes leave when this client's loop next runs (any call or wait).
   void send(const wire::Message& message) { client_->send(message); }
 
   // The first event satisfying `match` (earlier non-matching events are kept for later

@@ -627,3 +627,60 @@ TEST_CASE("startprivate errors from the server") {
   CHECK(
       bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::LinkRequest>(m); }));
 }
+
+namespace {
+wire::RegisterFile movie_registration() {
+  return wire::RegisterFile{0,  "movie.mkv",          1000,
+                            10, std::string(32, 'h'), std::vector<std::string>(10, std::string(32, 'c'))};
+}
+std::vector<std::string> holders_of(const wire::FileInfo& info) {
+  std::vector<std::string> users;
+  for (const auto& h : info.holders) users.push_back(h.user);
+  return users;
+}
+}  // namespace
+
+TEST_CASE("files: registered durably, searched by others, holders listed only while online and visible") {
+  TestServer server;
+  {
+    TestClient alice(server.port()), bob(server.port()), carol(server.port());
+    alice.sign_in("alice");
+    bob.sign_in("bob");
+    carol.sign_in("carol");
+    CHECK(reply_as<wire::Result>(alice.call(movie_registration())).status == Status::ok);
+    auto again = reply_as<wire::Result>(bob.call(movie_registration()));
+    CHECK(again.status == Status::already_registered);
+
+    auto info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", true}));
+    CHECK(info.status == Status::ok);
+    CHECK(info.size == 1000);
+    CHECK(info.chunk_count == 10);
+    CHECK(info.file_hash == std::string(32, 'h'));
+    CHECK(info.chunk_hashes.size() == 10);
+    CHECK(holders_of(info) == std::vector<std::string>{"alice"});
+    CHECK(reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "nothing", false})).status ==
+          Status::unknown_file);
+
+    bob.send(wire::HaveChunks{"movie.mkv", std::string("\x01\x00", 2)});
+    bob.call(wire::WhoElse{});  // a round trip: the announcement has been handled
+    info = reply_as<wire::FileInfo>(carol.call(wire::SearchFile{0, "movie.mkv", false}));
+    CHECK(holders_of(info) == std::vector<std::string>{"alice", "bob"});
+    CHECK(info.chunk_hashes.empty());
+
+    REQUIRE(reply_as<wire::Result>(alice.call(wire::Block{0, "carol"})).status == Status::ok);
+    info = reply_as<wire::FileInfo>(carol.call(wire::SearchFile{0, "movie.mkv", false}));
+    CHECK(holders_of(info) == std::vector<std::string>{"bob"});  // alice hides from carol
+  }
+  // After a restart the file is still known; holders are listed once they are back.
+  TestServer restarted(server);
+  TestClient bob(restarted.port());
+  bob.sign_in("bob");
+  auto info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", true}));
+  CHECK(info.status == Status::ok);
+  CHECK(info.chunk_hashes.size() == 10);
+  CHECK(holders_of(info) == std::vector<std::string>{"bob"});  // alice is offline
+  TestClient alice(restarted.port());
+  alice.sign_in("alice");
+  info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", false}));
+  CHECK(holders_of(info) == std::vector<std::string>{"alice", "bob"});
+}

@@ -71,6 +71,11 @@ TEST_CASE("every kind of message survives a round trip") {
       LinkRequest{"token", "alice", std::string(64, 'a')},
       LinkAnswer{"token", true, ""},
       LinkOffer{15, Status::ok, "", "bob", {"127.0.0.1", 4001, std::string(64, 'b')}, "token"},
+      RegisterFile{
+          16, "movie.mkv", 1000, 2, std::string(32, 'h'), {std::string(32, '1'), std::string(32, '2')}},
+      SearchFile{17, "movie.mkv", true},
+      FileInfo{17, Status::ok, "", "movie.mkv", 1000, 2, std::string(32, 'h'), {}, {{"alice", "\x03"}}},
+      HaveChunks{"movie.mkv", "\x01"},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {
@@ -213,4 +218,20 @@ TEST_CASE("direct-link messages: round trips, and they are not registry messages
   CHECK_FALSE(decode_link(payload_of(Login{1, "a", "b", {}})).message);
   auto long_text = encode_frame(LinkMessage{PrivateText{"id", std::string(kMaxText + 1, 'x'), 0}});
   CHECK_FALSE(decode_link(std::span(long_text).subspan(kFrameHeader)).message);
+}
+
+TEST_CASE("file messages: names, digests and chunk counts are checked") {
+  auto reg = [](std::string name, std::uint64_t size, std::uint32_t count, std::size_t digest_size) {
+    return Message{RegisterFile{1, std::move(name), size, count, std::string(32, 'h'),
+                                std::vector<std::string>(count, std::string(digest_size, 'd'))}};
+  };
+  CHECK(validate(reg("ok.bin", 10, 2, 32)).empty());
+  CHECK_FALSE(validate(reg("../etc/passwd", 10, 2, 32)).empty());
+  CHECK_FALSE(validate(reg("a/b", 10, 2, 32)).empty());
+  CHECK_FALSE(validate(reg("ok.bin", 10, 2, 31)).empty());  // a digest of the wrong size
+  CHECK_FALSE(validate(reg("ok.bin", 10, 0, 32)).empty());  // no chunks
+  CHECK_FALSE(validate(reg("ok.bin", 1, 2, 32)).empty());   // more chunks than bytes
+  auto mismatched = RegisterFile{1, "ok.bin", 10, 2, std::string(32, 'h'), {std::string(32, 'd')}};
+  CHECK_FALSE(validate(Message{mismatched}).empty());
+  CHECK_FALSE(validate(Message{HaveChunks{"x", std::string(200, '\xff')}}).empty());  // > 1024 bits
 }
