@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include "peer/download/chunk_picker.hpp"
+
+using parley::peer::ChunkPicker;
+
+namespace {
+// "1011" -> a bitfield holding chunks 0, 2 and 3.
+std::string bits(const std::string& held) {
+  std::string out((held.size() + 7) / 8, '\0');
+  for (std::size_t i = 0; i < held.size(); ++i)
+    if (held[i] == '1') out[i / 8] = static_cast<char>(out[i / 8] | (1 << (i % 8)));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("picker: rarest first, ties to the lowest number, one source per chunk") {
+  ChunkPicker picker(4);
+  picker.set_holder("a", bits("1111"));
+  picker.set_holder("b", bits("0011"));
+  picker.set_holder("c", bits("0001"));
+  // Availability: chunk0 1, chunk1 1, chunk2 2, chunk3 3.
+  CHECK(picker.pick("b") == 2u);  // b's rarest
+  CHECK(picker.pick("a") == 0u);  // a's rarest (0 and 1 tie: the lowest)
+  CHECK(picker.pick("a") == 1u);
+  CHECK(picker.pick("c") == 3u);
+  CHECK(picker.pick("a") == std::nullopt);  // everything is on its way
+  picker.completed(0);
+  picker.completed(1);
+  picker.completed(2);
+  CHECK_FALSE(picker.done());
+  picker.completed(3);
+  CHECK(picker.done());
+}
+
+TEST_CASE("picker: only the chunks asked for, minus those already on disk") {
+  ChunkPicker picker(6, {1, 4, 5, 9});  // 9 does not exist and is ignored
+  picker.mark_have(5);
+  picker.set_holder("a", bits("111111"));
+  CHECK(picker.remaining() == 2);
+  CHECK(picker.pick("a") == 1u);
+  CHECK(picker.pick("a") == 4u);
+  CHECK(picker.pick("a") == std::nullopt);
+}
+
+TEST_CASE("picker: a holder that served bad data is never asked again") {
+  ChunkPicker picker(2);
+  picker.set_holder("liar", bits("11"));
+  picker.set_holder("honest", bits("01"));
+  CHECK(picker.pick("liar") == 0u);
+  picker.failed(0, "liar", true);
+  CHECK(picker.banned("liar"));
+  CHECK(picker.pick("liar") == std::nullopt);
+  CHECK(picker.unavailable() == std::vector<std::uint32_t>{0});  // only the liar has chunk 0
+  CHECK(picker.pick("honest") == 1u);
+}
+
+TEST_CASE("picker: a holder that vanishes gives its chunks back to the pool") {
+  ChunkPicker picker(3);
+  picker.set_holder("a", bits("111"));
+  picker.set_holder("b", bits("111"));
+  CHECK(picker.pick("a") == 0u);
+  CHECK(picker.pick("a") == 1u);
+  picker.remove_holder("a");
+  CHECK(picker.pick("b") == 0u);
+  CHECK(picker.pick("b") == 1u);
+  CHECK(picker.pick("b") == 2u);
+  picker.failed(2, "b", false);  // a dropped link is not a lie
+  CHECK_FALSE(picker.banned("b"));
+  CHECK(picker.pick("b") == 2u);
+}
+
+TEST_CASE("picker: chunks nobody has are named") {
+  ChunkPicker picker(4);
+  picker.set_holder("a", bits("1010"));
+  CHECK(picker.unavailable() == std::vector<std::uint32_t>{1, 3});
+}
