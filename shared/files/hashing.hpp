@@ -10,11 +10,29 @@
 
 #include "shared/files/chunking.hpp"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace parley::files {
 
 using Digest = std::string;  // 32 raw bytes
 
 Digest sha256(std::span<const std::uint8_t> bytes);
+
+// SHA-256 fed in pieces: chunks arrive over the network in pieces, and a whole chunk
+// never needs to be in memory.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&& other) noexcept;
+  Sha256& operator=(Sha256&&) = delete;
+  Sha256(const Sha256&) = delete;
+  void update(std::span<const std::uint8_t> bytes);
+  Digest finish();  // then reset for reuse
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
 
 struct FileDigests {
   Digest file;

@@ -1,0 +1,79 @@
+// A download on disk. "<dir>/.<name>.part" holds the bytes at their final offsets and
+// "<dir>/.<name>.have" the digest of the file it belongs to plus the bitfield of
+// verified chunks. Chunks stream in as pieces, hashed as they are written, so memory
+// does not depend on chunk size. A chunk counts only once its digest matched and its
+// bytes are on disk (fdatasync before the bit is recorded), so an interrupted download
+// resumes without refetching what was verified. When every chunk is there, the whole
+// file is checked and renamed into place atomically.
+//
+// Blocking file I/O: use from a worker thread, never the event loop.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shared/files/chunking.hpp"
+#include "shared/files/hashing.hpp"
+
+namespace parley::peer {
+
+struct FileMeta {
+  std::string name;  // a safe file name (files::is_safe_file_name)
+  std::uint64_t size = 0;
+  std::uint32_t chunk_count = 0;
+  files::Digest file_hash;
+  std::vector<files::Digest> chunk_hashes;
+};
+
+class PartialFile {
+ public:
+  // Creates, or resumes (re-verifying every chunk the state file claims). Throws
+  // std::runtime_error on a bad name or metadata, or I/O errors.
+  PartialFile(const std::filesystem::path& dir, FileMeta meta);
+  ~PartialFile();
+  PartialFile(const PartialFile&) = delete;
+  PartialFile& operator=(const PartialFile&) = delete;
+
+  const FileMeta& meta() const { return meta_; }
+  const files::Chunking& chunking() const { return chunking_; }
+  bool has(std::uint32_t chunk) const;
+  const std::string& have() const { return have_; }  // bitfield
+  bool complete() const;
+
+  // One chunk, in order: begin, append its pieces, end. Several chunks may be in
+  // progress at once (different sources).
+  void begin(std::uint32_t chunk);
+  void append(std::uint32_t chunk, std::span<const std::uint8_t> piece);  // throws past the chunk's end
+  // True when the digest matched: the chunk is recorded. False: it is discarded.
+  bool end(std::uint32_t chunk);
+
+  // Reads from a verified chunk, for serving it to others.
+  std::size_t read(std::uint32_t chunk, std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+  // Checks the whole-file digest, then renames into <dir>/<name>. Throws if incomplete
+  // or if the digest does not match (then every chunk is forgotten: start over).
+  std::filesystem::path finish();
+
+ private:
+  struct InProgress {
+    std::uint64_t written = 0;
+    files::Sha256 hash;
+  };
+  void save_state();
+  files::Digest hash_range(std::uint64_t offset, std::uint64_t length) const;
+
+  std::filesystem::path dir_;
+  FileMeta meta_;
+  files::Chunking chunking_;
+  std::filesystem::path part_path_;
+  std::filesystem::path state_path_;
+  int fd_ = -1;
+  std::string have_;
+  std::map<std::uint32_t, InProgress> in_progress_;
+};
+
+}  // namespace parley::peer
