@@ -23,6 +23,7 @@ struct Overloaded : Ts... {
 struct LinkManager::Link {
   std::string user;
   std::shared_ptr<net::Connection> connection;
+  bool dialed_by_me = false;
   net::Clock::time_point last_sent = net::Clock::now();
   // Private messages waiting for their acknowledgement: msg_id -> the waiter's flag and timer.
   struct Waiter {
@@ -163,6 +164,12 @@ asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
     if (!ec) break;  // deadline
   }
   dialing_.erase(connection.get());
+  // Both sides dialed at once and the other connection was kept: the link the user
+  // asked for exists all the same.
+  if ((!dial.outcome || !dial.outcome->empty()) && links_.contains(user)) {
+    connection->close("duplicate link");
+    co_return std::string{};
+  }
   if (!dial.outcome) {
     connection->close("no answer to hello");
     co_return fmt::format("{} did not answer the direct link", user);
@@ -180,7 +187,8 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
     return;
   }
   if (auto it = user_of_.find(connection.get()); it != user_of_.end()) {
-    if (auto link = links_.find(it->second); link != links_.end())
+    // Only the current connection of a link speaks for it.
+    if (auto link = links_.find(it->second); link != links_.end() && link->second->connection == connection)
       on_link_message(*link->second, std::move(*decoded.message));
     return;
   }
@@ -210,12 +218,11 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
 
 void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello) {
   incoming_.erase(connection.get());
-  std::string refusal;
-  if (hello.version != wire::kLinkVersion)
+  // Redeemed whatever else is wrong: a token is good for one attempt.
+  std::string refusal = tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms());
+  if (refusal.empty() && hello.version != wire::kLinkVersion)
     refusal = fmt::format("direct-link version {} is not supported (this peer speaks {})", hello.version,
                           wire::kLinkVersion);
-  else
-    refusal = tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms());
   if (!refusal.empty()) {
     spdlog::warn("direct links: refused {} claiming to be '{}': {}", connection->remote_address(), hello.user,
                  refusal);
@@ -223,16 +230,35 @@ void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, c
     connection->close_after_flush("refused: " + refusal);
     return;
   }
-  // A new link from someone we think we are linked with: the old one is stale (they
-  // restarted, or both sides dialed at once). Keep the newest.
-  if (links_.contains(hello.user)) close(hello.user, "replaced by a new link", "replaced by a new link");
+  // A link with this user may exist already (they restarted, or both sides dialed at
+  // once): open_link keeps one, the same one on both sides.
   connection->send(wire::LinkMessage{wire::LinkWelcome{user_}});
   open_link(hello.user, connection, false);
 }
 
 void LinkManager::open_link(const std::string& user, const std::shared_ptr<net::Connection>& connection,
                             bool dialed_by_me) {
+  if (auto existing = links_.find(user); existing != links_.end()) {
+    // Both sides dialed at once, or the other side restarted. Both sides must keep the
+    // same connection: the one dialed by the smaller name wins a simultaneous dial.
+    bool existing_dialed_by_me = existing->second->dialed_by_me;
+    const std::string& smaller = std::min(user_, user);
+    bool new_wins = dialed_by_me != existing_dialed_by_me ? (dialed_by_me ? user_ : user) == smaller : true;
+    if (!new_wins) {
+      connection->close("duplicate link");
+      return;
+    }
+    auto old = existing->second->connection;
+    user_of_.erase(old.get());
+    old->close("replaced by a newer link");
+    existing->second->connection = connection;
+    existing->second->dialed_by_me = dialed_by_me;
+    user_of_[connection.get()] = user;
+    spdlog::info("direct link with {} replaced ({})", user, connection->remote_address());
+    return;
+  }
   auto link = std::make_shared<Link>();
+  link->dialed_by_me = dialed_by_me;
   link->user = user;
   link->connection = connection;
   links_[user] = link;
@@ -295,7 +321,10 @@ void LinkManager::on_connection_closed(const std::shared_ptr<net::Connection>& c
     dialing_.erase(it);
   }
   if (auto it = user_of_.find(connection.get()); it != user_of_.end()) {
-    drop_link(std::string(it->second), "connection lost: " + reason);
+    std::string user = it->second;
+    user_of_.erase(it);
+    if (auto link = links_.find(user); link != links_.end() && link->second->connection == connection)
+      drop_link(user, "connection lost: " + reason);
   }
 }
 
@@ -320,7 +349,7 @@ asio::awaitable<void> LinkManager::close_all(const std::string& reason_for_them,
   asio::steady_timer poll(executor_);
   auto deadline = net::Clock::now() + std::chrono::seconds(2);
   while (net::Clock::now() < deadline &&
-         std::any_of(closing.begin(), closing.end(), [](const auto& c) { return c->is_open(); })) {
+         std::any_of(closing.begin(), closing.end(), [](const auto& c) { return !c->is_closed(); })) {
     poll.expires_after(std::chrono::milliseconds(20));
     co_await poll.async_wait(net::use_nothrow);
   }

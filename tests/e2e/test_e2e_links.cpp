@@ -180,6 +180,14 @@ TEST_CASE("e2e links: a link drop is reported on both sides; blocking closes a l
     CHECK((*theirs)["reason"] == "bob logged out");
     CHECK(bob->wait_exit() == 0);
   }
+  SUBCASE("the other peer is interrupted (Ctrl-C): it still says goodbye") {
+    open_link(alice, "alice", bob, "bob");
+    bob->signal(SIGINT);
+    auto theirs = alice->wait_json([](const json& j) { return link_event(j, "bob", "closed"); });
+    REQUIRE(theirs);
+    CHECK((*theirs)["reason"] == "bob left");
+    CHECK(bob->wait_exit() == 128 + SIGINT);
+  }
   SUBCASE("blocking the other user") {
     open_link(alice, "alice", carol, "carol");
     alice->write_line("block carol");

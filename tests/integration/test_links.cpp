@@ -268,3 +268,26 @@ TEST_CASE("heartbeats keep a quiet link open") {
   CHECK(alice.links->has("bob"));
   CHECK(bob.links->has("alice"));
 }
+
+TEST_CASE("both sides dialing at once end up with one working link, the same on both sides") {
+  TempDir dir;
+  Loop loop;
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  const auto to_bob = broker(alice, bob, random_id());
+  const auto to_alice = broker(bob, alice, random_id());
+  std::optional<std::string> a_result, b_result;
+  asio::co_spawn(loop.io, alice.links->dial(to_bob),
+                 [&](std::exception_ptr, std::string r) { a_result = r; });
+  asio::co_spawn(loop.io, bob.links->dial(to_alice),
+                 [&](std::exception_ptr, std::string r) { b_result = r; });
+  REQUIRE(loop.until([&] { return a_result && b_result; }));
+  CHECK(*a_result == "");
+  CHECK(*b_result == "");
+  CHECK(alice.opened.size() == 1);  // reported once, whatever happened underneath
+  CHECK(bob.opened.size() == 1);
+  const std::string user_bob = "bob", user_alice = "alice", hi = "hi", yo = "yo";
+  CHECK(loop.await(alice.links->send_private(user_bob, hi)) == "");
+  CHECK(loop.await(bob.links->send_private(user_alice, yo)) == "");
+  CHECK(alice.closed.empty());
+  CHECK(bob.closed.empty());
+}
