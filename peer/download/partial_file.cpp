@@ -15,6 +15,15 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
 
+// A rename is durable only once the directory holding it is synced.
+void sync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open " + dir.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail("cannot sync " + dir.string());
+}
+
 files::Chunking chunking_of(const FileMeta& meta) {
   if (!files::is_safe_file_name(meta.name)) fail("invalid file name '" + meta.name + "'");
   std::string why;
@@ -82,7 +91,9 @@ bool PartialFile::complete() const {
 
 void PartialFile::begin(std::uint32_t chunk) {
   if (chunk >= meta_.chunk_count) fail("no such chunk");
-  in_progress_.erase(chunk);
+  // Writing over a verified chunk would let a lying second source corrupt it in place.
+  if (has(chunk)) fail("chunk already verified");
+  if (in_progress_.contains(chunk)) fail("chunk already in progress");
   in_progress_.try_emplace(chunk);
 }
 
@@ -133,6 +144,7 @@ std::filesystem::path PartialFile::finish() {
   std::filesystem::rename(part_path_, final_path);  // atomic: the name appears whole or not at all
   std::error_code ignored;
   std::filesystem::remove(state_path_, ignored);
+  sync_directory(dir_);
   return final_path;
 }
 
@@ -158,9 +170,11 @@ void PartialFile::save_state() {
   if (fd < 0) fail("cannot write " + temp.string());
   std::string state = meta_.file_hash + have_;
   write_all(fd, state.data(), state.size(), 0);
-  ::fdatasync(fd);
+  int rc = ::fdatasync(fd);
   ::close(fd);
+  if (rc != 0) fail("cannot sync " + temp.string());
   std::filesystem::rename(temp, state_path_);
+  sync_directory(dir_);
 }
 
 }  // namespace parley::peer

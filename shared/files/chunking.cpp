@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace parley::files {
 
@@ -20,11 +21,11 @@ std::optional<Chunking> Chunking::make(std::uint64_t size, std::uint32_t chunks,
 }
 
 Chunking::Chunking(std::uint64_t size, std::uint32_t count)
-    : size_(size), count_(count), chunk_size_((size + count - 1) / count) {}
+    : size_(size), count_(count), base_(size / count), extra_(size % count) {}
 
 ChunkRange Chunking::range(std::uint32_t index) const {
-  std::uint64_t offset = std::min<std::uint64_t>(std::uint64_t{index} * chunk_size_, size_);
-  return ChunkRange{offset, std::min(chunk_size_, size_ - offset)};
+  std::uint64_t i = index;
+  return ChunkRange{i * base_ + std::min(i, extra_), base_ + (i < extra_ ? 1 : 0)};
 }
 
 }  // namespace parley::files

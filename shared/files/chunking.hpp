@@ -1,6 +1,7 @@
-// How a file is cut into chunks: N chunks of ceil(size / N) bytes, the last one
-// shorter. Pure arithmetic, shared by the registering peer, the server's checks and
-// the downloader, so all three agree on every byte range.
+// How a file is cut into chunks: N chunks as equal as can be (the first size % N
+// chunks one byte longer), so no chunk is ever empty. Pure arithmetic, shared by the
+// registering peer, the server's checks and the downloader, so all three agree on
+// every byte range.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@ class Chunking {
 
   std::uint64_t size() const { return size_; }
   std::uint32_t count() const { return count_; }
-  std::uint64_t chunk_size() const { return chunk_size_; }
+  std::uint64_t chunk_size() const { return base_ + (extra_ > 0 ? 1 : 0); }  // the longest
   // `index` is 0-based and must be < count().
   ChunkRange range(std::uint32_t index) const;
 
@@ -32,7 +33,8 @@ class Chunking {
   Chunking(std::uint64_t size, std::uint32_t count);
   std::uint64_t size_;
   std::uint32_t count_;
-  std::uint64_t chunk_size_;
+  std::uint64_t base_;   // size / count
+  std::uint64_t extra_;  // size % count: how many chunks get one more byte
 };
 
 }  // namespace parley::files

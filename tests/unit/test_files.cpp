@@ -11,28 +11,35 @@
 
 using namespace parley;
 
-TEST_CASE("chunking: sizes, the short last chunk, and the limits") {
+TEST_CASE("chunking: sizes as equal as can be, never an empty chunk, and the limits") {
   auto c = files::Chunking::make(10, 3);
   REQUIRE(c);
   CHECK(c->chunk_size() == 4);
   CHECK(c->range(0).offset == 0);
   CHECK(c->range(0).length == 4);
-  CHECK(c->range(2).offset == 8);
-  CHECK(c->range(2).length == 2);
+  CHECK(c->range(1).offset == 4);
+  CHECK(c->range(1).length == 3);
+  CHECK(c->range(2).offset == 7);
+  CHECK(c->range(2).length == 3);
   auto even = files::Chunking::make(12, 4);
   REQUIRE(even);
   CHECK(even->range(3).length == 3);
-  auto one_byte_chunks = files::Chunking::make(5, 5);
-  REQUIRE(one_byte_chunks);
-  CHECK(one_byte_chunks->range(4).length == 1);
-  // Every byte is in exactly one chunk.
-  for (std::uint64_t size : {1ull, 7ull, 1000ull, 1048577ull}) {
-    for (std::uint32_t n : {1u, 2u, 3u, 7u}) {
+  // ceil(size / N) everywhere would leave chunk 6 of 10 bytes in 6 chunks empty.
+  auto six = files::Chunking::make(10, 6);
+  REQUIRE(six);
+  CHECK(six->range(5).length == 1);
+  // Every byte is in exactly one chunk, and no chunk is empty or differs by more than one.
+  for (std::uint64_t size : {1ull, 7ull, 10ull, 1000ull, 1048577ull}) {
+    for (std::uint32_t n : {1u, 2u, 3u, 6u, 7u, 999u, 1000u}) {
       auto k = files::Chunking::make(size, n);
       if (!k) continue;
+      CAPTURE(size);
+      CAPTURE(n);
       std::uint64_t covered = 0;
       for (std::uint32_t i = 0; i < n; ++i) {
         CHECK(k->range(i).offset == covered);
+        CHECK(k->range(i).length >= 1);
+        CHECK(k->chunk_size() - k->range(i).length <= 1);
         covered += k->range(i).length;
       }
       CHECK(covered == size);

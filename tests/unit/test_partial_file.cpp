@@ -124,9 +124,11 @@ TEST_CASE("partial file: serving verified chunks, and refusing bad input") {
   CHECK(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n),
                    content.begin() + static_cast<std::ptrdiff_t>(r.offset + 10)));
   CHECK_THROWS(file.read(0, 0, out));  // not verified: never served
+  CHECK_THROWS(file.begin(1));         // verified: never written over
   file.begin(0);
-  CHECK_THROWS(file.append(0, std::span(content).subspan(0, r.length + 1)));  // past the chunk's end
-  CHECK_THROWS(file.begin(3));                                                // no such chunk
+  CHECK_THROWS(
+      file.append(0, std::span(content).subspan(0, file.chunking().range(0).length + 1)));  // too long
+  CHECK_THROWS(file.begin(3));                                                              // no such chunk
   CHECK_THROWS(PartialFile(dir.path(), meta_for("../escape", content, 1)));
   CHECK_THROWS(PartialFile(dir.path(), meta_for("a/b", content, 1)));
 }
