@@ -67,24 +67,31 @@ asio::awaitable<std::string> RegistryClient::connect(const std::string& host, co
   local_address_ = local.address().to_string();
 
   close_reason_.clear();
+  // One connection at a time: an older one must not linger (its session could keep the
+  // user "already logged in") nor speak for the new one.
+  if (connection_) connection_->close("reconnecting");
   connection_ = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_),
                                                   net::ConnectionLimits{.max_frame = wire::kMaxFrame});
   std::weak_ptr<bool> alive = alive_;
   auto* self = this;
   std::weak_ptr<net::Connection> weak_connection = connection_;
-  connection_->start(net::Role::client, {.on_handshake = [weak_connection, check]() -> std::string {
-                                           auto connection = weak_connection.lock();
-                                           if (!connection) return "closed";
-                                           return check(connection->peer_fingerprint());
-                                         },
-                                         .on_frame =
-                                             [alive, self](std::span<const std::uint8_t> payload) {
-                                               if (!alive.expired() && *alive.lock()) self->on_frame(payload);
-                                             },
-                                         .on_close =
-                                             [alive, self](const std::string& reason) {
-                                               if (!alive.expired() && *alive.lock()) self->on_closed(reason);
-                                             }});
+  const net::Connection* current = connection_.get();
+  connection_->start(net::Role::client,
+                     {.on_handshake = [weak_connection, check]() -> std::string {
+                        auto connection = weak_connection.lock();
+                        if (!connection) return "closed";
+                        return check(connection->peer_fingerprint());
+                      },
+                      .on_frame =
+                          [alive, self, current](std::span<const std::uint8_t> payload) {
+                            if (!alive.expired() && *alive.lock() && self->connection_.get() == current)
+                              self->on_frame(payload);
+                          },
+                      .on_close =
+                          [alive, self, current](const std::string& reason) {
+                            if (!alive.expired() && *alive.lock() && self->connection_.get() == current)
+                              self->on_closed(reason);
+                          }});
   const wire::Message hello = wire::Hello{wire::kProtocolVersion, "parley-peer/0.1"};
   auto welcome = co_await call(hello, std::chrono::seconds(15));
   if (!welcome || !std::holds_alternative<wire::Welcome>(*welcome)) {

@@ -82,8 +82,8 @@ std::vector<std::string> LinkManager::users() const {
   return out;
 }
 
-void LinkManager::expect(const wire::LinkRequest& request) {
-  tokens_.expect(request.token, request.from, request.fingerprint, now_ms());
+bool LinkManager::expect(const wire::LinkRequest& request) {
+  return tokens_.expect(request.token, request.from, request.fingerprint, now_ms());
 }
 
 // Starts `connection`, routing its frames and its end through this manager, guarded so

@@ -60,8 +60,10 @@ class LinkManager {
   // Who we are: the name sent when dialing.
   void set_user(std::string user) { user_ = std::move(user); }
 
-  // The server announced a dial from request.from.
-  void expect(const wire::LinkRequest& request);
+  // The server announced a dial from request.from. False: too many are pending.
+  bool expect(const wire::LinkRequest& request);
+  // No dial from `user` will be accepted any more (they were blocked).
+  void forget(const std::string& user) { tokens_.forget(user); }
   // Dials the peer described by `offer`; returns "" once the link is open, else why not.
   // `offer` must outlive the call (g++ 12: pass a named object).
   asio::awaitable<std::string> dial(const wire::LinkOffer& offer);

@@ -6,10 +6,17 @@
 
 namespace parley::peer {
 
-void LinkTokens::expect(const std::string& token, const std::string& user, const std::string& fingerprint,
+bool LinkTokens::expect(const std::string& token, const std::string& user, const std::string& fingerprint,
                         std::int64_t now_ms) {
-  expire(now_ms);
+  // One pending dial per user: a flood of requests from one user costs one entry.
+  forget(user);
+  if (expected_.size() >= kMaxExpected) return false;
   expected_[token] = Expected{user, fingerprint, now_ms + lifetime_ms_};
+  return true;
+}
+
+void LinkTokens::forget(const std::string& user) {
+  std::erase_if(expected_, [&](const auto& entry) { return entry.second.user == user; });
 }
 
 std::string LinkTokens::redeem(const std::string& token, const std::string& user,

@@ -14,10 +14,15 @@ namespace parley::peer {
 
 class LinkTokens {
  public:
+  static constexpr std::size_t kMaxExpected = 256;
   explicit LinkTokens(std::int64_t lifetime_ms = 30'000) : lifetime_ms_(lifetime_ms) {}
 
-  void expect(const std::string& token, const std::string& user, const std::string& fingerprint,
+  // False when too many dials are already expected (a flood of requests): refuse it.
+  // A newer token for the same user replaces the older one.
+  bool expect(const std::string& token, const std::string& user, const std::string& fingerprint,
               std::int64_t now_ms);
+  // Forgets every token for `user` (you blocked them).
+  void forget(const std::string& user);
 
   // Consumes `token` whatever the outcome (a failed try burns it, so it cannot be
   // guessed at). Returns an empty string if `user`, presenting a certificate with

@@ -368,8 +368,8 @@ void App::on_event(wire::Message&& event) {
                    output_.presence(m);
                  },
                  [&](wire::LinkRequest& m) {
-                   links_->expect(m);
-                   client_.send(wire::LinkAnswer{m.token, true, ""});
+                   bool ready = links_->expect(m);
+                   client_.send(wire::LinkAnswer{m.token, ready, ready ? "" : "too many links being set up"});
                  },
                  [&](wire::LoggedOut& m) {
                    if (m.temporary) {  // the server is going away, not our session: wait for it

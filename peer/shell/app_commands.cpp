@@ -256,9 +256,13 @@ asio::awaitable<void> App::execute(const Command& command) {
         auto reply = co_await request(name, message);
         if (!reply || !handle_generic(name, *reply)) co_return;
         const auto& result = std::get<wire::Result>(*reply);
-        // Blocking someone ends any private link with them; they are not told why.
-        if (result.status == wire::Status::ok && links_->has(c.user))
-          links_->close(c.user, fmt::format("closed by {}", user_), fmt::format("you blocked {}", c.user));
+        // Blocking someone ends any private link with them (they are not told why),
+        // and any dial of theirs that was announced but has not arrived yet.
+        if (result.status == wire::Status::ok) {
+          links_->forget(c.user);
+          if (links_->has(c.user))
+            links_->close(c.user, fmt::format("closed by {}", user_), fmt::format("you blocked {}", c.user));
+        }
       },
       [&](const cmd::Unblock& c) -> asio::awaitable<void> {
         const wire::Message message = wire::Unblock{0, c.user};

@@ -15,6 +15,8 @@ bool blank(const std::string& text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
+constexpr std::size_t kMaxPendingLinksPerUser = 4;
+
 wire::Result result(std::uint32_t request, Status status, std::string message) {
   return wire::Result{request, status, std::move(message)};
 }
@@ -327,6 +329,17 @@ Effects Registry::start_private(SessionId session, const wire::StartPrivate& req
   const auto& my_endpoint = endpoints_[*me];
   if (my_endpoint.fingerprint.empty())
     return refuse(Status::bad_request, "your client did not give its certificate fingerprint at login");
+  // A flood of requests must not become a flood of work for the target: one pending
+  // request per pair, and a few per requester.
+  std::size_t mine = 0;
+  for (const auto& [t, p] : pending_links_) {
+    if (p.requester != session) continue;
+    if (p.target == target)
+      return refuse(Status::unavailable, fmt::format("a link with {} is already being set up", target));
+    ++mine;
+  }
+  if (mine >= kMaxPendingLinksPerUser)
+    return refuse(Status::unavailable, "too many links being set up; wait for an answer first");
   pending_links_[token] = PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms};
   fx.sends.push_back({{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint}});
   return fx;
@@ -341,7 +354,14 @@ Effects Registry::answer_link(SessionId session, const wire::LinkAnswer& answer)
   PendingLink pending = std::move(it->second);
   pending_links_.erase(it);
   wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}};
-  if (answer.accept) {
+  // A block may have come in while the target was getting ready.
+  const std::string* requester = user_of(pending.requester);
+  if (requester && (has_blocked(*me, *requester) || has_blocked(*requester, *me))) {
+    offer.status = Status::blocked;
+    offer.message = has_blocked(*me, *requester)
+                        ? fmt::format("{} has blocked you", *me)
+                        : fmt::format("you have blocked {}; unblock them first", *me);
+  } else if (answer.accept) {
     offer.endpoint = endpoints_[*me];
     offer.token = answer.token;
   } else {

@@ -48,3 +48,17 @@ TEST_CASE("fingerprints compare case-insensitively and with separators") {
   tokens.expect("t", "alice", upper, T0);
   CHECK(tokens.redeem("t", "alice", kAlice, T0) == "");
 }
+
+TEST_CASE("one pending dial per user, a bounded table, and blocking forgets") {
+  LinkTokens tokens;
+  tokens.expect("old", "alice", kAlice, T0);
+  tokens.expect("new", "alice", kAlice, T0);
+  CHECK(tokens.size() == 1);  // a flood of requests from alice costs one entry
+  CHECK(tokens.redeem("old", "alice", kAlice, T0).find("unknown") != std::string::npos);
+  tokens.expect("again", "alice", kAlice, T0);
+  tokens.forget("alice");
+  CHECK(tokens.redeem("again", "alice", kAlice, T0).find("unknown") != std::string::npos);
+  for (std::size_t i = 0; i < LinkTokens::kMaxExpected; ++i)
+    CHECK(tokens.expect("t" + std::to_string(i), "user" + std::to_string(i), kAlice, T0));
+  CHECK_FALSE(tokens.expect("one-too-many", "zed", kAlice, T0));
+}

@@ -363,3 +363,34 @@ TEST_CASE("direct link brokering: decline, timeout, wrong answerer, logout") {
     CHECK(r.expire_link_requests(T0 + 60'000).sends.empty());
   }
 }
+
+TEST_CASE("direct link brokering: bounded per requester, and blocks re-checked on the answer") {
+  auto r = linked_registry();
+  log_in(r, "carol", 3, T0, endpoint_of("carol", 1003));
+  r.start_private(1, StartPrivate{4, "bob"}, "t1", T0);
+  auto twice = r.start_private(1, StartPrivate{5, "bob"}, "t2", T0);
+  REQUIRE(twice.reply);
+  CHECK(std::get<LinkOffer>(*twice.reply).message == "a link with bob is already being set up");
+  CHECK(twice.sends.empty());  // bob is not asked twice
+
+  SUBCASE("a block that arrives while the target gets ready wins") {
+    r.block(2, 9, "alice");
+    auto offer = offer_in(r.answer_link(2, LinkAnswer{"t1", true, ""}), 1);
+    CHECK(offer.status == Status::blocked);
+    CHECK(offer.token.empty());
+    CHECK(offer.endpoint.port == 0);
+  }
+  SUBCASE("a requester has only a few requests pending at once") {
+    Registry many({"alice", "u0", "u1", "u2", "u3", "u4"}, RegistrySettings{});
+    log_in(many, "alice", 1, T0, endpoint_of("alice", 1001));
+    for (int i = 0; i < 5; ++i)
+      log_in(many, "u" + std::to_string(i), 10 + static_cast<SessionId>(i), T0, endpoint_of("user", 2000));
+    for (int i = 0; i < 4; ++i)
+      CHECK(many.start_private(1, StartPrivate{1, "u" + std::to_string(i)}, "t" + std::to_string(i), T0)
+                .sends.size() == 1);
+    auto fifth = many.start_private(1, StartPrivate{1, "u4"}, "t4", T0);
+    REQUIRE(fifth.reply);
+    CHECK(fifth.sends.empty());
+    CHECK(std::get<LinkOffer>(*fifth.reply).message.find("too many links") != std::string::npos);
+  }
+}
