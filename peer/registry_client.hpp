@@ -45,7 +45,6 @@ class RegistryClient {
   void close(const std::string& reason);
 
   bool is_open() const { return connection_ && connection_->is_open(); }
-  std::chrono::milliseconds heartbeat_interval() const { return heartbeat_; }
   net::Clock::time_point last_received() const;
   // The address the server sees us at, from our side of the socket: what direct links
   // will advertise by default.

@@ -7,15 +7,12 @@
 
 #include "server/server.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::server {
 namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 // A quarter of the default outbox limit: an offline batch never crowds out live traffic.
 constexpr std::size_t kOfflineBatchBytes = 256 * 1024;
 }  // namespace

@@ -27,8 +27,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Logs the user out (if logged in), tells them why, and closes after flushing.
   // `temporary`: the server is shutting down, the client should come back later.
   void end(const std::string& reason, bool temporary = false);
-  // Closes at once, without a goodbye.
-  void abort(const std::string& reason) { connection_->close(reason); }
   // For the server's destructor, after the event loop stopped.
   void abandon() { connection_->abandon(); }
 

@@ -38,7 +38,6 @@ class ChunkPicker {
   bool done() const { return needed_.empty(); }
   std::size_t remaining() const { return needed_.size(); }
   bool banned(const std::string& user) const { return banned_.contains(user); }
-  const std::set<std::string>& banned_holders() const { return banned_; }
   // Needed chunks that no usable holder has: the download cannot finish without them.
   std::vector<std::uint32_t> unavailable() const;
 

@@ -8,17 +8,13 @@
 
 #include "shared/net/async.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
 #include "shared/wire/codec.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::peer {
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-}  // namespace
+namespace {}  // namespace
 
 struct LinkManager::Link {
   std::string user;

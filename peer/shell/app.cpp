@@ -14,6 +14,7 @@
 #include "peer/shell/line_editor.hpp"
 #include "shared/net/async.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/overloaded.hpp"
 
 namespace parley::peer {
 
@@ -25,11 +26,6 @@ struct ScriptReader {
 };
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 constexpr auto kMaxReconnectDelay = std::chrono::seconds(30);
 

@@ -11,14 +11,10 @@
 #include "shared/files/hashing.hpp"
 #include "shared/net/async.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/overloaded.hpp"
 
 namespace parley::peer {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 std::string describe(const wire::RecipientResult& r) {
   switch (r.status) {

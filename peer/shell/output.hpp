@@ -43,8 +43,6 @@ class Output {
   void chunk_search(const std::string& file,
                     const std::vector<std::pair<std::uint32_t, std::vector<std::string>>>& chunks);
 
-  bool json() const { return style_.json; }
-
   // Pure renderings, for tests.
   static nlohmann::ordered_json chat_json(const wire::ChatEvent& message);
   static std::string iso_time(std::int64_t unix_ms);

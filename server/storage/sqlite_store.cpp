@@ -22,6 +22,8 @@
 #include <thread>
 #include <utility>
 
+#include "shared/util/time.hpp"
+
 namespace parley::server {
 namespace {
 
@@ -201,12 +203,6 @@ std::string query_text(sqlite3* db, std::string_view sql) {
   const StmtPtr stmt = prepare(db, sql, 0);
   Use use(db, stmt.get());
   return use.step() ? use.text(0) : std::string();
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string join_group(const std::vector<std::string>& group) {

@@ -6,6 +6,7 @@
 
 #include "shared/files/chunking.hpp"
 #include "shared/files/file_names.hpp"
+#include "shared/util/overloaded.hpp"
 #include "shared/wire/archive.hpp"
 #include "shared/wire/frame.hpp"
 #include "shared/wire/limits.hpp"
@@ -59,11 +60,6 @@ const char* to_string(Status status) {
 }
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // Accumulates the first limit violation found.
 class Checker {

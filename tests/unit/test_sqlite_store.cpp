@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/storage/sqlite_store.hpp"
+#include "shared/util/time.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace op = parley::server::op;
@@ -70,12 +71,6 @@ class Observer {
  private:
   sqlite3* db_ = nullptr;
 };
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 StoredMessage message(std::string from, std::string to, std::string id, std::string text = "hello") {
   StoredMessage m;
@@ -186,7 +181,7 @@ TEST_CASE("store: AckOffline deletes only the acknowledging user's messages") {
 
 TEST_CASE("store: blocks, locks and last_seen survive a restart") {
   ScratchDir dir;
-  const std::int64_t now = now_ms();
+  const std::int64_t now = parley::now_ms();
   const std::int64_t hour = 3600 * 1000;
   {
     asio::io_context io;
