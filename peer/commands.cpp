@@ -21,16 +21,17 @@ namespace {
 // What may follow a command word. A new command usually reuses one of these; a command
 // with a new argument shape adds a value here and a case in parse_args().
 enum class Args {
-  kNone,           // nothing
-  kText,           // <text>: the rest of the line, verbatim
-  kUsersText,      // <user>[,<user>...] <text>
-  kUserText,       // <user> <text>
-  kFile,           // <file>
-  kFileCount,      // <file> <count>: a positive integer
-  kFileNumbers,    // <file> <n> [<n> ...]: positive integers
-  kUser,           // <user>
-  kSeconds,        // <seconds>: non-negative integer
-  kOptionalTopic,  // [command]
+  kNone,              // nothing
+  kText,              // <text>: the rest of the line, verbatim
+  kUsersText,         // <user>[,<user>...] <text>
+  kUserText,          // <user> <text>
+  kFile,              // <file>
+  kFileCount,         // <file> <count>: a positive integer
+  kFileNumbers,       // <file> <n> [<n> ...]: positive integers
+  kFileMaybeNumbers,  // <file> [<n> ...]
+  kUser,              // <user>
+  kSeconds,           // <seconds>: non-negative integer
+  kOptionalTopic,     // [command]
 };
 
 // Arguments after parsing, before they become a Command; each Args fills some fields.
@@ -109,6 +110,13 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command {
           return cmd::SearchChunk{std::move(p.text), std::move(p.numbers)};
         }},
+    Row{"download", Args::kFileMaybeNumbers, "<file> [<chunk> ...]",
+        "fetch <file> (or only these chunks) from the peers holding it", kKind<cmd::Download>,
+        [](Parsed&& p) -> Command {
+          return cmd::Download{std::move(p.text), std::move(p.numbers)};
+        }},
+    Row{"downloads", Args::kNone, "", "list downloads in progress and finished", kKind<cmd::Downloads>,
+        [](Parsed&&) -> Command { return cmd::Downloads{}; }},
     Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
     Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
@@ -240,9 +248,10 @@ std::optional<std::string> parse_args(const Row& row, std::string_view rest, Par
     }
 
     case Args::kFileCount:
-    case Args::kFileNumbers: {
+    case Args::kFileNumbers:
+    case Args::kFileMaybeNumbers: {
       auto [file, numbers] = split_word(rest);
-      if (file.empty() || numbers.empty()) return usage_error;
+      if (file.empty() || (numbers.empty() && row.args != Args::kFileMaybeNumbers)) return usage_error;
       out.text = file;
       while (!numbers.empty()) {
         const auto [word, next] = split_word(numbers);

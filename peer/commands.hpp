@@ -54,15 +54,21 @@ struct SearchChunk {  // searchChunk <file> <chunk> [<chunk> ...], numbered from
   std::string file;
   std::vector<std::uint32_t> chunks;
 };
+struct Download {  // download <file> [<chunk> ...], numbered from 1 as typed; none: the whole file
+  std::string file;
+  std::vector<std::uint32_t> chunks;
+};
+struct Downloads {};
 struct Logout {};
 struct Help {  // help [command]
   std::string topic;
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
-                             cmd::Unblock, cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private,
-                             cmd::StopPrivate, cmd::Reply, cmd::Register, cmd::SearchFile, cmd::SearchChunk>;
+using Command =
+    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
+                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply,
+                 cmd::Register, cmd::SearchFile, cmd::SearchChunk, cmd::Download, cmd::Downloads>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

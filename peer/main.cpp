@@ -64,10 +64,13 @@ int main(int argc, char** argv) {
                  "address other peers should dial for direct links (default: the listening address)");
   app.add_option("--share-dir", config.share_dir, "folder whose files you can register (default: .)");
   app.add_option("--download-dir", config.download_dir, "folder for downloaded files (default: ./downloads)");
+  std::uint64_t upload_kib = 0;
+  app.add_option("--upload-limit", upload_kib, "KiB/s sent to other peers, all together (default: no limit)");
   app.add_flag("--json", config.json, "print one JSON object per line for every event and result");
   app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  config.upload_limit = upload_kib * 1024;
 
   if (!server.empty()) split_server(server, config.host, config.port);
   if (!password_file.empty()) {

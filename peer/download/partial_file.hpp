@@ -50,6 +50,10 @@ class PartialFile {
   void append(std::uint32_t chunk, std::span<const std::uint8_t> piece);  // throws past the chunk's end
   // True when the digest matched: the chunk is recorded. False: it is discarded.
   bool end(std::uint32_t chunk);
+  // The source went away mid-chunk: forget what it wrote, so another may begin again.
+  void abandon(std::uint32_t chunk) { in_progress_.erase(chunk); }
+  // Where the bytes are until finish(): verified chunks may be read from it by others.
+  const std::filesystem::path& part_path() const { return part_path_; }
 
   // Reads from a verified chunk, for serving it to others.
   std::size_t read(std::uint32_t chunk, std::uint64_t offset, std::span<std::uint8_t> out) const;

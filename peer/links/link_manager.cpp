@@ -14,13 +14,27 @@
 #include "shared/wire/limits.hpp"
 
 namespace parley::peer {
-namespace {}  // namespace
+namespace {
+
+// Direct links carry chunk pieces: room for one piece per frame, and for the pieces a
+// downloader may have asked for (kMaxPiecesInFlight) while it reads slowly.
+const net::ConnectionLimits kLinkLimits{
+    .max_frame = wire::kMaxLinkFrame, .max_outbox_bytes = 2 * wire::kMaxPiecesInFlight * wire::kMaxLinkFrame};
+
+bool is_piece_message(const wire::LinkMessage& m) {
+  return std::holds_alternative<wire::PieceRequest>(m) || std::holds_alternative<wire::PieceData>(m) ||
+         std::holds_alternative<wire::PieceRefused>(m);
+}
+
+}  // namespace
 
 struct LinkManager::Link {
   std::string user;
+  Purpose purpose = Purpose::chat;
   std::shared_ptr<net::Connection> connection;
   bool dialed_by_me = false;
   net::Clock::time_point last_sent = net::Clock::now();
+  net::Clock::time_point last_piece = net::Clock::now();  // transfer links: last piece either way
   // Private messages waiting for their acknowledgement: msg_id -> the waiter's flag and timer.
   struct Waiter {
     asio::steady_timer* wake;
@@ -30,7 +44,7 @@ struct LinkManager::Link {
 };
 
 struct LinkManager::Dial {
-  std::string user;  // as the server named them, whatever the listener says
+  Key key;  // the user as the server named them, whatever the listener says
   asio::steady_timer* wake;
   std::optional<std::string> outcome;  // "" when the link opened
 };
@@ -57,7 +71,7 @@ LinkManager::~LinkManager() {
   std::error_code ignored;
   acceptor_.close(ignored);
   sweep_timer_.cancel();
-  for (auto& [user, link] : links_) link->connection->abandon();
+  for (auto& [key, link] : links_) link->connection->abandon();
   for (auto& [raw, connection] : incoming_) connection->abandon();
 }
 
@@ -71,15 +85,21 @@ std::uint16_t LinkManager::listen(const std::string& address, std::uint16_t port
   return acceptor_.local_endpoint().port();
 }
 
-std::vector<std::string> LinkManager::users() const {
+std::vector<std::string> LinkManager::users(Purpose purpose) const {
   std::vector<std::string> out;
-  for (const auto& [user, link] : links_) out.push_back(user);
-  std::sort(out.begin(), out.end());
+  for (const auto& [key, link] : links_)
+    if (key.second == purpose) out.push_back(key.first);
+  return out;  // sorted: the map is
+}
+
+std::vector<LinkManager::Key> LinkManager::keys() const {
+  std::vector<Key> out;
+  for (const auto& [key, link] : links_) out.push_back(key);
   return out;
 }
 
 bool LinkManager::expect(const wire::LinkRequest& request) {
-  return tokens_.expect(request.token, request.from, request.fingerprint, now_ms());
+  return tokens_.expect(request.token, request.from, request.fingerprint, now_ms(), request.purpose);
 }
 
 // Starts `connection`, routing its frames and its end through this manager, guarded so
@@ -112,8 +132,7 @@ asio::awaitable<void> LinkManager::accept_loop() {
       co_await pause.async_wait(net::use_nothrow);
       continue;
     }
-    auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_),
-                                                        net::ConnectionLimits{.max_frame = wire::kMaxFrame});
+    auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
     incoming_.emplace(connection.get(), connection);
     adopt(connection, net::Role::server, nullptr);  // the dialer's certificate is checked with its token
   }
@@ -121,7 +140,9 @@ asio::awaitable<void> LinkManager::accept_loop() {
 
 asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
   const std::string user = offer.user;
-  if (links_.contains(user)) co_return fmt::format("a private link with {} is already open", user);
+  const Key key{user, offer.purpose};
+  if (links_.contains(key))
+    co_return fmt::format("a {} link with {} is already open", wire::to_string(offer.purpose), user);
   asio::ip::tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(
       offer.endpoint.host, std::to_string(offer.endpoint.port), net::use_nothrow);
@@ -140,10 +161,9 @@ asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
     co_return fmt::format("cannot reach {} at {}:{}: {}", user, offer.endpoint.host, offer.endpoint.port,
                           cec.message());
 
-  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_),
-                                                      net::ConnectionLimits{.max_frame = wire::kMaxFrame});
+  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
   asio::steady_timer wake(executor_, settings_.hello_timeout);
-  Dial dial{user, &wake, std::nullopt};
+  Dial dial{key, &wake, std::nullopt};
   dialing_[connection.get()] = &dial;
   // Pin before anything is sent: a listener with another certificate is not `user`.
   std::weak_ptr<net::Connection> weak = connection;
@@ -153,7 +173,7 @@ asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
     if (net::fingerprints_equal(c->peer_fingerprint(), expected)) return {};
     return fmt::format("the certificate of {}'s listener is not the one the server vouched for", user);
   });
-  connection->send(wire::LinkMessage{wire::LinkHello{wire::kLinkVersion, user_, offer.token}});
+  connection->send(wire::LinkMessage{wire::LinkHello{wire::kLinkVersion, user_, offer.token, offer.purpose}});
 
   while (!dial.outcome) {
     auto [ec] = co_await wake.async_wait(net::use_nothrow);
@@ -162,7 +182,7 @@ asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
   dialing_.erase(connection.get());
   // Both sides dialed at once and the other connection was kept: the link the user
   // asked for exists all the same.
-  if ((!dial.outcome || !dial.outcome->empty()) && links_.contains(user)) {
+  if ((!dial.outcome || !dial.outcome->empty()) && links_.contains(key)) {
     connection->close("duplicate link");
     co_return std::string{};
   }
@@ -182,7 +202,7 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
     connection->close("protocol error: " + decoded.error);
     return;
   }
-  if (auto it = user_of_.find(connection.get()); it != user_of_.end()) {
+  if (auto it = key_of_.find(connection.get()); it != key_of_.end()) {
     // Only the current connection of a link speaks for it.
     if (auto link = links_.find(it->second); link != links_.end() && link->second->connection == connection)
       on_link_message(*link->second, std::move(*decoded.message));
@@ -201,7 +221,7 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
     Dial& dial = *it->second;
     if (std::holds_alternative<wire::LinkWelcome>(*decoded.message)) {
       dialing_.erase(it);
-      open_link(dial.user, connection, true);
+      open_link(dial.key, connection, true);
       dial.outcome = "";
     } else if (auto* refused = std::get_if<wire::LinkRefused>(&*decoded.message)) {
       dial.outcome = "the other side refused the link: " + refused->reason;
@@ -215,7 +235,8 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
 void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello) {
   incoming_.erase(connection.get());
   // Redeemed whatever else is wrong: a token is good for one attempt.
-  std::string refusal = tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms());
+  std::string refusal =
+      tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms(), hello.purpose);
   if (refusal.empty() && hello.version != wire::kLinkVersion)
     refusal = fmt::format("direct-link version {} is not supported (this peer speaks {})", hello.version,
                           wire::kLinkVersion);
@@ -229,12 +250,13 @@ void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, c
   // A link with this user may exist already (they restarted, or both sides dialed at
   // once): open_link keeps one, the same one on both sides.
   connection->send(wire::LinkMessage{wire::LinkWelcome{user_}});
-  open_link(hello.user, connection, false);
+  open_link({hello.user, hello.purpose}, connection, false);
 }
 
-void LinkManager::open_link(const std::string& user, const std::shared_ptr<net::Connection>& connection,
+void LinkManager::open_link(const Key& key, const std::shared_ptr<net::Connection>& connection,
                             bool dialed_by_me) {
-  if (auto existing = links_.find(user); existing != links_.end()) {
+  const std::string& user = key.first;
+  if (auto existing = links_.find(key); existing != links_.end()) {
     // Both sides dialed at once, or the other side restarted. Both sides must keep the
     // same connection: the one dialed by the smaller name wins a simultaneous dial.
     bool existing_dialed_by_me = existing->second->dialed_by_me;
@@ -245,27 +267,41 @@ void LinkManager::open_link(const std::string& user, const std::shared_ptr<net::
       return;
     }
     auto old = existing->second->connection;
-    user_of_.erase(old.get());
+    key_of_.erase(old.get());
     old->close("replaced by a newer link");
     existing->second->connection = connection;
     existing->second->dialed_by_me = dialed_by_me;
-    user_of_[connection.get()] = user;
-    spdlog::info("direct link with {} replaced ({})", user, connection->remote_address());
+    key_of_[connection.get()] = key;
+    spdlog::info("{} link with {} replaced ({})", wire::to_string(key.second), user,
+                 connection->remote_address());
     return;
   }
   auto link = std::make_shared<Link>();
   link->dialed_by_me = dialed_by_me;
   link->user = user;
+  link->purpose = key.second;
   link->connection = connection;
-  links_[user] = link;
-  user_of_[connection.get()] = user;
-  spdlog::info("direct link with {} open ({})", user, connection->remote_address());
-  if (events_.on_open) events_.on_open(user, dialed_by_me);
+  links_[key] = link;
+  key_of_[connection.get()] = key;
+  spdlog::info("{} link with {} open ({})", wire::to_string(key.second), user, connection->remote_address());
+  if (events_.on_open) events_.on_open(user, key.second, dialed_by_me);
 }
 
 void LinkManager::on_link_message(Link& link, wire::LinkMessage&& message) {
+  if (link.purpose == Purpose::transfer && is_piece_message(message)) {
+    link.last_piece = net::Clock::now();
+    if (events_.on_transfer) events_.on_transfer(link.user, std::move(message));
+    return;
+  }
+  const Key key{link.user, link.purpose};
+  // Drops the link: `link` must not be touched afterwards.
+  auto fail = [this, &key, connection = link.connection](const std::string& why) {
+    drop_link(key, "protocol error: " + why);
+    connection->close(why);
+  };
   std::visit(Overloaded{
                  [&](wire::PrivateText& m) {
+                   if (link.purpose != Purpose::chat) return fail("private text on a transfer link");
                    if (events_.on_private) events_.on_private(link.user, m);
                    send(link, wire::PrivateAck{m.msg_id});
                  },
@@ -276,18 +312,12 @@ void LinkManager::on_link_message(Link& link, wire::LinkMessage&& message) {
                    }
                  },
                  [&](wire::LinkBye& m) {
-                   std::string user = link.user;
                    auto connection = link.connection;
-                   drop_link(user, m.reason.empty() ? fmt::format("closed by {}", user) : m.reason);
+                   drop_link(key, m.reason.empty() ? fmt::format("closed by {}", key.first) : m.reason);
                    connection->close("goodbye received");
                  },
                  [&](wire::LinkHeartbeat&) {},
-                 [&](auto&) {
-                   std::string user = link.user;
-                   auto connection = link.connection;
-                   drop_link(user, fmt::format("protocol error: unexpected {}", wire::type_name(message)));
-                   connection->close("unexpected message");
-                 },
+                 [&](auto&) { fail(fmt::format("unexpected {}", wire::type_name(message))); },
              },
              message);
 }
@@ -297,15 +327,28 @@ void LinkManager::send(Link& link, const wire::LinkMessage& message) {
   link.connection->send(message);
 }
 
-void LinkManager::drop_link(const std::string& user, const std::string& reason) {
-  auto it = links_.find(user);
+bool LinkManager::send_transfer(const std::string& user, const wire::LinkMessage& message) {
+  return send_transfer(user, wire::make_frame(message));
+}
+
+bool LinkManager::send_transfer(const std::string& user, wire::SharedFrame frame) {
+  auto it = links_.find({user, Purpose::transfer});
+  if (it == links_.end()) return false;
+  Link& link = *it->second;
+  link.last_sent = link.last_piece = net::Clock::now();
+  link.connection->send(std::move(frame));
+  return true;
+}
+
+void LinkManager::drop_link(const Key& key, const std::string& reason) {
+  auto it = links_.find(key);
   if (it == links_.end()) return;
   auto link = it->second;
   links_.erase(it);
-  user_of_.erase(link->connection.get());
+  key_of_.erase(link->connection.get());
   for (auto& [id, waiter] : link->waiting) waiter->wake->cancel_one();
-  spdlog::info("direct link with {} closed: {}", user, reason);
-  if (events_.on_closed) events_.on_closed(user, reason);
+  spdlog::info("{} link with {} closed: {}", wire::to_string(key.second), key.first, reason);
+  if (events_.on_closed) events_.on_closed(key.first, key.second, reason);
 }
 
 void LinkManager::on_connection_closed(const std::shared_ptr<net::Connection>& connection,
@@ -316,30 +359,37 @@ void LinkManager::on_connection_closed(const std::shared_ptr<net::Connection>& c
     it->second->wake->cancel_one();
     dialing_.erase(it);
   }
-  if (auto it = user_of_.find(connection.get()); it != user_of_.end()) {
-    std::string user = it->second;
-    user_of_.erase(it);
-    if (auto link = links_.find(user); link != links_.end() && link->second->connection == connection)
-      drop_link(user, "connection lost: " + reason);
+  if (auto it = key_of_.find(connection.get()); it != key_of_.end()) {
+    Key key = it->second;
+    key_of_.erase(it);
+    if (auto link = links_.find(key); link != links_.end() && link->second->connection == connection)
+      drop_link(key, "connection lost: " + reason);
   }
 }
 
 void LinkManager::close(const std::string& user, const std::string& reason_for_them,
-                        const std::string& reason_for_us) {
-  auto it = links_.find(user);
+                        const std::string& reason_for_us, Purpose purpose) {
+  const Key key{user, purpose};
+  auto it = links_.find(key);
   if (it == links_.end()) return;
   auto connection = it->second->connection;
   send(*it->second, wire::LinkBye{reason_for_them});
-  drop_link(user, reason_for_us);
+  drop_link(key, reason_for_us);
   connection->close_after_flush("closed: " + reason_for_us);
+}
+
+void LinkManager::close_user(const std::string& user, const std::string& reason_for_them,
+                             const std::string& reason_for_us) {
+  close(user, reason_for_them, reason_for_us, Purpose::chat);
+  close(user, reason_for_them, reason_for_us, Purpose::transfer);
 }
 
 asio::awaitable<void> LinkManager::close_all(const std::string& reason_for_them,
                                              const std::string& reason_for_us) {
   std::vector<std::shared_ptr<net::Connection>> closing;
-  for (const auto& user : users()) {
-    closing.push_back(links_[user]->connection);
-    close(user, reason_for_them, reason_for_us);
+  for (const auto& key : keys()) {
+    closing.push_back(links_[key]->connection);
+    close(key.first, reason_for_them, reason_for_us, key.second);
   }
   // Bounded: a goodbye is a courtesy; a peer that does not read it loses nothing.
   asio::steady_timer poll(executor_);
@@ -352,7 +402,8 @@ asio::awaitable<void> LinkManager::close_all(const std::string& reason_for_them,
 }
 
 asio::awaitable<std::string> LinkManager::send_private(const std::string& user, const std::string& text) {
-  auto it = links_.find(user);
+  const Key key{user, Purpose::chat};
+  auto it = links_.find(key);
   if (it == links_.end()) co_return fmt::format("no private link with {}", user);
   std::shared_ptr<Link> link = it->second;
   std::string id = random_id();
@@ -363,7 +414,7 @@ asio::awaitable<std::string> LinkManager::send_private(const std::string& user, 
   co_await wake.async_wait(net::use_nothrow);
   link->waiting.erase(id);
   if (waiter.acknowledged) co_return std::string{};
-  if (!links_.contains(user) || links_[user] != link) co_return fmt::format("the link with {} closed", user);
+  if (!links_.contains(key) || links_[key] != link) co_return fmt::format("the link with {} closed", user);
   co_return fmt::format("{} did not acknowledge the message", user);
 }
 
@@ -375,14 +426,16 @@ asio::awaitable<void> LinkManager::sweep_loop() {
     if (ec || !*alive || stopped_) co_return;
     auto now = net::Clock::now();
     tokens_.expire(now_ms());
-    for (const auto& user : users()) {
-      auto link = links_[user];
+    for (const auto& key : keys()) {
+      auto link = links_[key];
       if (now - link->connection->last_received() > settings_.dead_after) {
         auto connection = link->connection;
-        drop_link(user, fmt::format(
-                            "connection lost: nothing heard for {} s",
-                            std::chrono::duration_cast<std::chrono::seconds>(settings_.dead_after).count()));
+        drop_link(
+            key, fmt::format("connection lost: nothing heard for {} s",
+                             std::chrono::duration_cast<std::chrono::seconds>(settings_.dead_after).count()));
         connection->close("dead link");
+      } else if (key.second == Purpose::transfer && now - link->last_piece > settings_.transfer_idle) {
+        close(key.first, "idle", "idle", Purpose::transfer);  // no download uses it any more
       } else if (now - link->last_sent >= settings_.heartbeat_every) {
         send(*link, wire::LinkHeartbeat{});
       }

@@ -3,9 +3,9 @@
 // Both sides present their long-lived identity certificate (mutual TLS 1.3). The dialer
 // accepts the listener only if its certificate has the fingerprint the server vouched
 // for; the listener accepts the dialer only if its first frame carries a token the
-// server announced for that user and that certificate (LinkTokens). After that, the
-// link carries private messages (acknowledged), heartbeats and a goodbye; the chunk
-// transfer adds its messages to the same links.
+// server announced for that user and that certificate (LinkTokens). A pair of peers has
+// at most one link per purpose: a chat link carries private messages (acknowledged), a
+// transfer link carries chunk pieces; both carry heartbeats and a goodbye.
 //
 // Everything runs on the peer's one event loop. Links keep working whatever happens to
 // the registry connection.
@@ -18,6 +18,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -33,16 +34,20 @@ namespace parley::peer {
 
 class LinkManager {
  public:
+  using Purpose = wire::LinkPurpose;
   struct Events {
-    std::function<void(const std::string& user, bool dialed_by_me)> on_open;
-    std::function<void(const std::string& user, const std::string& reason)> on_closed;
+    std::function<void(const std::string& user, Purpose purpose, bool dialed_by_me)> on_open;
+    std::function<void(const std::string& user, Purpose purpose, const std::string& reason)> on_closed;
     std::function<void(const std::string& user, const wire::PrivateText& text)> on_private;
+    // PieceRequest, PieceData or PieceRefused, from the transfer link with `user`.
+    std::function<void(const std::string& user, wire::LinkMessage&& message)> on_transfer;
   };
   struct Settings {
     std::chrono::milliseconds hello_timeout{10'000};   // connect + TLS + hello/welcome
     std::chrono::milliseconds heartbeat_every{8'000};  // when nothing else was sent
     std::chrono::milliseconds dead_after{25'000};      // silence that means the link is gone
     std::chrono::milliseconds ack_timeout{10'000};     // for a private message
+    std::chrono::milliseconds transfer_idle{30'000};   // a transfer link with no pieces is closed
     std::int64_t token_lifetime_ms = 30'000;
   };
 
@@ -64,24 +69,36 @@ class LinkManager {
   bool expect(const wire::LinkRequest& request);
   // No dial from `user` will be accepted any more (they were blocked).
   void forget(const std::string& user) { tokens_.forget(user); }
+  // Says goodbye on every link with `user`, whatever its purpose.
+  void close_user(const std::string& user, const std::string& reason_for_them,
+                  const std::string& reason_for_us);
   // Dials the peer described by `offer`; returns "" once the link is open, else why not.
   // `offer` must outlive the call (g++ 12: pass a named object).
   asio::awaitable<std::string> dial(const wire::LinkOffer& offer);
 
-  bool has(const std::string& user) const { return links_.contains(user); }
-  std::vector<std::string> users() const;
+  bool has(const std::string& user, Purpose purpose = Purpose::chat) const {
+    return links_.contains({user, purpose});
+  }
+  std::vector<std::string> users(Purpose purpose = Purpose::chat) const;
+
+  // Queues a piece message (or its ready-made frame) on the transfer link with `user`;
+  // false if there is none.
+  bool send_transfer(const std::string& user, const wire::LinkMessage& message);
+  bool send_transfer(const std::string& user, wire::SharedFrame frame);
 
   // Sends `text` and waits for the other side's acknowledgement; "" or why it failed.
   asio::awaitable<std::string> send_private(const std::string& user, const std::string& text);
 
   // Says goodbye with `reason_for_them`, closes, and reports `reason_for_us`.
-  void close(const std::string& user, const std::string& reason_for_them, const std::string& reason_for_us);
+  void close(const std::string& user, const std::string& reason_for_them, const std::string& reason_for_us,
+             Purpose purpose = Purpose::chat);
   // Closes every link with a goodbye, waiting (bounded) until the goodbyes are out.
   asio::awaitable<void> close_all(const std::string& reason_for_them, const std::string& reason_for_us);
 
  private:
   struct Link;
   struct Dial;
+  using Key = std::pair<std::string, Purpose>;  // user, purpose
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> sweep_loop();
@@ -91,9 +108,9 @@ class LinkManager {
   void on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello);
   void on_link_message(Link& link, wire::LinkMessage&& message);
   void on_connection_closed(const std::shared_ptr<net::Connection>& connection, const std::string& reason);
-  void open_link(const std::string& user, const std::shared_ptr<net::Connection>& connection,
-                 bool dialed_by_me);
-  void drop_link(const std::string& user, const std::string& reason);
+  void open_link(const Key& key, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me);
+  void drop_link(const Key& key, const std::string& reason);
+  std::vector<Key> keys() const;
   void send(Link& link, const wire::LinkMessage& message);
 
   asio::any_io_executor executor_;
@@ -105,8 +122,8 @@ class LinkManager {
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer sweep_timer_;
   LinkTokens tokens_;
-  std::unordered_map<std::string, std::shared_ptr<Link>> links_;     // open links by user
-  std::unordered_map<const net::Connection*, std::string> user_of_;  // open links by connection
+  std::map<Key, std::shared_ptr<Link>> links_;              // open links
+  std::unordered_map<const net::Connection*, Key> key_of_;  // open links by connection
   std::unordered_map<const net::Connection*, std::shared_ptr<net::Connection>> incoming_;  // before hello
   std::unordered_map<const net::Connection*, Dial*> dialing_;                              // before welcome
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after destruction

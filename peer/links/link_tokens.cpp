@@ -7,11 +7,13 @@
 namespace parley::peer {
 
 bool LinkTokens::expect(const std::string& token, const std::string& user, const std::string& fingerprint,
-                        std::int64_t now_ms) {
-  // One pending dial per user: a flood of requests from one user costs one entry.
-  forget(user);
+                        std::int64_t now_ms, wire::LinkPurpose purpose) {
+  // One pending dial per user and purpose: a flood of requests costs one entry.
+  std::erase_if(expected_, [&](const auto& entry) {
+    return entry.second.user == user && entry.second.purpose == purpose;
+  });
   if (expected_.size() >= kMaxExpected) return false;
-  expected_[token] = Expected{user, fingerprint, now_ms + lifetime_ms_};
+  expected_[token] = Expected{user, fingerprint, now_ms + lifetime_ms_, purpose};
   return true;
 }
 
@@ -20,7 +22,8 @@ void LinkTokens::forget(const std::string& user) {
 }
 
 std::string LinkTokens::redeem(const std::string& token, const std::string& user,
-                               const std::string& fingerprint, std::int64_t now_ms) {
+                               const std::string& fingerprint, std::int64_t now_ms,
+                               wire::LinkPurpose purpose) {
   auto it = expected_.find(token);
   if (it == expected_.end()) return "unknown or already used token";
   Expected expected = std::move(it->second);
@@ -29,6 +32,9 @@ std::string LinkTokens::redeem(const std::string& token, const std::string& user
   if (expected.user != user) return fmt::format("token issued for {}, not {}", expected.user, user);
   if (!net::fingerprints_equal(expected.fingerprint, fingerprint))
     return fmt::format("certificate of {} does not match the one the server vouched for", user);
+  if (expected.purpose != purpose)
+    return fmt::format("token issued for a {} link, not a {} link", wire::to_string(expected.purpose),
+                       wire::to_string(purpose));
   return {};
 }
 

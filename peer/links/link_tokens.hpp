@@ -2,13 +2,16 @@
 // one (who will dial, the fingerprint of their certificate, a random token); the
 // listener redeems the token when the dialer says hello. Pure: no sockets, time passed in.
 //
-// A token works once, only for the user and certificate it was issued for, and only
-// until it expires: a replayed, forged, stolen or stale token is refused.
+// A token works once, only for the user, certificate and purpose (chat or transfer) it
+// was issued for, and only until it expires: a replayed, forged, stolen or stale token
+// is refused.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+
+#include "shared/wire/messages.hpp"
 
 namespace parley::peer {
 
@@ -18,9 +21,9 @@ class LinkTokens {
   explicit LinkTokens(std::int64_t lifetime_ms = 30'000) : lifetime_ms_(lifetime_ms) {}
 
   // False when too many dials are already expected (a flood of requests): refuse it.
-  // A newer token for the same user replaces the older one.
+  // A newer token for the same user and purpose replaces the older one.
   bool expect(const std::string& token, const std::string& user, const std::string& fingerprint,
-              std::int64_t now_ms);
+              std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat);
   // Forgets every token for `user` (you blocked them).
   void forget(const std::string& user);
 
@@ -28,7 +31,7 @@ class LinkTokens {
   // guessed at). Returns an empty string if `user`, presenting a certificate with
   // `fingerprint`, may open a link; else why not.
   std::string redeem(const std::string& token, const std::string& user, const std::string& fingerprint,
-                     std::int64_t now_ms);
+                     std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat);
 
   void expire(std::int64_t now_ms);
   std::size_t size() const { return expected_.size(); }
@@ -38,6 +41,7 @@ class LinkTokens {
     std::string user;
     std::string fingerprint;
     std::int64_t expires_ms;
+    wire::LinkPurpose purpose;
   };
   std::int64_t lifetime_ms_;
   std::unordered_map<std::string, Expected> expected_;

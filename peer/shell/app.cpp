@@ -39,25 +39,41 @@ App::App(asio::io_context& io, PeerConfig config)
       identity_(net::load_or_create_identity(config_.data_dir, "identity", "parley-peer")),
       client_(io.get_executor(), {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
                                   .on_close = [this](const std::string& reason) { on_link_closed(reason); }}),
+      catalog_(config_.data_dir / "catalog.json"),
       line_ready_(io, net::Clock::time_point::max()),
       signals_(io, SIGINT, SIGTERM, SIGHUP) {
   links_ = std::make_unique<LinkManager>(
       io.get_executor(), identity_,
       LinkManager::Events{
           .on_open =
-              [this](const std::string& user, bool dialed_by_me) {
+              [this](const std::string& user, wire::LinkPurpose purpose, bool dialed_by_me) {
+                // Transfer links are plumbing: downloads report on themselves.
+                if (purpose != wire::LinkPurpose::chat) return;
                 output_.link(
                     user, true,
                     dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user));
               },
-          .on_closed = [this](const std::string& user,
-                              const std::string& reason) { output_.link(user, false, reason); },
+          .on_closed =
+              [this](const std::string& user, wire::LinkPurpose purpose, const std::string& reason) {
+                if (purpose == wire::LinkPurpose::chat)
+                  output_.link(user, false, reason);
+                else
+                  on_transfer_closed(user);
+              },
           .on_private =
               [this](const std::string& user, const wire::PrivateText& text) {
                 last_sender_ = user;
                 output_.private_message(user, text);
               },
+          .on_transfer = [this](const std::string& user,
+                                wire::LinkMessage&& message) { on_transfer(user, std::move(message)); },
       });
+  chunk_server_ = std::make_unique<ChunkServer>(
+      io.get_executor(), workers_, catalog_,
+      [this](const std::string& user, wire::SharedFrame frame) {
+        return links_->send_transfer(user, std::move(frame));
+      },
+      config_.upload_limit);
 }
 
 App::~App() = default;
@@ -284,9 +300,11 @@ asio::awaitable<bool> App::log_in() {
   co_return false;
 }
 
-// After every successful login: the list of who is online, for completion.
+// After every successful login: the list of who is online, for completion, and what
+// this peer holds (the server forgot it at login).
 void App::on_server_up() {
   server_up_ = true;
+  asio::co_spawn(io_, announce_holdings(), net::LogExceptions{"announce holdings"});
   asio::co_spawn(
       io_,
       [this]() -> asio::awaitable<void> {

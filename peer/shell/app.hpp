@@ -4,23 +4,29 @@
 // io_context thread.
 //
 // app.cpp holds the life cycle (login, the command loop, events, reconnecting to the
-// registry, leaving); app_commands.cpp what each command does.
+// registry, leaving); app_commands.cpp what each command does; app_files.cpp sharing
+// and downloading files.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <chrono>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "peer/commands.hpp"
+#include "peer/download/download.hpp"
 #include "peer/links/link_manager.hpp"
 #include "peer/registry_client.hpp"
+#include "peer/sharing/catalog.hpp"
+#include "peer/sharing/chunk_server.hpp"
 #include "peer/shell/output.hpp"
 #include "shared/net/tls_context.hpp"
 
@@ -47,6 +53,7 @@ struct PeerConfig {
   // Files: what this peer shares (registers) and where downloads go.
   std::filesystem::path share_dir = ".";
   std::filesystem::path download_dir = "downloads";
+  std::uint64_t upload_limit = 0;  // bytes per second to other peers, all together; 0: no limit
 };
 
 class App {
@@ -88,9 +95,23 @@ class App {
   asio::awaitable<void> send_private(const std::string& command, const std::string& user,
                                      const std::string& text);
   asio::awaitable<void> start_private(const std::string& user);
+
+  // app_files.cpp
   asio::awaitable<void> register_file(const cmd::Register& command);
   asio::awaitable<std::optional<wire::FileInfo>> find_file(const std::string& command,
                                                            const std::string& name);
+  void search_chunks(const cmd::SearchChunk& command, const wire::FileInfo& info);
+  void start_download(const cmd::Download& command);
+  void list_downloads();
+  Download::Env download_env();
+  asio::awaitable<std::optional<wire::FileInfo>> lookup_file(const std::string& name, std::string* error);
+  asio::awaitable<std::string> open_transfer_link(const std::string& user);
+  void on_transfer(const std::string& user, wire::LinkMessage&& message);
+  void on_transfer_closed(const std::string& user);
+  void on_have(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
+               bool complete);
+  void on_download_progress(const Download& download, bool final);
+  asio::awaitable<void> announce_holdings();
 
   asio::io_context& io_;
   PeerConfig config_;
@@ -98,7 +119,14 @@ class App {
   net::Identity identity_;
   RegistryClient client_;
   std::unique_ptr<LinkManager> links_;
-  asio::thread_pool workers_{1};  // file hashing: never on the event loop
+  // Disk work never runs on the event loop: hashing, reading pieces for others, writing
+  // downloads (each download on its own strand).
+  asio::thread_pool workers_{2};
+  Catalog catalog_;
+  std::unique_ptr<ChunkServer> chunk_server_;
+  std::map<std::string, std::shared_ptr<Download>> downloads_;  // by file name
+  std::chrono::steady_clock::time_point last_progress_{};
+  bool announcing_ = false;
   std::unique_ptr<LineEditor> editor_;
   std::shared_ptr<ScriptReader> script_;
   std::deque<std::optional<std::string>> typed_;  // lines from the editor; nullopt is end of input

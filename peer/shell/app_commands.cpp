@@ -5,10 +5,6 @@
 #include <asio/co_spawn.hpp>
 
 #include "peer/shell/app.hpp"
-#include "shared/files/bitfield.hpp"
-#include "shared/files/chunking.hpp"
-#include "shared/files/file_names.hpp"
-#include "shared/files/hashing.hpp"
 #include "shared/net/async.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/util/overloaded.hpp"
@@ -35,7 +31,8 @@ std::string describe(const wire::RecipientResult& r) {
 bool needs_server(const Command& command) {
   return !std::holds_alternative<cmd::Private>(command) &&
          !std::holds_alternative<cmd::StopPrivate>(command) && !std::holds_alternative<cmd::Reply>(command) &&
-         !std::holds_alternative<cmd::Logout>(command) && !std::holds_alternative<cmd::Help>(command);
+         !std::holds_alternative<cmd::Logout>(command) && !std::holds_alternative<cmd::Help>(command) &&
+         !std::holds_alternative<cmd::Downloads>(command);
 }
 
 }  // namespace
@@ -122,94 +119,6 @@ asio::awaitable<void> App::start_private(const std::string& user) {
   if (auto error = co_await links_->dial(*offer); !error.empty()) output_.error(command, error);
 }
 
-asio::awaitable<void> App::register_file(const cmd::Register& c) {
-  const std::string command = "register";
-  namespace fs = std::filesystem;
-  if (!files::is_safe_file_name(c.file)) {
-    output_.error(command, fmt::format("'{}' is not the name of a file in your share folder "
-                                       "(no '/', no '..', no leading '.')",
-                                       c.file));
-    co_return;
-  }
-  std::error_code ec;
-  const fs::path share = fs::canonical(config_.share_dir, ec);
-  if (ec) {
-    output_.error(command, fmt::format("the share folder {} does not exist", config_.share_dir.string()));
-    co_return;
-  }
-  const fs::path path = share / c.file;
-  if (!fs::exists(fs::symlink_status(path, ec))) {
-    output_.error(command, fmt::format("no such file '{}' in the share folder", c.file));
-    co_return;
-  }
-  // A symbolic link may point anywhere: only what really lies in the share folder is shared.
-  const fs::path real = fs::canonical(path, ec);
-  if (ec || real.parent_path() != share) {
-    output_.error(command, fmt::format("'{}' leads outside the share folder", c.file));
-    co_return;
-  }
-  if (!fs::is_regular_file(real, ec)) {
-    output_.error(command, fmt::format("'{}' is not a regular file", c.file));
-    co_return;
-  }
-  std::string why;
-  auto chunking = files::Chunking::make(fs::file_size(real, ec), c.chunks, &why);
-  if (!chunking) {
-    output_.error(command, fmt::format("cannot cut '{}' into {} chunks: {}", c.file, c.chunks, why));
-    co_return;
-  }
-
-  // Hashing reads the whole file: a worker thread does it while the shell stays live.
-  struct Outcome {
-    std::optional<files::FileDigests> digests;
-    std::string error;
-  } outcome;
-  asio::steady_timer done(io_, net::Clock::time_point::max());
-  asio::post(workers_, [&outcome, &done, real, chunking = *chunking, executor = io_.get_executor()] {
-    Outcome local;
-    try {
-      local.digests = files::digest_file(real, chunking);
-    } catch (const std::exception& e) {
-      local.error = e.what();
-    }
-    asio::post(executor, [&outcome, &done, local = std::move(local)]() mutable {
-      outcome = std::move(local);
-      done.cancel();
-    });
-  });
-  co_await done.async_wait(net::use_nothrow);
-  if (!outcome.digests) {
-    output_.error(command, outcome.error);
-    co_return;
-  }
-  const wire::Message message = wire::RegisterFile{
-      0, c.file, chunking->size(), chunking->count(), outcome.digests->file, outcome.digests->chunks};
-  auto reply = co_await request(command, message);
-  if (!reply) co_return;
-  if (auto* r = std::get_if<wire::Result>(&*reply); r && r->status == wire::Status::ok) {
-    const auto& digest = outcome.digests->file;
-    output_.registered(
-        c.file, chunking->count(), chunking->size(),
-        to_hex(std::span(reinterpret_cast<const std::uint8_t*>(digest.data()), digest.size())));
-  } else {
-    handle_generic(command, *reply);
-  }
-}
-
-asio::awaitable<std::optional<wire::FileInfo>> App::find_file(const std::string& command,
-                                                              const std::string& name) {
-  const wire::Message message = wire::SearchFile{0, name, false};
-  auto reply = co_await request(command, message);
-  if (!reply || handle_generic(command, *reply)) co_return std::nullopt;
-  auto* info = std::get_if<wire::FileInfo>(&*reply);
-  if (!info) co_return std::nullopt;
-  if (info->status != wire::Status::ok) {
-    output_.error(command, info->message);
-    co_return std::nullopt;
-  }
-  co_return *info;
-}
-
 asio::awaitable<void> App::execute(const Command& command) {
   const std::string name(command_name(command));
   if (needs_server(command) && !server_up_) {
@@ -256,8 +165,8 @@ asio::awaitable<void> App::execute(const Command& command) {
         // and any dial of theirs that was announced but has not arrived yet.
         if (result.status == wire::Status::ok) {
           links_->forget(c.user);
-          if (links_->has(c.user))
-            links_->close(c.user, fmt::format("closed by {}", user_), fmt::format("you blocked {}", c.user));
+          links_->close_user(c.user, fmt::format("closed by {}", user_),
+                             fmt::format("you blocked {}", c.user));
         }
       },
       [&](const cmd::Unblock& c) -> asio::awaitable<void> {
@@ -298,21 +207,15 @@ asio::awaitable<void> App::execute(const Command& command) {
         output_.file_search(c.file, users);
       },
       [&](const cmd::SearchChunk& c) -> asio::awaitable<void> {
-        auto info = co_await find_file(name, c.file);
-        if (!info) co_return;
-        std::vector<std::pair<std::uint32_t, std::vector<std::string>>> chunks;
-        for (std::uint32_t number : c.chunks) {
-          if (number < 1 || number > info->chunk_count) {
-            output_.error(name, fmt::format("chunk {} is out of range: {} has chunks 1 to {}", number, c.file,
-                                            info->chunk_count));
-            co_return;
-          }
-          std::vector<std::string> users;
-          for (const auto& h : info->holders)
-            if (files::has_chunk(h.chunks, number - 1)) users.push_back(h.user);
-          chunks.emplace_back(number, std::move(users));
-        }
-        output_.chunk_search(c.file, chunks);
+        if (auto info = co_await find_file(name, c.file)) search_chunks(c, *info);
+      },
+      [&](const cmd::Download& c) -> asio::awaitable<void> {
+        start_download(c);  // runs in the background: the shell stays usable
+        co_return;
+      },
+      [&](const cmd::Downloads&) -> asio::awaitable<void> {
+        list_downloads();
+        co_return;
       },
       [&](const cmd::Logout&) -> asio::awaitable<void> {
         co_await links_->close_all(fmt::format("{} logged out", user_), "you logged out");

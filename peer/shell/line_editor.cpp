@@ -3,6 +3,7 @@
 // readline.h uses FILE without including stdio.h.
 #include <cstdio>
 // clang-format off
+#include <fmt/format.h>
 #include <readline/readline.h>
 #include <readline/history.h>
 // clang-format on
@@ -172,6 +173,7 @@ struct LineEditor::Impl {
   Impl(asio::any_io_executor executor, std::string prompt_text, std::filesystem::path history, Callbacks cbs)
       : input(executor),
         winch(executor),
+        base_prompt(prompt_text),
         prompt(std::move(prompt_text)),
         history_file(std::move(history)),
         callbacks(std::move(cbs)) {}
@@ -186,7 +188,8 @@ struct LineEditor::Impl {
 
   asio::posix::stream_descriptor input;
   asio::signal_set winch;
-  std::string prompt;
+  std::string base_prompt;
+  std::string prompt;  // base_prompt, after the status if there is one
   std::filesystem::path history_file;
   Callbacks callbacks;
   Mode mode = Mode::kReadline;
@@ -201,6 +204,7 @@ struct LineEditor::Impl {
   void start();
   void stop();
   void print(const std::string& text);
+  void set_status(const std::string& status);
 
   void wait_for_input();
   void on_readable();
@@ -315,6 +319,14 @@ void LineEditor::Impl::print(const std::string& text) {
   rl_set_prompt(prompt.c_str());
   rl_replace_line(saved_line.c_str(), 0);
   rl_point = saved_point;
+  rl_redisplay();
+}
+
+void LineEditor::Impl::set_status(const std::string& status) {
+  prompt = status.empty() ? base_prompt : fmt::format("[{}] {}", status, base_prompt);
+  // While readline shows its own prompt (a search), the new one appears when it ends.
+  if (mode != Mode::kReadline || !running || in_line_handler || rl_display_prompt != rl_prompt) return;
+  rl_set_prompt(prompt.c_str());
   rl_redisplay();
 }
 
@@ -505,6 +517,8 @@ void LineEditor::start() { impl_->start(); }
 void LineEditor::stop() { impl_->stop(); }
 
 void LineEditor::print(const std::string& text) { impl_->print(text); }
+
+void LineEditor::set_status(const std::string& status) { impl_->set_status(status); }
 
 std::string LineEditor::read_password(const std::string& prompt) {
   write_stdout(prompt);

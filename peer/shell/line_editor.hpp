@@ -43,6 +43,9 @@ class LineEditor {
 
   // Prints `text` (one or more lines, no trailing newline needed) above the input line.
   void print(const std::string& text);
+  // Shows `status` (a download's progress bar) in front of the prompt, redrawn in place
+  // so it never scrolls the conversation away; "" removes it.
+  void set_status(const std::string& status);
 
   // Reads a password without echo, synchronously, before start() (login prompt).
   // Like std::getline, both return "" and set std::cin's failbit at end of input; also

@@ -198,4 +198,87 @@ void Output::chunk_search(const std::string& file,
        fmt::format("{} {}:{}", stamp(now_ms()), printable(file), text));
 }
 
+namespace {
+
+std::string eta_text(const DownloadView& d) {
+  if (d.rate <= 0 || d.bytes >= d.total_bytes) return "";
+  auto seconds = static_cast<std::int64_t>(static_cast<double>(d.total_bytes - d.bytes) / d.rate + 0.5);
+  if (seconds >= 3600) return fmt::format(" ETA {}h{:02}m", seconds / 3600, seconds % 3600 / 60);
+  if (seconds >= 60) return fmt::format(" ETA {}m{:02}s", seconds / 60, seconds % 60);
+  return fmt::format(" ETA {}s", seconds);
+}
+
+}  // namespace
+
+std::string Output::human_bytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+}
+
+std::string Output::progress_bar(const DownloadView& d, std::size_t width) {
+  std::size_t filled = d.total_bytes == 0 ? width
+                                          : static_cast<std::size_t>(static_cast<double>(width) *
+                                                                     static_cast<double>(d.bytes) /
+                                                                     static_cast<double>(d.total_bytes));
+  filled = std::min(filled, width);
+  return fmt::format("{} [{}{}] {}/{} {} of {} {}/s{}", printable(d.file), std::string(filled, '#'),
+                     std::string(width - filled, '-'), d.done, d.total,
+                     human_bytes(static_cast<double>(d.bytes)),
+                     human_bytes(static_cast<double>(d.total_bytes)), human_bytes(d.rate), eta_text(d));
+}
+
+void Output::progress(const DownloadView& d) {
+  emit({{"type", "progress"},
+        {"file", d.file},
+        {"done", d.done},
+        {"total", d.total},
+        {"bytes", d.bytes},
+        {"rate", static_cast<std::uint64_t>(d.rate)},
+        {"total_bytes", d.total_bytes}},
+       fmt::format("{} {}", stamp(now_ms()), progress_bar(d)));
+}
+
+void Output::downloaded(const DownloadView& d) {
+  emit({{"type", "downloaded"},
+        {"file", d.file},
+        {"path", d.path},
+        {"chunks", d.done},
+        {"sha256", d.sha256},
+        {"sources", d.sources},
+        {"bytes", d.bytes},
+        {"resumed", d.resumed},
+        {"fetched", d.fetched}},
+       fmt::format(
+           "{} {}", stamp(now_ms()),
+           paint(fmt::format("downloaded {}: {} chunk{} ({}) into {}{}{}", printable(d.file), d.done,
+                             d.done == 1 ? "" : "s", human_bytes(static_cast<double>(d.bytes)),
+                             printable(d.path), d.sources.empty() ? "" : ", from " + join(d.sources, ", "),
+                             d.resumed == 0 ? "" : fmt::format("; {} were already here", d.resumed)),
+                 kGreen)));
+}
+
+void Output::downloads(const std::vector<DownloadView>& list) {
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  std::string text = list.empty() ? "no downloads" : "downloads:";
+  for (const auto& d : list) {
+    nlohmann::ordered_json item = {{"file", d.file},   {"state", d.state},    {"done", d.done},
+                                   {"total", d.total}, {"bytes", d.bytes},    {"total_bytes", d.total_bytes},
+                                   {"path", d.path},   {"sources", d.sources}};
+    if (!d.error.empty()) item["error"] = d.error;
+    items.push_back(std::move(item));
+    text += fmt::format(
+        "\n  {}: {}", d.state,
+        d.state == "running"
+            ? progress_bar(d)
+            : fmt::format("{} {}/{} chunks{}", printable(d.file), d.done, d.total,
+                          d.error.empty() ? " in " + printable(d.path) : " (" + printable(d.error) + ")"));
+  }
+  emit({{"type", "downloads"}, {"downloads", items}}, fmt::format("{} {}", stamp(now_ms()), text));
+}
+
 }  // namespace parley::peer

@@ -15,6 +15,20 @@
 
 namespace parley::peer {
 
+// A download as shown by `downloads`, `progress` and `downloaded`.
+struct DownloadView {
+  std::string file;
+  std::string state;  // running, finished, failed
+  std::uint32_t done = 0, total = 0;
+  std::uint64_t bytes = 0, total_bytes = 0;
+  double rate = 0;  // bytes per second
+  std::string path;
+  std::string error;
+  std::string sha256;  // hex
+  std::vector<std::string> sources;
+  std::uint32_t resumed = 0, fetched = 0;
+};
+
 class Output {
  public:
   struct Style {
@@ -43,7 +57,14 @@ class Output {
   void chunk_search(const std::string& file,
                     const std::vector<std::pair<std::uint32_t, std::vector<std::string>>>& chunks);
 
+  void progress(const DownloadView& d);
+  void downloaded(const DownloadView& d);
+  void downloads(const std::vector<DownloadView>& list);
+
   // Pure renderings, for tests.
+  // "movie.mkv [#######-----] 12/64 48.0/256.0 MiB 95.3 MiB/s ETA 3s", for the prompt.
+  static std::string progress_bar(const DownloadView& d, std::size_t width = 20);
+  static std::string human_bytes(double bytes);
   static nlohmann::ordered_json chat_json(const wire::ChatEvent& message);
   static std::string iso_time(std::int64_t unix_ms);
 

@@ -47,6 +47,17 @@ std::vector<WriteOp> FileIndex::set_holding(const std::string& user, const wire:
   return {op::SetHolding{StoredHolding{have.name, user, none ? std::string(bits.size(), '\0') : bits}}};
 }
 
+std::vector<WriteOp> FileIndex::drop_holder(const std::string& user) {
+  std::vector<WriteOp> out;
+  for (auto& [name, entry] : files_) {
+    auto it = entry.holders.find(user);
+    if (it == entry.holders.end()) continue;
+    out.push_back(op::SetHolding{StoredHolding{name, user, std::string(it->second.size(), '\0')}});
+    entry.holders.erase(it);
+  }
+  return out;
+}
+
 wire::FileInfo FileIndex::info(std::uint32_t request, const std::string& name, bool with_hashes,
                                const std::function<bool(const std::string&)>& listed) const {
   wire::FileInfo info;

@@ -30,6 +30,9 @@ class FileIndex {
   // bitfield of the wrong size, change nothing.
   std::vector<WriteOp> set_holding(const std::string& user, const wire::HaveChunks& have);
 
+  // Forgets everything `user` holds (they log in and will re-announce what they still have).
+  std::vector<WriteOp> drop_holder(const std::string& user);
+
   // The file and its holders that `listed` accepts (online, not hiding from the asker),
   // or status unknown_file.
   wire::FileInfo info(std::uint32_t request, const std::string& name, bool with_hashes,

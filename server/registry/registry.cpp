@@ -121,6 +121,9 @@ Effects Registry::finish_login(std::uint32_t request, const std::string& user, b
   endpoints_[user] = endpoint;
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
+  // What a peer held when it left is stale (files may have gone or changed meanwhile):
+  // it re-announces what it still holds, checked, right after logging in.
+  for (auto& write : files_.drop_holder(user)) fx.bookkeeping.push_back(std::move(write));
   fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, true, now_ms}});
   reply.status = Status::ok;
   reply.message = fmt::format("welcome, {}", user);
@@ -310,7 +313,8 @@ Effects Registry::start_private(SessionId session, const wire::StartPrivate& req
                                 const std::string& token, std::int64_t now_ms) {
   Effects fx;
   auto refuse = [&](Status status, std::string message) {
-    fx.reply = wire::LinkOffer{request.request, status, std::move(message), request.user, {}, {}};
+    fx.reply =
+        wire::LinkOffer{request.request, status, std::move(message), request.user, {}, {}, request.purpose};
     return fx;
   };
   const std::string* me = user_of(session);
@@ -330,18 +334,20 @@ Effects Registry::start_private(SessionId session, const wire::StartPrivate& req
   if (my_endpoint.fingerprint.empty())
     return refuse(Status::bad_request, "your client did not give its certificate fingerprint at login");
   // A flood of requests must not become a flood of work for the target: one pending
-  // request per pair, and a few per requester.
+  // request per pair and purpose, and a few per requester.
   std::size_t mine = 0;
   for (const auto& [t, p] : pending_links_) {
     if (p.requester != session) continue;
-    if (p.target == target)
+    if (p.target == target && p.purpose == request.purpose)
       return refuse(Status::unavailable, fmt::format("a link with {} is already being set up", target));
     ++mine;
   }
   if (mine >= kMaxPendingLinksPerUser)
     return refuse(Status::unavailable, "too many links being set up; wait for an answer first");
-  pending_links_[token] = PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms};
-  fx.sends.push_back({{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint}});
+  pending_links_[token] =
+      PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms, request.purpose};
+  fx.sends.push_back(
+      {{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint, request.purpose}});
   return fx;
 }
 
@@ -353,7 +359,7 @@ Effects Registry::answer_link(SessionId session, const wire::LinkAnswer& answer)
   if (it == pending_links_.end() || !me || it->second.target != *me) return fx;
   PendingLink pending = std::move(it->second);
   pending_links_.erase(it);
-  wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}};
+  wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}, pending.purpose};
   // A block may have come in while the target was getting ready.
   const std::string* requester = user_of(pending.requester);
   if (requester && (has_blocked(*me, *requester) || has_blocked(*requester, *me))) {
@@ -384,7 +390,8 @@ Effects Registry::expire_link_requests(std::int64_t now_ms) {
                             fmt::format("{} did not answer", it->second.target),
                             it->second.target,
                             {},
-                            {}};
+                            {},
+                            it->second.purpose};
     fx.sends.push_back({{it->second.requester}, std::move(refusal)});
     it = pending_links_.erase(it);
   }

@@ -109,6 +109,7 @@ class Registry {
     std::uint32_t request;
     std::string target;
     std::int64_t expires_ms;
+    wire::LinkPurpose purpose;
   };
   std::unordered_map<std::string, PendingLink> pending_links_;  // by token
   FileIndex files_;

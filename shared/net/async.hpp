@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <exception>
 #include <string>
+#include <type_traits>
 
 namespace parley::net {
 
@@ -28,5 +29,22 @@ struct LogExceptions {
     }
   }
 };
+
+namespace detail {
+template <class F>
+asio::awaitable<std::invoke_result_t<F&>> invoke_as_coroutine(F fn) {
+  co_return fn();
+}
+}  // namespace detail
+
+// Runs a copy of fn() on `executor` (a thread pool or a strand of one: blocking work
+// that must stay off the event loop) and resumes the caller on its own executor with
+// the result, or rethrows what fn threw. Both arguments are references to named
+// objects: g++ 12 destroys temporaries inside a co_await expression twice.
+template <class Executor, class F>
+asio::awaitable<std::invoke_result_t<F&>> run_on(const Executor& executor, const F& fn) {
+  auto work = asio::co_spawn(executor, detail::invoke_as_coroutine(F(fn)), asio::use_awaitable);
+  co_return co_await std::move(work);
+}
 
 }  // namespace parley::net

@@ -59,6 +59,8 @@ const char* to_string(Status status) {
   return "unknown status";
 }
 
+const char* to_string(LinkPurpose purpose) { return purpose == LinkPurpose::transfer ? "transfer" : "chat"; }
+
 namespace {
 
 // Accumulates the first limit violation found.
@@ -73,6 +75,9 @@ class Checker {
   void status(Status s) {
     if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_registered))
       fail("unknown status");
+  }
+  void purpose(LinkPurpose p) {
+    if (p != LinkPurpose::chat && p != LinkPurpose::transfer) fail("unknown link purpose");
   }
   void file_name(const std::string& name) {
     if (!files::is_safe_file_name(name)) fail("invalid file name");
@@ -164,11 +169,15 @@ void check(Checker& c, const Message& message) {
                    c.status(m.status);
                    c.text(m.message, kMaxReason, "message");
                  },
-                 [&](const StartPrivate& m) { c.text(m.user, kMaxUsername, "user"); },
+                 [&](const StartPrivate& m) {
+                   c.text(m.user, kMaxUsername, "user");
+                   c.purpose(m.purpose);
+                 },
                  [&](const LinkRequest& m) {
                    c.text(m.token, kMaxToken, "token");
                    c.user(m.from, "from");
                    c.text(m.fingerprint, kMaxFingerprint, "fingerprint");
+                   c.purpose(m.purpose);
                  },
                  [&](const LinkAnswer& m) {
                    c.text(m.token, kMaxToken, "token");
@@ -180,6 +189,7 @@ void check(Checker& c, const Message& message) {
                    c.text(m.user, kMaxUsername, "user");
                    c.endpoint(m.endpoint);
                    c.text(m.token, kMaxToken, "token");
+                   c.purpose(m.purpose);
                  },
                  [&](const RegisterFile& m) {
                    c.file_name(m.name);
@@ -216,6 +226,7 @@ void check(Checker& c, const LinkMessage& message) {
                  [&](const LinkHello& m) {
                    c.user(m.user, "user");
                    c.text(m.token, kMaxToken, "token");
+                   c.purpose(m.purpose);
                  },
                  [&](const LinkWelcome& m) { c.user(m.user, "user"); },
                  [&](const LinkRefused& m) { c.text(m.reason, kMaxReason, "reason"); },
@@ -226,6 +237,14 @@ void check(Checker& c, const LinkMessage& message) {
                  [&](const PrivateAck& m) { c.text(m.msg_id, kMaxMessageId, "msg_id"); },
                  [&](const LinkBye& m) { c.text(m.reason, kMaxReason, "reason"); },
                  [&](const LinkHeartbeat&) {},
+                 // The name is only bounded here: an unsafe one is refused (and logged) by
+                 // the holder, which tells the downloader why instead of dropping the link.
+                 [&](const PieceRequest& m) {
+                   c.text(m.file, files::kMaxFileName, "file");
+                   if (m.length == 0 || m.length > kMaxPiece) c.fail("length: {} is out of range", m.length);
+                 },
+                 [&](const PieceData& m) { c.text(m.data, kMaxPiece, "data"); },
+                 [&](const PieceRefused& m) { c.text(m.reason, kMaxReason, "reason"); },
              },
              message);
 }
@@ -294,8 +313,9 @@ std::string validate(const LinkMessage& message) {
 }
 
 const char* type_name(const LinkMessage& message) {
-  static constexpr const char* kNames[] = {"LinkHello",  "LinkWelcome", "LinkRefused",  "PrivateText",
-                                           "PrivateAck", "LinkBye",     "LinkHeartbeat"};
+  static constexpr const char* kNames[] = {"LinkHello",  "LinkWelcome", "LinkRefused",   "PrivateText",
+                                           "PrivateAck", "LinkBye",     "LinkHeartbeat", "PieceRequest",
+                                           "PieceData",  "PieceRefused"};
   static_assert(std::size(kNames) == std::variant_size_v<LinkMessage>);
   return kNames[message.index()];
 }

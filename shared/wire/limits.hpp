@@ -8,7 +8,7 @@
 
 namespace parley::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 2;
+inline constexpr std::uint32_t kProtocolVersion = 3;
 
 // Largest frame payload on the registry link. Control messages are small; the cap
 // leaves room for a full-length chat message to a full recipient list.
@@ -27,6 +27,15 @@ inline constexpr std::size_t kMaxFingerprint = 64;    // SHA-256 in hex
 inline constexpr std::size_t kMaxToken = 64;
 inline constexpr std::size_t kDigest = 32;       // SHA-256, raw
 inline constexpr std::size_t kMaxHolders = 100;  // listed per file: enough sources for any download
+
+// Chunks travel on direct links in pieces of at most this size, so a frame never holds
+// a whole chunk (chunks may be hundreds of MiB) and memory stays bounded per link.
+inline constexpr std::size_t kMaxPiece = 128 * 1024;
+// Largest frame payload on a direct link: one piece plus its small header.
+inline constexpr std::size_t kMaxLinkFrame = kMaxPiece + 1024;
+// Piece requests one peer may have waiting at another: the downloader's window. More
+// is abuse (it would make the holder queue unbounded data for a peer that may not read).
+inline constexpr std::size_t kMaxPiecesInFlight = 16;
 
 // Usernames: 1-32 of [A-Za-z0-9_.-]. Keeps names printable, unambiguous in
 // comma-separated recipient lists, and safe in file names and logs.

@@ -1,7 +1,7 @@
 // Messages on a direct peer-to-peer link (docs/protocol.md, "Direct links"). A separate
 // variant from the registry protocol: neither side can be confused into accepting the
-// other's messages, and the server never needs to decode these. Chunk transfer adds
-// its messages here, appended.
+// other's messages, and the server never needs to decode these. New types are only
+// ever appended.
 #pragma once
 
 #include <cereal/types/common.hpp>
@@ -12,17 +12,20 @@
 #include <string>
 #include <variant>
 
+#include "shared/wire/messages.hpp"
+
 namespace parley::wire {
 
-inline constexpr std::uint32_t kLinkVersion = 1;
+inline constexpr std::uint32_t kLinkVersion = 2;
 
 struct LinkHello {  // dialer -> listener, first frame
   std::uint32_t version = 0;
-  std::string user;   // who is dialing
-  std::string token;  // the single-use token the server gave both sides
+  std::string user;                         // who is dialing
+  std::string token;                        // the single-use token the server gave both sides
+  LinkPurpose purpose = LinkPurpose::chat;  // must match what the server announced
   template <class A>
   void serialize(A& ar) {
-    ar(version, user, token);
+    ar(version, user, token, purpose);
   }
 };
 struct LinkWelcome {  // listener -> dialer: the link is open
@@ -67,8 +70,40 @@ struct LinkHeartbeat {
   void serialize(A&) {}
 };
 
-using LinkMessage =
-    std::variant<LinkHello, LinkWelcome, LinkRefused, PrivateText, PrivateAck, LinkBye, LinkHeartbeat>;
+// ---- chunk transfer, on transfer links only (docs/protocol.md, "Downloads") ----
+// The downloader asks for one piece (at most kMaxPiece bytes) of a chunk it knows the
+// holder has; the holder answers every request, in order, with the bytes or a refusal.
+// Chunk numbers are 0-based; `offset` is from the start of the chunk.
+struct PieceRequest {
+  std::uint32_t id = 0;  // chosen by the downloader, echoed in the answer
+  std::string file;
+  std::uint32_t chunk = 0;
+  std::uint64_t offset = 0;
+  std::uint32_t length = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(id, file, chunk, offset, length);
+  }
+};
+struct PieceData {
+  std::uint32_t id = 0;
+  std::string data;  // exactly the requested length
+  template <class A>
+  void serialize(A& ar) {
+    ar(id, data);
+  }
+};
+struct PieceRefused {
+  std::uint32_t id = 0;
+  std::string reason;
+  template <class A>
+  void serialize(A& ar) {
+    ar(id, reason);
+  }
+};
+
+using LinkMessage = std::variant<LinkHello, LinkWelcome, LinkRefused, PrivateText, PrivateAck, LinkBye,
+                                 LinkHeartbeat, PieceRequest, PieceData, PieceRefused>;
 
 const char* type_name(const LinkMessage& message);
 

@@ -259,21 +259,32 @@ struct ProtocolError {  // sent before closing a connection that broke the proto
 };
 
 // ---- brokering a direct link (docs/protocol.md, "Direct links") ----
+// What a direct link is for. A pair of peers may have one link of each kind: chunk
+// transfers get their own TCP connection, so a download never delays a private chat
+// and is never shown as one.
+enum class LinkPurpose : std::uint8_t {
+  chat = 0,
+  transfer = 1,
+};
+const char* to_string(LinkPurpose purpose);
+
 struct StartPrivate {  // requester -> server
   std::uint32_t request = 0;
   std::string user;
+  LinkPurpose purpose = LinkPurpose::chat;
   template <class A>
   void serialize(A& ar) {
-    ar(request, user);
+    ar(request, user, purpose);
   }
 };
 struct LinkRequest {  // server -> target: expect `from`, presenting `fingerprint` and `token`
   std::string token;
   std::string from;
   std::string fingerprint;
+  LinkPurpose purpose = LinkPurpose::chat;
   template <class A>
   void serialize(A& ar) {
-    ar(token, from, fingerprint);
+    ar(token, from, fingerprint, purpose);
   }
 };
 struct LinkAnswer {  // target -> server: ready for the dial, or not
@@ -292,9 +303,10 @@ struct LinkOffer {  // server -> requester, the reply to StartPrivate
   std::string user;
   LinkEndpoint endpoint;  // where to dial and the certificate to expect
   std::string token;      // to present in LinkHello
+  LinkPurpose purpose = LinkPurpose::chat;
   template <class A>
   void serialize(A& ar) {
-    ar(request, status, message, user, endpoint, token);
+    ar(request, status, message, user, endpoint, token, purpose);
   }
 };
 

@@ -5,10 +5,15 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "peer/links/link_manager.hpp"
+#include "peer/sharing/catalog.hpp"
+#include "peer/sharing/chunk_server.hpp"
+#include "shared/files/hashing.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/wire/limits.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -22,31 +27,40 @@ namespace {
 struct Peer {
   Peer(asio::io_context& io, const TempDir& dir, const std::string& name, LinkManager::Settings settings = {})
       : name(name), identity(net::load_or_create_identity(dir / name, "identity", name)) {
-    links =
-        std::make_unique<LinkManager>(io.get_executor(), identity,
-                                      LinkManager::Events{
-                                          .on_open =
-                                              [this](const std::string& user, bool mine) {
-                                                opened.push_back({user, mine ? "me" : "them"});
-                                              },
-                                          .on_closed =
-                                              [this](const std::string& user, const std::string& why) {
-                                                closed.push_back({user, why});
-                                              },
-                                          .on_private =
-                                              [this](const std::string& user, const wire::PrivateText& t) {
-                                                texts.push_back({user, t.text});
-                                              },
-                                      },
-                                      settings);
+    links = std::make_unique<LinkManager>(
+        io.get_executor(), identity,
+        LinkManager::Events{
+            .on_open =
+                [this](const std::string& user, wire::LinkPurpose purpose, bool mine) {
+                  opened.push_back({label(user, purpose), mine ? "me" : "them"});
+                },
+            .on_closed =
+                [this](const std::string& user, wire::LinkPurpose purpose, const std::string& why) {
+                  closed.push_back({label(user, purpose), why});
+                },
+            .on_private =
+                [this](const std::string& user, const wire::PrivateText& t) {
+                  texts.push_back({user, t.text});
+                },
+            .on_transfer =
+                [this](const std::string& user, wire::LinkMessage&& m) {
+                  if (on_transfer) on_transfer(user, std::move(m));
+                },
+        },
+        settings);
     links->set_user(name);
     port = links->listen("127.0.0.1", 0);
+  }
+  // Chat links are named by the user alone, as before transfers existed.
+  static std::string label(const std::string& user, wire::LinkPurpose purpose) {
+    return purpose == wire::LinkPurpose::chat ? user : user + " (transfer)";
   }
   std::string name;
   net::Identity identity;
   std::unique_ptr<LinkManager> links;
   std::uint16_t port = 0;
   std::vector<std::pair<std::string, std::string>> opened, closed, texts;
+  std::function<void(const std::string&, wire::LinkMessage&&)> on_transfer;
 };
 
 struct RawOutcome {
@@ -98,10 +112,11 @@ class Loop {
 
 // What the server does for a StartPrivate: tell the target whom to expect, and the
 // requester where to dial.
-wire::LinkOffer broker(Peer& from, Peer& to, const std::string& token) {
-  to.links->expect(wire::LinkRequest{token, from.name, from.identity.fingerprint});
-  return wire::LinkOffer{1,    wire::Status::ok, "", to.name, {"127.0.0.1", to.port, to.identity.fingerprint},
-                         token};
+wire::LinkOffer broker(Peer& from, Peer& to, const std::string& token,
+                       wire::LinkPurpose purpose = wire::LinkPurpose::chat) {
+  to.links->expect(wire::LinkRequest{token, from.name, from.identity.fingerprint, purpose});
+  return wire::LinkOffer{
+      1, wire::Status::ok, "", to.name, {"127.0.0.1", to.port, to.identity.fingerprint}, token, purpose};
 }
 
 }  // namespace
@@ -290,4 +305,133 @@ TEST_CASE("both sides dialing at once end up with one working link, the same on 
   CHECK(loop.await(bob.links->send_private(user_alice, yo)) == "");
   CHECK(alice.closed.empty());
   CHECK(bob.closed.empty());
+}
+
+TEST_CASE("a chat link and a transfer link with the same peer are separate; pieces only on transfer links") {
+  TempDir dir;
+  Loop loop;
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  const auto chat = broker(alice, bob, random_id());
+  const auto transfer = broker(alice, bob, random_id(), wire::LinkPurpose::transfer);
+  REQUIRE(loop.await(alice.links->dial(chat)) == "");
+  REQUIRE(loop.await(alice.links->dial(transfer)) == "");
+  REQUIRE(loop.until([&] { return bob.opened.size() == 2; }));
+  CHECK(bob.opened[0].first == "alice");
+  CHECK(bob.opened[1].first == "alice (transfer)");
+  CHECK(alice.links->users() == std::vector<std::string>{"bob"});
+  CHECK(alice.links->has("bob", wire::LinkPurpose::transfer));
+
+  SUBCASE("a chat token does not open a transfer link") {
+    bob.links->expect(wire::LinkRequest{"tok", "alice", alice.identity.fingerprint, wire::LinkPurpose::chat});
+    auto forged = wire::LinkOffer{
+        1,     wire::Status::ok,           "", "bob", {"127.0.0.1", bob.port, bob.identity.fingerprint},
+        "tok", wire::LinkPurpose::transfer};
+    alice.links->close("bob", "bye", "bye", wire::LinkPurpose::transfer);
+    CHECK(loop.await(alice.links->dial(forged)).find("not a transfer link") != std::string::npos);
+  }
+  SUBCASE("without a transfer link, pieces cannot be sent") {
+    alice.links->close("bob", "bye", "bye", wire::LinkPurpose::transfer);
+    CHECK_FALSE(alice.links->send_transfer("bob", wire::LinkMessage{wire::PieceRequest{1, "f", 0, 0, 1}}));
+    REQUIRE(loop.until([&] { return bob.closed.size() == 1; }));
+    CHECK(bob.closed[0].first == "alice (transfer)");
+    CHECK(alice.links->has("bob"));  // the chat link is untouched
+  }
+}
+
+namespace {
+
+// A holder: a Peer whose transfer links are answered by a ChunkServer over its catalog.
+struct Holder {
+  Holder(asio::io_context& io, const TempDir& dir, const std::string& name)
+      : peer(io, dir, name), catalog(dir / (name + "-catalog.json")) {
+    server = std::make_unique<peer::ChunkServer>(io.get_executor(), disk, catalog,
+                                                 [this](const std::string& user, wire::SharedFrame frame) {
+                                                   return peer.links->send_transfer(user, std::move(frame));
+                                                 });
+    peer.on_transfer = [this](const std::string& user, wire::LinkMessage&& m) {
+      if (auto* r = std::get_if<wire::PieceRequest>(&m)) server->on_request(user, *r);
+    };
+  }
+  Peer peer;
+  asio::thread_pool disk{1};
+  peer::Catalog catalog;
+  std::unique_ptr<peer::ChunkServer> server;
+};
+
+}  // namespace
+
+TEST_CASE("a holder serves only verified chunks of cataloged files, and refuses every other path") {
+  TempDir dir;
+  Loop loop;
+  const auto share = dir / "share";
+  std::filesystem::create_directories(share);
+  std::string content(1000, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
+  std::ofstream(share / "doc.bin", std::ios::binary) << content;
+  std::ofstream(share / "secret.txt") << "not shared";
+  std::ofstream(dir / "outside.txt") << "outside";
+
+  Holder alice(loop.io, dir, "alice");
+  auto chunking = *files::Chunking::make(content.size(), 2);
+  auto digests = files::digest_file(share / "doc.bin", chunking);
+  // Only chunk 1 (of 2) is verified here.
+  alice.catalog.put(
+      peer::SharedFile{peer::FileMeta{"doc.bin", content.size(), 2, digests.file, digests.chunks},
+                       share / "doc.bin", true, std::string("\x01", 1), 0, true});
+
+  Peer bob(loop.io, dir, "bob");
+  std::map<std::uint32_t, wire::LinkMessage> answers;
+  bob.on_transfer = [&](const std::string& user, wire::LinkMessage&& m) {
+    CHECK(user == "alice");
+    std::uint32_t id = std::visit(
+        [](const auto& x) -> std::uint32_t {
+          if constexpr (requires { x.id; })
+            return x.id;
+          else
+            return 0;
+        },
+        m);
+    answers.emplace(id, std::move(m));
+  };
+  const auto offer = broker(bob, alice.peer, random_id(), wire::LinkPurpose::transfer);
+  REQUIRE(loop.await(bob.links->dial(offer)) == "");
+  auto ask = [&](std::uint32_t id, std::string file, std::uint32_t chunk, std::uint64_t offset,
+                 std::uint32_t length) {
+    REQUIRE(bob.links->send_transfer("alice",
+                                     wire::LinkMessage{wire::PieceRequest{id, file, chunk, offset, length}}));
+  };
+  ask(1, "doc.bin", 0, 0, 100);
+  ask(2, "doc.bin", 0, 450, 50);  // the last bytes of chunk 1 (500 bytes)
+  ask(3, "doc.bin", 1, 0, 10);    // chunk 2: not verified here
+  ask(4, "doc.bin", 0, 450, 51);  // past the end of chunk 1
+  ask(5, "secret.txt", 0, 0, 10);
+  ask(6, "../outside.txt", 0, 0, 5);
+  ask(7, "/etc/passwd", 0, 0, 5);
+  ask(8, "..", 0, 0, 5);
+  ask(9, "doc.bin", 7, 0, 5);  // no such chunk
+  REQUIRE(loop.until([&] { return answers.size() == 9; }));
+  auto data = [&](std::uint32_t id) { return std::get<wire::PieceData>(answers.at(id)).data; };
+  auto refusal = [&](std::uint32_t id) { return std::get<wire::PieceRefused>(answers.at(id)).reason; };
+  CHECK(data(1) == content.substr(0, 100));
+  CHECK(data(2) == content.substr(450, 50));
+  CHECK(refusal(3) == "chunk 2 of doc.bin is not held here");
+  CHECK(refusal(4) == "the piece lies outside chunk 1");
+  for (std::uint32_t id : {5u, 6u, 7u, 8u}) CHECK(refusal(id) == "not a shared file");
+  CHECK(refusal(9) == "chunk 8 of doc.bin is not held here");
+
+  SUBCASE("a requester that asks for too much at once is refused, not queued without bound") {
+    answers.clear();
+    const std::uint32_t n = wire::kMaxPiecesInFlight * 3;
+    for (std::uint32_t id = 100; id < 100 + n; ++id) ask(id, "doc.bin", 0, 0, 500);
+    REQUIRE(loop.until([&] { return answers.size() == n; }));  // every request is answered
+    std::size_t refused = 0;
+    for (auto& [id, m] : answers)
+      if (auto* r = std::get_if<wire::PieceRefused>(&m)) {
+        CHECK(r->reason == "too many requests at once");
+        ++refused;
+      }
+    CHECK(refused > 0);
+    CHECK(refused < n);
+  }
+  CHECK(bob.links->has("alice", wire::LinkPurpose::transfer));  // refusals do not cost the link
 }

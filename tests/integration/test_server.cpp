@@ -671,16 +671,21 @@ TEST_CASE("files: registered durably, searched by others, holders listed only wh
     info = reply_as<wire::FileInfo>(carol.call(wire::SearchFile{0, "movie.mkv", false}));
     CHECK(holders_of(info) == std::vector<std::string>{"bob"});  // alice hides from carol
   }
-  // After a restart the file is still known; holders are listed once they are back.
+  // After a restart the file is still known. What a peer held is forgotten when it logs
+  // in (its files may have changed meanwhile) until it re-announces what it still has.
   TestServer restarted(server);
   TestClient bob(restarted.port());
   bob.sign_in("bob");
   auto info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", true}));
   CHECK(info.status == Status::ok);
   CHECK(info.chunk_hashes.size() == 10);
+  CHECK(holders_of(info).empty());
+  bob.send(wire::HaveChunks{"movie.mkv", std::string("\x01\x00", 2)});
+  info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", false}));
   CHECK(holders_of(info) == std::vector<std::string>{"bob"});  // alice is offline
   TestClient alice(restarted.port());
   alice.sign_in("alice");
-  info = reply_as<wire::FileInfo>(bob.call(wire::SearchFile{0, "movie.mkv", false}));
+  alice.send(wire::HaveChunks{"movie.mkv", std::string("\xff\x03", 2)});
+  info = reply_as<wire::FileInfo>(alice.call(wire::SearchFile{0, "movie.mkv", false}));
   CHECK(holders_of(info) == std::vector<std::string>{"alice", "bob"});
 }

@@ -67,10 +67,16 @@ TEST_CASE("every kind of message survives a round trip") {
       PresenceEvent{"alice", true, 1700000000002},
       LoggedOut{"inactivity", false},
       ProtocolError{Status::version_mismatch, "nope"},
-      StartPrivate{15, "bob"},
-      LinkRequest{"token", "alice", std::string(64, 'a')},
+      StartPrivate{15, "bob", LinkPurpose::transfer},
+      LinkRequest{"token", "alice", std::string(64, 'a'), LinkPurpose::transfer},
       LinkAnswer{"token", true, ""},
-      LinkOffer{15, Status::ok, "", "bob", {"127.0.0.1", 4001, std::string(64, 'b')}, "token"},
+      LinkOffer{15,
+                Status::ok,
+                "",
+                "bob",
+                {"127.0.0.1", 4001, std::string(64, 'b')},
+                "token",
+                LinkPurpose::transfer},
       RegisterFile{
           16, "movie.mkv", 1000, 2, std::string(32, 'h'), {std::string(32, '1'), std::string(32, '2')}},
       SearchFile{17, "movie.mkv", true},
@@ -198,13 +204,16 @@ TEST_CASE("usernames") {
 
 TEST_CASE("direct-link messages: round trips, and they are not registry messages") {
   std::vector<LinkMessage> samples = {
-      LinkHello{kLinkVersion, "alice", "token"},
+      LinkHello{kLinkVersion, "alice", "token", LinkPurpose::transfer},
       LinkWelcome{"bob"},
       LinkRefused{"bad token"},
       PrivateText{"id", "psst", 1700000000000},
       PrivateAck{"id"},
       LinkBye{"bye"},
       LinkHeartbeat{},
+      PieceRequest{7, "movie.mkv", 3, 131072, 65536},
+      PieceData{7, std::string(1000, '\x7f')},
+      PieceRefused{7, "not shared"},
   };
   REQUIRE(samples.size() == std::variant_size_v<LinkMessage>);
   for (const auto& m : samples) {
@@ -218,6 +227,17 @@ TEST_CASE("direct-link messages: round trips, and they are not registry messages
   CHECK_FALSE(decode_link(payload_of(Login{1, "a", "b", {}})).message);
   auto long_text = encode_frame(LinkMessage{PrivateText{"id", std::string(kMaxText + 1, 'x'), 0}});
   CHECK_FALSE(decode_link(std::span(long_text).subspan(kFrameHeader)).message);
+  // Pieces are bounded both ways; a zero-length request is meaningless.
+  CHECK(validate(LinkMessage{PieceRequest{1, "f", 0, 0, kMaxPiece}}).empty());
+  CHECK_FALSE(validate(LinkMessage{PieceRequest{1, "f", 0, 0, kMaxPiece + 1}}).empty());
+  CHECK_FALSE(validate(LinkMessage{PieceRequest{1, "f", 0, 0, 0}}).empty());
+  CHECK_FALSE(validate(LinkMessage{PieceData{1, std::string(kMaxPiece + 1, 'x')}}).empty());
+  CHECK(encode_frame(LinkMessage{PieceData{1, std::string(kMaxPiece, 'x')}}).size() <=
+        kFrameHeader + kMaxLinkFrame);
+  // An unknown purpose is refused.
+  auto hello = encode_frame(LinkMessage{LinkHello{kLinkVersion, "alice", "t", LinkPurpose::chat}});
+  hello.back() = 7;
+  CHECK_FALSE(decode_link(std::span(hello).subspan(kFrameHeader)).message);
 }
 
 TEST_CASE("file messages: names, digests and chunk counts are checked") {

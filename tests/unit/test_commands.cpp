@@ -423,3 +423,18 @@ TEST_CASE("direct-link commands") {
   CHECK(error("startprivte bob").message.find("did you mean startprivate") != std::string::npos);
   CHECK(usage("private").find("private <user> <text>") == 0);
 }
+
+TEST_CASE("download and downloads") {
+  auto whole = parse_as<cmd::Download>("download movie.mkv");
+  CHECK(whole.file == "movie.mkv");
+  CHECK(whole.chunks.empty());  // the whole file
+  auto some = parse_as<cmd::Download>("/download movie.mkv 3 1 3");
+  CHECK(some.chunks == std::vector<std::uint32_t>{3, 1});  // as typed, duplicates dropped
+  parse_as<cmd::Downloads>("downloads");
+  CHECK(parse_error("download").message == "usage: download <file> [<chunk> ...]");
+  CHECK(parse_error("download movie.mkv x").message == "download: 'x' is not a whole number");
+  CHECK(parse_error("download movie.mkv -1").message == "download: '-1' is not a whole number");
+  CHECK(parse_error("downloads now").message == "usage: downloads");
+  CHECK(command_name(cmd::Download{}) == "download");
+  CHECK(command_name(cmd::Downloads{}) == "downloads");
+}

@@ -150,3 +150,20 @@ TEST_CASE("file index: register, holdings, search, restore") {
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].user == "carol");
 }
+
+TEST_CASE("file index: a holder that logs in again is forgotten until it re-announces") {
+  server::FileIndex index;
+  wire::RegisterFile doc{
+      1, "doc.txt", 100, 4, std::string(32, 'h'), std::vector<std::string>(4, std::string(32, 'c'))};
+  index.register_file("alice", doc, 5);
+  index.set_holding("bob", wire::HaveChunks{"doc.txt", "\x03"});
+  auto writes = index.drop_holder("alice");
+  REQUIRE(writes.size() == 1);
+  const auto& removal = std::get<server::op::SetHolding>(writes[0]).holding;
+  CHECK(removal.user == "alice");
+  CHECK(removal.chunks.find_first_not_of('\0') == std::string::npos);  // "holds nothing": the row goes
+  auto info = index.info(2, "doc.txt", false, [](const std::string&) { return true; });
+  REQUIRE(info.holders.size() == 1);
+  CHECK(info.holders[0].user == "bob");
+  CHECK(index.drop_holder("alice").empty());
+}

@@ -27,6 +27,10 @@ TEST_CASE("forged, stolen, misused and stale tokens are refused") {
   SUBCASE("right token, another user name") {
     CHECK(tokens.redeem("t1", "mallory", kAlice, T0) == "token issued for alice, not mallory");
   }
+  SUBCASE("a chat token used for a transfer link") {
+    CHECK(tokens.redeem("t1", "alice", kAlice, T0, parley::wire::LinkPurpose::transfer) ==
+          "token issued for a chat link, not a transfer link");
+  }
   SUBCASE("too late") { CHECK(tokens.redeem("t1", "alice", kAlice, T0 + 30'000) == "expired token"); }
   // Whatever failed, the token is burnt: no second guess.
   CHECK(tokens.redeem("t1", "alice", kAlice, T0 + 1).find("unknown") != std::string::npos);
@@ -61,4 +65,17 @@ TEST_CASE("one pending dial per user, a bounded table, and blocking forgets") {
   for (std::size_t i = 0; i < LinkTokens::kMaxExpected; ++i)
     CHECK(tokens.expect("t" + std::to_string(i), "user" + std::to_string(i), kAlice, T0));
   CHECK_FALSE(tokens.expect("one-too-many", "zed", kAlice, T0));
+}
+
+TEST_CASE("a user may be expected for a chat and a transfer at once, one token each") {
+  using parley::wire::LinkPurpose;
+  LinkTokens tokens(30'000);
+  tokens.expect("chat1", "alice", kAlice, T0, LinkPurpose::chat);
+  tokens.expect("xfer1", "alice", kAlice, T0, LinkPurpose::transfer);
+  tokens.expect("xfer2", "alice", kAlice, T0, LinkPurpose::transfer);  // replaces xfer1
+  CHECK(tokens.size() == 2);
+  CHECK(tokens.redeem("xfer1", "alice", kAlice, T0, LinkPurpose::transfer).find("unknown") !=
+        std::string::npos);
+  CHECK(tokens.redeem("xfer2", "alice", kAlice, T0, LinkPurpose::transfer) == "");
+  CHECK(tokens.redeem("chat1", "alice", kAlice, T0, LinkPurpose::chat) == "");
 }

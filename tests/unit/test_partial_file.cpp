@@ -129,6 +129,10 @@ TEST_CASE("partial file: serving verified chunks, and refusing bad input") {
   CHECK_THROWS(
       file.append(0, std::span(content).subspan(0, file.chunking().range(0).length + 1)));  // too long
   CHECK_THROWS(file.begin(3));                                                              // no such chunk
+  // A source that vanished mid-chunk: what it wrote is forgotten; another source starts over.
+  CHECK_THROWS(file.begin(0));  // still in progress
+  file.abandon(0);
+  CHECK(feed(file, content, 0));
   CHECK_THROWS(PartialFile(dir.path(), meta_for("../escape", content, 1)));
   CHECK_THROWS(PartialFile(dir.path(), meta_for("a/b", content, 1)));
 }

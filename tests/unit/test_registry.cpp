@@ -394,3 +394,42 @@ TEST_CASE("direct link brokering: bounded per requester, and blocks re-checked o
     CHECK(std::get<LinkOffer>(*fifth.reply).message.find("too many links") != std::string::npos);
   }
 }
+
+TEST_CASE("direct link brokering: a transfer link is brokered apart from a chat link") {
+  auto r = linked_registry();
+  auto chat = r.start_private(1, StartPrivate{4, "bob", LinkPurpose::chat}, "t1", T0);
+  auto transfer = r.start_private(1, StartPrivate{5, "bob", LinkPurpose::transfer}, "t2", T0);
+  REQUIRE(transfer.sends.size() == 1);  // not "already being set up": another purpose
+  CHECK(std::get<LinkRequest>(transfer.sends[0].message).purpose == LinkPurpose::transfer);
+  CHECK(std::get<LinkRequest>(chat.sends[0].message).purpose == LinkPurpose::chat);
+  const auto offer = offer_in(r.answer_link(2, LinkAnswer{"t2", true, ""}), 1);
+  CHECK(offer.request == 5);
+  CHECK(offer.purpose == LinkPurpose::transfer);
+  auto again = r.start_private(1, StartPrivate{6, "bob", LinkPurpose::chat}, "t3", T0);
+  REQUIRE(again.reply);
+  CHECK(std::get<LinkOffer>(*again.reply).purpose == LinkPurpose::chat);
+}
+
+TEST_CASE("a peer's holdings are forgotten when it logs in, until it re-announces them") {
+  auto r = make_registry();
+  log_in(r, "alice", 1);
+  auto reg = r.register_file(1,
+                             RegisterFile{1, "doc.txt", 100, 4, std::string(32, 'h'),
+                                          std::vector<std::string>(4, std::string(32, 'c'))},
+                             T0);
+  REQUIRE(std::get<Result>(*reg.reply).status == Status::ok);
+  r.logout(1, "bye", T0);
+  log_in(r, "bob", 2);
+  auto fx = r.finish_login(1, "alice", true, 3, "127.0.0.1:1", {}, T0 + 1);
+  bool dropped = false;
+  for (const auto& w : fx.bookkeeping)
+    if (auto* h = std::get_if<op::SetHolding>(&w)) dropped = h->holding.user == "alice";
+  CHECK(dropped);
+  auto info = r.search_file(2, SearchFile{9, "doc.txt", false});
+  CHECK(info.status == Status::ok);
+  CHECK(info.holders.empty());
+  r.have_chunks(3, HaveChunks{"doc.txt", "\x05"});
+  info = r.search_file(2, SearchFile{9, "doc.txt", false});
+  REQUIRE(info.holders.size() == 1);
+  CHECK(info.holders[0].chunks == "\x05");
+}

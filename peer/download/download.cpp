@@ -1,0 +1,427 @@
+#include "peer/download/download.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+
+#include "shared/files/bitfield.hpp"
+#include "shared/net/async.hpp"
+#include "shared/util/overloaded.hpp"
+#include "shared/wire/limits.hpp"
+
+namespace parley::peer {
+namespace {
+
+// Piece ids are unique across every download of this process, so a piece finds its
+// download whichever transfer link it arrives on.
+std::uint32_t next_piece_id() {
+  static std::uint32_t next = 0;
+  return ++next;
+}
+
+constexpr int kMaxRefreshes = 3;  // asking the server again for holders when stuck
+
+std::string chunk_list(const std::vector<std::uint32_t>& chunks) {
+  std::vector<std::uint32_t> numbers;  // as users count them, from 1
+  for (auto c : chunks) numbers.push_back(c + 1);
+  return fmt::format("{}", fmt::join(numbers, ", "));
+}
+
+}  // namespace
+
+const char* to_string(Download::State state) {
+  switch (state) {
+    case Download::State::running:
+      return "running";
+    case Download::State::finished:
+      return "finished";
+    case Download::State::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+Download::Download(Env env, std::string file, std::vector<std::uint32_t> wanted)
+    : env_(std::move(env)),
+      file_(std::move(file)),
+      wanted_(std::move(wanted)),
+      disk_(asio::make_strand(env_.disk->get_executor())),
+      wake_(env_.loop, std::chrono::steady_clock::time_point::max()) {}
+
+Download::~Download() = default;
+
+double Download::rate() const {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  return seconds > 0 ? static_cast<double>(fetched_bytes_) / seconds : 0;
+}
+
+std::vector<std::string> Download::sources() const {
+  std::vector<std::string> out;
+  for (const auto& [user, bytes] : sent_by_)
+    if (bytes > 0) out.push_back(user);
+  return out;
+}
+
+asio::awaitable<void> Download::run() {
+  auto self = shared_from_this();  // alive until the end, whatever the owner does
+  if (co_await prepare()) {
+    std::vector<std::string> first;
+    for (const auto& user : candidates_) first.push_back(user);
+    // Every first link is open (or failed) before any chunk is chosen: rarest first
+    // needs to see every source, and no source should get everything by answering first.
+    co_await connect(first);
+    fill_all();
+    int refreshes = 0;
+    while (state_ == State::running) {
+      if (complete_ && verifying_ == 0) {
+        co_await finish();
+        break;
+      }
+      if (idle()) {
+        if (refreshes > 0) {
+          asio::steady_timer pause(env_.loop, std::chrono::seconds(1));
+          co_await pause.async_wait(net::use_nothrow);
+        }
+        if (++refreshes > kMaxRefreshes) {
+          fail(missing_chunks());
+          break;
+        }
+        if (!co_await refresh()) break;
+        fill_all();
+        continue;
+      }
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await wake_.async_wait(net::use_nothrow);
+    }
+  }
+  if (partial_) {
+    // PartialFile is only touched on its strand; close it there, after any queued work.
+    asio::post(disk_, [self] { self->partial_.reset(); });
+  }
+  if (env_.on_end) env_.on_end(*this);
+}
+
+asio::awaitable<bool> Download::prepare() {
+  std::string why;
+  auto info = co_await env_.lookup(file_, &why);
+  if (!info) {
+    fail(why);
+    co_return false;
+  }
+  meta_ = FileMeta{info->name, info->size, info->chunk_count, info->file_hash, info->chunk_hashes};
+  auto chunking = files::Chunking::make(meta_.size, meta_.chunk_count);
+  if (!chunking || meta_.chunk_hashes.size() != meta_.chunk_count) {
+    fail(fmt::format("the server's description of {} is inconsistent", file_));
+    co_return false;
+  }
+  for (auto c : wanted_)
+    if (c >= meta_.chunk_count) {
+      fail(fmt::format("chunk {} is out of range: {} has chunks 1 to {}", c + 1, file_, meta_.chunk_count));
+      co_return false;
+    }
+
+  // Opening resumes: chunks verified before are checked again on disk, off the loop.
+  struct Opened {
+    std::string have;
+    std::filesystem::path part;
+  };
+  Opened opened;
+  try {
+    auto self = shared_from_this();
+    const auto open = [self] {
+      self->partial_ = std::make_unique<PartialFile>(self->env_.dir, self->meta_);
+      return Opened{self->partial_->have(), self->partial_->part_path()};
+    };
+    opened = co_await net::run_on(disk_, open);
+  } catch (const std::exception& e) {
+    fail(fmt::format("cannot store {} in {}: {}", file_, env_.dir.string(), e.what()));
+    co_return false;
+  }
+  path_ = opened.part;
+  picker_.emplace(meta_.chunk_count, wanted_);
+  std::set<std::uint32_t> wanted(wanted_.begin(), wanted_.end());
+  for (std::uint32_t c = 0; c < meta_.chunk_count; ++c) {
+    if (!wanted.empty() && !wanted.contains(c)) continue;
+    auto length = chunking->range(c).length;
+    ++total_;
+    total_bytes_ += length;
+    if (files::has_chunk(opened.have, c)) {
+      picker_->mark_have(c);
+      ++done_;
+      ++resumed_;
+      bytes_ += length;
+    }
+  }
+  if (opened.have.find_first_not_of('\0') != std::string::npos)
+    env_.on_have(meta_, path_, opened.have, false);  // resumed chunks can be served at once
+  if (picker_->done()) {
+    complete_ = true;
+    co_return true;
+  }
+  for (const auto& holder : info->holders) {
+    if (holder.user == env_.self) continue;
+    picker_->set_holder(holder.user, holder.chunks);
+    listed_.insert(holder.user);
+  }
+  if (auto missing = picker_->unavailable(); !missing.empty()) {
+    fail(missing_chunks());
+    co_return false;
+  }
+  for (const auto& user : listed_) {
+    if (candidates_.size() >= kMaxSources) break;
+    candidates_.push_back(user);
+  }
+  started_ = std::chrono::steady_clock::now();
+  co_return true;
+}
+
+asio::awaitable<void> Download::connect(std::vector<std::string> users) {
+  dialing_ += users.size();
+  for (auto& user : users) asio::co_spawn(env_.loop, connect_one(user), net::LogExceptions{"download dial"});
+  while (dialing_ > 0 && state_ == State::running) {
+    wake_.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await wake_.async_wait(net::use_nothrow);
+  }
+}
+
+asio::awaitable<void> Download::connect_one(std::string user) {
+  auto self = shared_from_this();
+  std::string error = co_await env_.open_link(user);
+  --dialing_;
+  if (state_ == State::running) {
+    if (error.empty()) {
+      sources_.try_emplace(user);
+    } else {
+      spdlog::info("download of {}: no link with {}: {}", file_, user, error);
+      picker_->set_holder(user, {});  // not a source for this download
+    }
+  }
+  wake();
+}
+
+// Stuck (nothing in flight, chunks still missing): ask the server again. Holders may
+// have come online, or a downloader may have become a holder since.
+asio::awaitable<bool> Download::refresh() {
+  std::string why;
+  auto info = co_await env_.lookup(file_, &why);
+  if (state_ != State::running) co_return false;
+  if (!info) {
+    fail(fmt::format("{} (and {})", missing_chunks(), why));
+    co_return false;
+  }
+  std::vector<std::string> to_dial;
+  for (const auto& holder : info->holders) {
+    if (holder.user == env_.self || picker_->banned(holder.user)) continue;
+    picker_->set_holder(holder.user, holder.chunks);
+    listed_.insert(holder.user);
+    if (!sources_.contains(holder.user) && sources_.size() + to_dial.size() < kMaxSources)
+      to_dial.push_back(holder.user);
+  }
+  if (to_dial.empty() && !picker_->unavailable().empty()) {
+    fail(missing_chunks());
+    co_return false;
+  }
+  co_await connect(to_dial);
+  co_return state_ == State::running;
+}
+
+std::string Download::missing_chunks() const {
+  // Holders we could not reach count as absent.
+  ChunkPicker reachable = *picker_;
+  for (const auto& user : listed_)
+    if (!sources_.contains(user)) reachable.set_holder(user, {});
+  auto missing = reachable.unavailable();
+  if (missing.empty()) missing = picker_->unavailable();
+  if (missing.empty()) return fmt::format("no online user could send the rest of {}", file_);
+  return fmt::format("no online user has chunk{} {} of {}", missing.size() == 1 ? "" : "s",
+                     chunk_list(missing), file_);
+}
+
+void Download::fill_all() {
+  std::vector<std::string> users;
+  for (const auto& [user, source] : sources_) users.push_back(user);
+  for (const auto& user : users) fill(user);
+}
+
+void Download::fill(const std::string& user) {
+  if (state_ != State::running) return;
+  auto it = sources_.find(user);
+  if (it == sources_.end()) return;
+  Source& s = it->second;
+  auto chunking = *files::Chunking::make(meta_.size, meta_.chunk_count);
+  while (s.requested.size() + s.on_the_way_to_disk < kWindow) {
+    if (s.chunks.empty()) {
+      if (s.receiving.size() >= kChunksPerSource) break;
+      auto chunk = picker_->pick(user);
+      if (!chunk) break;
+      s.chunks.emplace_back(*chunk, 0);
+      s.receiving.insert(*chunk);
+      asio::post(disk_, [self = shared_from_this(), c = *chunk] {
+        try {
+          self->partial_->begin(c);
+        } catch (const std::exception& e) {
+          spdlog::error("download of {}: {}", self->file_, e.what());  // the appends will fail too
+        }
+      });
+    }
+    auto& [chunk, offset] = s.chunks.front();
+    const std::uint64_t length = chunking.range(chunk).length;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wire::kMaxPiece, length - offset));
+    const Piece piece{next_piece_id(), chunk, offset, n, offset + n == length};
+    s.requested.push_back(piece);
+    piece_owner_[piece.id] = user;
+    offset += n;
+    if (offset == length) s.chunks.pop_front();
+    const wire::LinkMessage request = wire::PieceRequest{piece.id, file_, piece.chunk, piece.offset, n};
+    if (!env_.send(user, request)) {
+      drop_source(user, "the transfer link closed");
+      return;
+    }
+  }
+}
+
+bool Download::on_piece(const std::string& user, wire::LinkMessage& message) {
+  std::uint32_t id = 0;
+  if (auto* data = std::get_if<wire::PieceData>(&message)) id = data->id;
+  if (auto* refused = std::get_if<wire::PieceRefused>(&message)) id = refused->id;
+  auto owner = piece_owner_.find(id);
+  if (owner == piece_owner_.end()) return false;
+  if (owner->second != user || state_ != State::running) return true;  // not from whom we asked: ignored
+  piece_owner_.erase(owner);
+  Source& s = sources_.at(user);
+  if (s.requested.empty() || s.requested.front().id != id) {
+    drop_source(user, "answered out of order");
+    return true;
+  }
+  const Piece piece = s.requested.front();
+  s.requested.pop_front();
+  if (auto* refused = std::get_if<wire::PieceRefused>(&message)) {
+    drop_source(user, "refused: " + refused->reason);
+    return true;
+  }
+  auto& data = std::get<wire::PieceData>(message).data;
+  if (data.size() != piece.length) {
+    picker_->failed(piece.chunk, user, true);
+    if (env_.on_corrupt) env_.on_corrupt(*this, user, piece.chunk);
+    drop_source(user, "sent a piece of the wrong size");
+    return true;
+  }
+  fetched_bytes_ += data.size();
+  if (piece.last) {
+    s.receiving.erase(piece.chunk);
+    ++verifying_;
+  }
+  ++s.on_the_way_to_disk;
+  asio::post(disk_, [self = shared_from_this(), user, piece, data = std::move(data)] {
+    std::optional<bool> verified;
+    std::string have, error;
+    try {
+      self->partial_->append(piece.chunk,
+                             std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+      if (piece.last) {
+        verified = self->partial_->end(piece.chunk);
+        if (*verified) have = self->partial_->have();
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    asio::post(self->env_.loop,
+               [self, user, piece, verified, have = std::move(have), error = std::move(error)] {
+                 self->on_written(user, piece, verified, have, error);
+               });
+  });
+  return true;
+}
+
+void Download::on_written(const std::string& user, const Piece& piece, std::optional<bool> verified,
+                          const std::string& have, const std::string& error) {
+  auto it = sources_.find(user);
+  if (it != sources_.end() && it->second.on_the_way_to_disk > 0) --it->second.on_the_way_to_disk;
+  if (piece.last) --verifying_;
+  if (state_ != State::running) return wake();
+  if (!error.empty()) {
+    fail(fmt::format("cannot write {}: {}", file_, error));
+    return;
+  }
+  if (piece.last) {
+    const auto length = files::Chunking::make(meta_.size, meta_.chunk_count)->range(piece.chunk).length;
+    if (*verified) {
+      picker_->completed(piece.chunk);
+      ++fetched_;
+      if (wanted_.empty() || std::find(wanted_.begin(), wanted_.end(), piece.chunk) != wanted_.end()) {
+        ++done_;
+        bytes_ += length;
+      }
+      sent_by_[user] += length;
+      env_.on_have(meta_, path_, have, false);
+      if (picker_->done()) complete_ = true;
+      if (env_.on_progress) env_.on_progress(*this);
+    } else {
+      // The bytes were thrown away on disk; the holder is never asked again.
+      picker_->failed(piece.chunk, user, true);
+      if (env_.on_corrupt) env_.on_corrupt(*this, user, piece.chunk);
+      drop_source(user, fmt::format("chunk {} did not match its digest", piece.chunk + 1));
+    }
+  }
+  fill(user);
+  fill_all();
+  wake();
+}
+
+void Download::drop_source(const std::string& user, const std::string& why) {
+  auto it = sources_.find(user);
+  if (it == sources_.end()) return;
+  Source source = std::move(it->second);
+  sources_.erase(it);
+  spdlog::info("download of {}: not using {} any more: {}", file_, user, why);
+  for (const auto& piece : source.requested) piece_owner_.erase(piece.id);
+  // Chunks still arriving go back to the pool; their bytes so far are forgotten.
+  // A chunk whose last piece is on its way to disk keeps its claim until it is verified.
+  for (auto chunk : source.receiving) {
+    picker_->failed(chunk, user, false);
+    asio::post(disk_, [self = shared_from_this(), chunk] { self->partial_->abandon(chunk); });
+  }
+  picker_->set_holder(user, {});
+  fill_all();
+  wake();
+}
+
+void Download::on_link_closed(const std::string& user) {
+  if (state_ == State::running) drop_source(user, "the transfer link closed");
+}
+
+bool Download::idle() const {
+  if (state_ != State::running || complete_ || dialing_ > 0 || verifying_ > 0) return false;
+  for (const auto& [user, s] : sources_)
+    if (!s.requested.empty() || s.on_the_way_to_disk > 0) return false;
+  return true;
+}
+
+asio::awaitable<void> Download::finish() {
+  auto self = shared_from_this();
+  try {
+    const auto complete = [self] { return self->partial_->complete(); };
+    if (co_await net::run_on(disk_, complete)) {
+      // Checked against the whole-file digest, then renamed into place at once.
+      const auto finish = [self] { return self->partial_->finish(); };
+      path_ = co_await net::run_on(disk_, finish);
+      env_.on_have(meta_, path_, files::full_bitfield(meta_.chunk_count), true);
+    }
+  } catch (const std::exception& e) {
+    fail(fmt::format("{}: {}", file_, e.what()));
+    co_return;
+  }
+  state_ = State::finished;
+}
+
+void Download::fail(std::string error) {
+  if (state_ != State::running) return;
+  state_ = State::failed;
+  error_ = std::move(error);
+  wake();
+}
+
+}  // namespace parley::peer
