@@ -86,7 +86,7 @@ asio::awaitable<void> Download::run() {
           co_await pause.async_wait(net::use_nothrow);
         }
         if (++refreshes > kMaxRefreshes) {
-          fail(missing_chunks());
+          fail(missing_chunks(true));
           break;
         }
         if (!co_await refresh()) break;
@@ -141,6 +141,7 @@ asio::awaitable<bool> Download::prepare() {
     co_return false;
   }
   path_ = opened.part;
+  started_flag_ = true;
   picker_.emplace(meta_.chunk_count, wanted_);
   std::set<std::uint32_t> wanted(wanted_.begin(), wanted_.end());
   for (std::uint32_t c = 0; c < meta_.chunk_count; ++c) {
@@ -167,7 +168,7 @@ asio::awaitable<bool> Download::prepare() {
     listed_.insert(holder.user);
   }
   if (auto missing = picker_->unavailable(); !missing.empty()) {
-    fail(missing_chunks());
+    fail(missing_chunks(false));
     co_return false;
   }
   for (const auto& user : listed_) {
@@ -209,7 +210,7 @@ asio::awaitable<bool> Download::refresh() {
   auto info = co_await env_.lookup(file_, &why);
   if (state_ != State::running) co_return false;
   if (!info) {
-    fail(fmt::format("{} (and {})", missing_chunks(), why));
+    fail(fmt::format("{} (and {})", missing_chunks(true), why));
     co_return false;
   }
   std::vector<std::string> to_dial;
@@ -221,18 +222,19 @@ asio::awaitable<bool> Download::refresh() {
       to_dial.push_back(holder.user);
   }
   if (to_dial.empty() && !picker_->unavailable().empty()) {
-    fail(missing_chunks());
+    fail(missing_chunks(true));
     co_return false;
   }
   co_await connect(to_dial);
   co_return state_ == State::running;
 }
 
-std::string Download::missing_chunks() const {
-  // Holders we could not reach count as absent.
+std::string Download::missing_chunks(bool only_reachable) const {
+  // Once we have tried them, holders we could not reach count as absent.
   ChunkPicker reachable = *picker_;
-  for (const auto& user : listed_)
-    if (!sources_.contains(user)) reachable.set_holder(user, {});
+  if (only_reachable)
+    for (const auto& user : listed_)
+      if (!sources_.contains(user)) reachable.set_holder(user, {});
   auto missing = reachable.unavailable();
   if (missing.empty()) missing = picker_->unavailable();
   if (missing.empty()) return fmt::format("no online user could send the rest of {}", file_);

@@ -85,6 +85,9 @@ class Download : public std::enable_shared_from_this<Download> {
 
   const std::string& file() const { return file_; }
   State state() const { return state_; }
+  // False until the file is known and its partial file open: a download that fails
+  // before that (unknown file, chunk out of range) was only a mistyped command.
+  bool started() const { return started_flag_; }
   const std::string& error() const { return error_; }
   std::uint32_t done() const { return done_; }    // wanted chunks verified
   std::uint32_t total() const { return total_; }  // wanted chunks
@@ -127,7 +130,7 @@ class Download : public std::enable_shared_from_this<Download> {
   asio::awaitable<void> finish();
   void fail(std::string error);
   void wake() { wake_.cancel(); }
-  std::string missing_chunks() const;
+  std::string missing_chunks(bool only_reachable) const;
 
   Env env_;
   std::string file_;
@@ -151,6 +154,7 @@ class Download : public std::enable_shared_from_this<Download> {
   std::filesystem::path path_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool complete_ = false;  // every wanted chunk verified
+  bool started_flag_ = false;
 };
 
 const char* to_string(Download::State state);

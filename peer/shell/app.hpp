@@ -124,7 +124,7 @@ class App {
   asio::thread_pool workers_{2};
   Catalog catalog_;
   std::unique_ptr<ChunkServer> chunk_server_;
-  std::map<std::string, std::shared_ptr<Download>> downloads_;  // by file name
+  std::vector<std::shared_ptr<Download>> downloads_;  // this session's, oldest first
   std::chrono::steady_clock::time_point last_progress_{};
   bool announcing_ = false;
   std::unique_ptr<LineEditor> editor_;

@@ -172,11 +172,11 @@ void App::start_download(const cmd::Download& c) {
                   fmt::format("'{}' is not a valid file name (no '/', no '..', no leading '.')", c.file));
     return;
   }
-  if (auto it = downloads_.find(c.file);
-      it != downloads_.end() && it->second->state() == Download::State::running) {
-    output_.error(command, fmt::format("{} is already being downloaded", c.file));
-    return;
-  }
+  for (const auto& d : downloads_)
+    if (d->file() == c.file && d->state() == Download::State::running) {
+      output_.error(command, fmt::format("{} is already being downloaded", c.file));
+      return;
+    }
   std::vector<std::uint32_t> wanted;
   for (auto number : c.chunks) {
     if (number == 0) {
@@ -190,7 +190,7 @@ void App::start_download(const cmd::Download& c) {
     return;
   }
   auto download = std::make_shared<Download>(download_env(), c.file, std::move(wanted));
-  downloads_[c.file] = download;
+  downloads_.push_back(download);
   output_.info(fmt::format("downloading {}{} in the background", c.file,
                            c.chunks.empty() ? "" : fmt::format(" (chunks {})", fmt::join(c.chunks, ", "))),
                {{"file", c.file}, {"state", "started"}});
@@ -199,7 +199,7 @@ void App::start_download(const cmd::Download& c) {
 
 void App::list_downloads() {
   std::vector<DownloadView> list;
-  for (const auto& [name, download] : downloads_) list.push_back(view_of(*download));
+  for (const auto& download : downloads_) list.push_back(view_of(*download));
   output_.downloads(list);
 }
 
@@ -231,6 +231,9 @@ Download::Env App::download_env() {
       output_.downloaded(view_of(d));
     else
       output_.error("download", d.error());
+    // A download that never started (unknown file, chunk out of range) was a mistyped
+    // command, not a download to list.
+    if (!d.started()) std::erase_if(downloads_, [&](const auto& p) { return p.get() == &d; });
   };
   return env;
 }
@@ -271,13 +274,13 @@ void App::on_transfer(const std::string& user, wire::LinkMessage&& message) {
     chunk_server_->on_request(user, *request);
     return;
   }
-  for (auto& [name, download] : downloads_)
+  for (auto& download : downloads_)
     if (download->on_piece(user, message)) return;
 }
 
 void App::on_transfer_closed(const std::string& user) {
   chunk_server_->forget(user);
-  for (auto& [name, download] : downloads_) download->on_link_closed(user);
+  for (auto& download : downloads_) download->on_link_closed(user);
 }
 
 void App::on_have(const FileMeta& meta, const fs::path& path, const std::string& have, bool complete) {
@@ -297,7 +300,7 @@ void App::on_download_progress(const Download& d, bool final) {
   if (editor_) {
     // Interactive: a live bar in front of the prompt, not lines that scroll the chat away.
     const Download* shown = nullptr;
-    for (const auto& [name, download] : downloads_)
+    for (const auto& download : downloads_)
       if (download->state() == Download::State::running) shown = download.get();
     if (!shown) {
       editor_->set_status("");
@@ -324,8 +327,9 @@ asio::awaitable<void> App::announce_holdings() {
   for (const auto& name : catalog_.names()) {
     const SharedFile* entry = catalog_.find(name);
     if (!entry) continue;
-    auto running = downloads_.find(name);
-    bool busy = running != downloads_.end() && running->second->state() == Download::State::running;
+    bool busy = std::any_of(downloads_.begin(), downloads_.end(), [&](const auto& d) {
+      return d->file() == name && d->state() == Download::State::running;
+    });
     if (!entry->checked && !busy) {
       const SharedFile copy = *entry;
       std::optional<std::pair<std::string, std::int64_t>> checked;
