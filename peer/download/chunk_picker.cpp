@@ -52,6 +52,12 @@ std::optional<std::uint32_t> ChunkPicker::pick(const std::string& user) {
   return best;
 }
 
+bool ChunkPicker::useful(const std::string& user) const {
+  for (std::uint32_t chunk : needed_)
+    if (holds(user, chunk)) return true;
+  return false;
+}
+
 void ChunkPicker::completed(std::uint32_t chunk) {
   in_flight_.erase(chunk);
   needed_.erase(chunk);

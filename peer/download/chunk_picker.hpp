@@ -38,6 +38,8 @@ class ChunkPicker {
   bool done() const { return needed_.empty(); }
   std::size_t remaining() const { return needed_.size(); }
   bool banned(const std::string& user) const { return banned_.contains(user); }
+  // Whether `user` holds any chunk still needed (in flight or not) and is not banned.
+  bool useful(const std::string& user) const;
   // Needed chunks that no usable holder has: the download cannot finish without them.
   std::vector<std::uint32_t> unavailable() const;
 

@@ -75,12 +75,15 @@ asio::awaitable<void> Download::run() {
     co_await connect(first);
     fill_all();
     int refreshes = 0;
+    std::uint32_t fetched_at_refresh = 0;
     while (state_ == State::running) {
       if (complete_ && verifying_ == 0) {
         co_await finish();
         break;
       }
       if (idle()) {
+        if (fetched_ > fetched_at_refresh) refreshes = 0;  // progress since: a fresh budget
+        fetched_at_refresh = fetched_;
         if (refreshes > 0) {
           asio::steady_timer pause(env_.loop, std::chrono::seconds(1));
           co_await pause.async_wait(net::use_nothrow);
@@ -213,14 +216,20 @@ asio::awaitable<bool> Download::refresh() {
     fail(fmt::format("{} (and {})", missing_chunks(true), why));
     co_return false;
   }
-  std::vector<std::string> to_dial;
   for (const auto& holder : info->holders) {
     if (holder.user == env_.self || picker_->banned(holder.user)) continue;
     picker_->set_holder(holder.user, holder.chunks);
     listed_.insert(holder.user);
-    if (!sources_.contains(holder.user) && sources_.size() + to_dial.size() < kMaxSources)
-      to_dial.push_back(holder.user);
   }
+  // Sources with nothing left that we need give their place to holders that have it.
+  for (auto it = sources_.begin(); it != sources_.end();) {
+    bool busy = !it->second.requested.empty() || it->second.on_the_way_to_disk > 0;
+    it = !busy && !picker_->useful(it->first) ? sources_.erase(it) : std::next(it);
+  }
+  std::vector<std::string> to_dial;
+  for (const auto& user : listed_)
+    if (!sources_.contains(user) && picker_->useful(user) && sources_.size() + to_dial.size() < kMaxSources)
+      to_dial.push_back(user);
   if (to_dial.empty() && !picker_->unavailable().empty()) {
     fail(missing_chunks(true));
     co_return false;
@@ -254,7 +263,8 @@ void Download::fill(const std::string& user) {
   if (it == sources_.end()) return;
   Source& s = it->second;
   auto chunking = *files::Chunking::make(meta_.size, meta_.chunk_count);
-  while (s.requested.size() + s.on_the_way_to_disk < kWindow) {
+  // The holder's window is shared with our other downloads from it.
+  while (s.requested.size() + s.on_the_way_to_disk < kWindow && env_.budget->available(user)) {
     if (s.chunks.empty()) {
       if (s.receiving.size() >= kChunksPerSource) break;
       auto chunk = picker_->pick(user);
@@ -269,6 +279,7 @@ void Download::fill(const std::string& user) {
         }
       });
     }
+    env_.budget->take(user);
     auto& [chunk, offset] = s.chunks.front();
     const std::uint64_t length = chunking.range(chunk).length;
     const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wire::kMaxPiece, length - offset));
@@ -300,6 +311,7 @@ bool Download::on_piece(const std::string& user, wire::LinkMessage& message) {
   }
   const Piece piece = s.requested.front();
   s.requested.pop_front();
+  env_.budget->give(user);
   if (auto* refused = std::get_if<wire::PieceRefused>(&message)) {
     drop_source(user, "refused: " + refused->reason);
     return true;
@@ -380,6 +392,7 @@ void Download::drop_source(const std::string& user, const std::string& why) {
   sources_.erase(it);
   spdlog::info("download of {}: not using {} any more: {}", file_, user, why);
   for (const auto& piece : source.requested) piece_owner_.erase(piece.id);
+  env_.budget->give(user, source.requested.size());
   // Chunks still arriving go back to the pool; their bytes so far are forgotten.
   // A chunk whose last piece is on its way to disk keeps its claim until it is verified.
   for (auto chunk : source.receiving) {
@@ -397,8 +410,10 @@ void Download::on_link_closed(const std::string& user) {
 
 bool Download::idle() const {
   if (state_ != State::running || complete_ || dialing_ > 0 || verifying_ > 0) return false;
+  // A source with chunks under way is not idle, even while the holder's shared window
+  // keeps it from asking for more: the other download's answers will free it.
   for (const auto& [user, s] : sources_)
-    if (!s.requested.empty() || s.on_the_way_to_disk > 0) return false;
+    if (!s.requested.empty() || s.on_the_way_to_disk > 0 || !s.receiving.empty()) return false;
   return true;
 }
 
@@ -423,6 +438,12 @@ void Download::fail(std::string error) {
   if (state_ != State::running) return;
   state_ = State::failed;
   error_ = std::move(error);
+  // Answers still on their way are not ours any more; the holders' windows are free.
+  for (auto& [user, source] : sources_) {
+    env_.budget->give(user, source.requested.size());
+    source.requested.clear();
+  }
+  piece_owner_.clear();
   wake();
 }
 

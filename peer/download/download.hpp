@@ -31,6 +31,7 @@
 
 #include "peer/download/chunk_picker.hpp"
 #include "peer/download/partial_file.hpp"
+#include "peer/download/request_budget.hpp"
 #include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -59,6 +60,7 @@ class Download : public std::enable_shared_from_this<Download> {
     // Opens (or finds) the transfer link with `user`; "" once open, else why not.
     std::function<asio::awaitable<std::string>(const std::string& user)> open_link;
     std::function<bool(const std::string& user, const wire::LinkMessage& message)> send;
+    std::shared_ptr<RequestBudget> budget;  // shared by every download of this peer
     // A chunk was verified: `have` is every verified chunk, the bytes are at `path`.
     std::function<void(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
                        bool complete)>
@@ -82,6 +84,8 @@ class Download : public std::enable_shared_from_this<Download> {
   bool on_piece(const std::string& user, wire::LinkMessage& message);
   // The transfer link with `user` closed.
   void on_link_closed(const std::string& user);
+  // Requests may have room again (the shared budget freed some): try to send more.
+  void kick() { fill_all(); }
 
   const std::string& file() const { return file_; }
   State state() const { return state_; }

@@ -58,23 +58,37 @@ PartialFile::PartialFile(const std::filesystem::path& dir, FileMeta meta)
   if (fd_ < 0) fail("cannot open " + part_path_.string());
   if (::ftruncate(fd_, static_cast<off_t>(meta_.size)) != 0) fail("cannot size " + part_path_.string());
 
-  // Resume: trust only what the state file claims for this very file AND what still
-  // hashes right on disk.
-  std::ifstream in(state_path_, std::ios::binary);
+  have_ = verified_chunks(dir_, meta_);
+  save_state();
+}
+
+std::string PartialFile::verified_chunks(const std::filesystem::path& dir, const FileMeta& meta) {
+  const files::Chunking chunking = chunking_of(meta);
+  std::string have((meta.chunk_count + 7) / 8, '\0');
+  // Trust only what the state file claims for this very file AND what still hashes
+  // right on disk.
+  std::ifstream in(dir / ("." + meta.name + ".have"), std::ios::binary);
   std::ostringstream saved;
   saved << in.rdbuf();
   const std::string state = saved.str();
-  if (state.size() == meta_.file_hash.size() + have_.size() &&
-      state.compare(0, meta_.file_hash.size(), meta_.file_hash) == 0) {
-    const std::string claimed = state.substr(meta_.file_hash.size());
-    for (std::uint32_t i = 0; i < meta_.chunk_count; ++i) {
+  if (state.size() != meta.file_hash.size() + have.size() ||
+      state.compare(0, meta.file_hash.size(), meta.file_hash) != 0)
+    return have;
+  const std::string claimed = state.substr(meta.file_hash.size());
+  int fd = ::open((dir / ("." + meta.name + ".part")).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return have;
+  try {
+    for (std::uint32_t i = 0; i < meta.chunk_count; ++i) {
       if (!files::has_chunk(claimed, i)) continue;
-      auto range = chunking_.range(i);
-      if (hash_range(range.offset, range.length) == meta_.chunk_hashes[i])
-        have_[i / 8] = static_cast<char>(have_[i / 8] | (1 << (i % 8)));
+      auto range = chunking.range(i);
+      if (hash_range(fd, range.offset, range.length) == meta.chunk_hashes[i])
+        have[i / 8] = static_cast<char>(have[i / 8] | (1 << (i % 8)));
     }
+  } catch (const std::exception&) {
+    // A partial file cut short keeps only what was verified before the cut.
   }
-  save_state();
+  ::close(fd);
+  return have;
 }
 
 PartialFile::~PartialFile() {
@@ -133,7 +147,7 @@ std::size_t PartialFile::read(std::uint32_t chunk, std::uint64_t offset, std::sp
 
 std::filesystem::path PartialFile::finish() {
   if (!complete()) fail("the download is not complete");
-  if (hash_range(0, meta_.size) != meta_.file_hash) {
+  if (hash_range(fd_, 0, meta_.size) != meta_.file_hash) {
     // Every chunk matched but the whole does not: the metadata itself is inconsistent.
     std::fill(have_.begin(), have_.end(), '\0');
     save_state();
@@ -148,12 +162,12 @@ std::filesystem::path PartialFile::finish() {
   return final_path;
 }
 
-files::Digest PartialFile::hash_range(std::uint64_t offset, std::uint64_t length) const {
+files::Digest PartialFile::hash_range(int fd, std::uint64_t offset, std::uint64_t length) {
   files::Sha256 hash;
   std::vector<std::uint8_t> buffer(std::min<std::uint64_t>(length, 1 << 20));
   while (length > 0) {
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length, buffer.size()));
-    ssize_t n = ::pread(fd_, buffer.data(), want, static_cast<off_t>(offset));
+    ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
     if (n <= 0) fail("cannot read the partial file");
     hash.update(std::span(buffer.data(), static_cast<std::size_t>(n)));
     offset += static_cast<std::uint64_t>(n);

@@ -38,6 +38,10 @@ class PartialFile {
   PartialFile(const PartialFile&) = delete;
   PartialFile& operator=(const PartialFile&) = delete;
 
+  // The chunks a download in `dir` has verified, checked again on disk, without
+  // changing anything there: safe while that download is running.
+  static std::string verified_chunks(const std::filesystem::path& dir, const FileMeta& meta);
+
   const FileMeta& meta() const { return meta_; }
   const files::Chunking& chunking() const { return chunking_; }
   bool has(std::uint32_t chunk) const;
@@ -68,7 +72,7 @@ class PartialFile {
     files::Sha256 hash;
   };
   void save_state();
-  files::Digest hash_range(std::uint64_t offset, std::uint64_t length) const;
+  static files::Digest hash_range(int fd, std::uint64_t offset, std::uint64_t length);
 
   std::filesystem::path dir_;
   FileMeta meta_;

@@ -274,6 +274,10 @@ void LinkManager::open_link(const Key& key, const std::shared_ptr<net::Connectio
     key_of_[connection.get()] = key;
     spdlog::info("{} link with {} replaced ({})", wire::to_string(key.second), user,
                  connection->remote_address());
+    // Piece requests and answers in flight on the old connection are gone: downloads
+    // must learn it as if the link had closed (the new one is already in place).
+    if (key.second == Purpose::transfer && events_.on_closed)
+      events_.on_closed(user, key.second, "replaced by a newer connection");
     return;
   }
   auto link = std::make_shared<Link>();

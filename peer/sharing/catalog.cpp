@@ -101,7 +101,10 @@ void Catalog::save() const {
   temp += ".new";
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << nlohmann::json{{"files", std::move(list)}}.dump() << '\n';
+    // Names are checked UTF-8, but a catalog that cannot be written must never stop the peer.
+    out << nlohmann::json{{"files", std::move(list)}}.dump(-1, ' ', false,
+                                                           nlohmann::json::error_handler_t::replace)
+        << '\n';
     if (!out) {
       spdlog::warn("cannot write {}", temp.string());
       return;

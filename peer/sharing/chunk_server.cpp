@@ -116,16 +116,26 @@ asio::awaitable<void> ChunkServer::serve(std::string user, std::uint64_t generat
     }
     wire::SharedFrame frame;
     std::string error;
-    try {
-      const auto disk = disk_.get_executor();
-      const auto read = [path, offset, id = request.id, length = request.length] {
-        return read_piece(path, offset, id, length);
-      };
-      frame = co_await net::run_on(disk, read);
-    } catch (const std::exception& e) {
-      error = e.what();
+    // Twice at most: a download of ours may have renamed its partial file into place
+    // between the check and the read (the catalog then has the new path).
+    for (int attempt = 0; attempt < 2 && !frame; ++attempt) {
+      if (attempt > 0) {
+        std::filesystem::path moved;
+        if (!check(user, request, &moved, &offset).empty() || moved == path) break;
+        path = moved;
+      }
+      try {
+        const auto disk = disk_.get_executor();
+        const auto read = [path, offset, id = request.id, length = request.length] {
+          return read_piece(path, offset, id, length);
+        };
+        frame = co_await net::run_on(disk, read);
+        error.clear();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (!current()) co_return;
     }
-    if (!current()) co_return;
     if (!error.empty()) {
       spdlog::warn("cannot serve a piece of {} to {}: {}", request.file, user, error);
       refuse(user, request.id, "cannot read the file");

@@ -74,6 +74,15 @@ App::App(asio::io_context& io, PeerConfig config)
         return links_->send_transfer(user, std::move(frame));
       },
       config_.upload_limit);
+  budget_->on_freed = [this] {
+    // Posted: the download that freed room is in the middle of its own bookkeeping.
+    if (kick_posted_) return;
+    kick_posted_ = true;
+    asio::post(io_, [this] {
+      kick_posted_ = false;
+      for (auto& download : downloads_) download->kick();
+    });
+  };
 }
 
 App::~App() = default;

@@ -125,6 +125,10 @@ class App {
   Catalog catalog_;
   std::unique_ptr<ChunkServer> chunk_server_;
   std::vector<std::shared_ptr<Download>> downloads_;  // this session's, oldest first
+  std::shared_ptr<RequestBudget> budget_ = std::make_shared<RequestBudget>(Download::kWindow);
+  bool kick_posted_ = false;
+  // Transfer links being dialed, with whoever else waits for the same one.
+  std::map<std::string, std::vector<asio::steady_timer*>> transfer_dials_;
   std::chrono::steady_clock::time_point last_progress_{};
   bool announcing_ = false;
   std::unique_ptr<LineEditor> editor_;

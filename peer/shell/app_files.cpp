@@ -28,7 +28,8 @@ std::string hex_of(const std::string& raw) {
 DownloadView view_of(const Download& d) {
   DownloadView v;
   v.file = d.file();
-  v.state = to_string(d.state());
+  // Running but not started: still asking the server and opening the partial file.
+  v.state = d.state() == Download::State::running && !d.started() ? "starting" : to_string(d.state());
   v.done = d.done();
   v.total = d.total();
   v.bytes = d.bytes();
@@ -54,8 +55,8 @@ bool all_set(const std::string& have, std::uint32_t count) {
 std::optional<std::pair<std::string, std::int64_t>> check_holding(const SharedFile& file) {
   if (file.partial) {
     if (!fs::exists(file.path)) return std::nullopt;
-    PartialFile partial(file.path.parent_path(), file.meta);  // re-verifies every claimed chunk
-    return std::pair{partial.have(), std::int64_t{0}};
+    // Read-only: a download of the same file may be starting at this very moment.
+    return std::pair{PartialFile::verified_chunks(file.path.parent_path(), file.meta), std::int64_t{0}};
   }
   std::error_code ec;
   auto size = fs::file_size(file.path, ec);
@@ -214,6 +215,7 @@ Download::Env App::download_env() {
   env.send = [this](const std::string& user, const wire::LinkMessage& message) {
     return links_->send_transfer(user, message);
   };
+  env.budget = budget_;
   env.on_have = [this](const FileMeta& meta, const fs::path& path, const std::string& have, bool complete) {
     on_have(meta, path, have, complete);
   };
@@ -258,15 +260,37 @@ asio::awaitable<std::optional<wire::FileInfo>> App::lookup_file(const std::strin
 }
 
 asio::awaitable<std::string> App::open_transfer_link(const std::string& user) {
-  if (links_->has(user, wire::LinkPurpose::transfer)) co_return std::string{};
+  constexpr auto kTransfer = wire::LinkPurpose::transfer;
+  if (links_->has(user, kTransfer)) co_return std::string{};
+  if (auto pending = transfer_dials_.find(user); pending != transfer_dials_.end()) {
+    // Another download is dialing this holder: one link serves both.
+    asio::steady_timer done(io_, std::chrono::seconds(30));
+    pending->second.push_back(&done);
+    co_await done.async_wait(net::use_nothrow);
+    if (auto still = transfer_dials_.find(user); still != transfer_dials_.end())
+      std::erase(still->second, &done);
+    co_return links_->has(user, kTransfer) ? std::string{} : fmt::format("no transfer link with {}", user);
+  }
   if (!server_up_) co_return std::string("the server is unreachable");
-  const wire::Message message = wire::StartPrivate{0, user, wire::LinkPurpose::transfer};
+  transfer_dials_[user];
+  std::string error;
+  const wire::Message message = wire::StartPrivate{0, user, kTransfer};
   auto reply = co_await client_.call(message);
   auto* offer = reply ? std::get_if<wire::LinkOffer>(&*reply) : nullptr;
-  if (!offer) co_return std::string("no answer from the server");
-  if (offer->status != wire::Status::ok) co_return offer->message;
-  const wire::LinkOffer named = *offer;
-  co_return co_await links_->dial(named);
+  if (!offer) {
+    error = "no answer from the server";
+  } else if (offer->status != wire::Status::ok) {
+    error = offer->message;
+  } else {
+    const wire::LinkOffer named = *offer;
+    error = co_await links_->dial(named);
+  }
+  if (links_->has(user, kTransfer)) error.clear();  // they dialed us meanwhile: as good
+  if (auto waiting = transfer_dials_.find(user); waiting != transfer_dials_.end()) {
+    for (auto* timer : waiting->second) timer->cancel();
+    transfer_dials_.erase(waiting);
+  }
+  co_return error;
 }
 
 void App::on_transfer(const std::string& user, wire::LinkMessage&& message) {
@@ -339,6 +363,10 @@ asio::awaitable<void> App::announce_holdings() {
       } catch (const std::exception& e) {
         spdlog::warn("cannot check {}: {}", copy.path.string(), e.what());
       }
+      // A download may have started, moved or finished this file while it was being
+      // checked: then the download keeps the entry and announces it itself.
+      const SharedFile* now = catalog_.find(name);
+      if (!now || now->checked || now->path != copy.path || now->partial != copy.partial) continue;
       if (!checked || checked->first.find_first_not_of('\0') == std::string::npos) {
         spdlog::info("no longer sharing {}: {} is gone or changed", name, copy.path.string());
         catalog_.erase(name);

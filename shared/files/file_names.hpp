@@ -10,7 +10,7 @@ inline constexpr std::size_t kMaxFileName = 255;
 
 // True for a plain name: 1-255 bytes, no '/' or '\', not "." or "..", no ".." anywhere
 // (no "a..b" tricks either), no control characters, no leading '-' (not an option to
-// anyone) and no leading '.' (no hidden files).
+// anyone), no leading '.' (no hidden files), and well-formed UTF-8.
 bool is_safe_file_name(std::string_view name);
 
 }  // namespace parley::files

@@ -242,7 +242,16 @@ TEST_CASE("e2e download: interrupted, then resumed without fetching verified chu
     Peer bob = sharer(dir, server.port, "bob");
     REQUIRE(bob->wait_type("login"));
     bob->write_line("download data.bin");
-    REQUIRE(bob->wait_type("progress", 60s));
+    // The shell stays usable while the download runs in the background.
+    bob->write_line("downloads");
+    auto list = bob->wait_type("downloads");
+    REQUIRE(list);
+    REQUIRE((*list)["downloads"].size() == 1);
+    const auto state = (*list)["downloads"][0]["state"];
+    CHECK((state == "starting" || state == "running"));
+    CHECK_FALSE(seen_before(bob, [](const json& j) { return is(j, "downloaded"); }));
+    if (!seen_before(bob, [](const json& j) { return is(j, "progress"); }))
+      REQUIRE(bob->wait_type("progress", 60s));
     bob->signal(SIGKILL);  // no goodbye, nothing flushed by the program
     bob->wait_exit();
   }
@@ -333,4 +342,30 @@ TEST_CASE("e2e download: after a restart a peer re-announces only what is still 
   bob->write_line("download same.bin");
   wait_downloaded(bob);
   CHECK(read_all(dir / "dl-bob" / "same.bin") == same);
+}
+
+TEST_CASE("e2e download: several downloads from one slow holder at once share its link and window") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir);
+  Peer alice = sharer(dir, server.port, "alice", {"--upload-limit", "4096"}),
+       bob = sharer(dir, server.port, "bob");
+  std::vector<std::string> contents;
+  for (int i = 0; i < 3; ++i) {
+    contents.push_back(make_content(2 << 20, 10 + static_cast<std::uint64_t>(i)));
+    write_text(dir / "share-alice" / ("f" + std::to_string(i) + ".bin"), contents.back());
+  }
+  REQUIRE(alice->wait_type("login"));
+  REQUIRE(bob->wait_type("login"));
+  for (int i = 0; i < 3; ++i) register_file(alice, "f" + std::to_string(i) + ".bin", 4);
+  // Typed at once: the three dial alice together, and ask for pieces together.
+  for (int i = 0; i < 3; ++i) bob->write_line("download f" + std::to_string(i) + ".bin");
+  for (int i = 0; i < 3; ++i) {
+    auto done = wait_downloaded(bob);
+    CHECK(done["sources"] == json::array({"alice"}));
+  }
+  for (int i = 0; i < 3; ++i)
+    CHECK(read_all(dir / "dl-bob" / ("f" + std::to_string(i) + ".bin")) ==
+          contents[static_cast<std::size_t>(i)]);
+  CHECK_FALSE(seen_before(bob, [](const json& j) { return is(j, "error"); }));
 }

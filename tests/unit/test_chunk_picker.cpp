@@ -75,3 +75,38 @@ TEST_CASE("picker: chunks nobody has are named") {
   picker.set_holder("a", bits("1010"));
   CHECK(picker.unavailable() == std::vector<std::uint32_t>{1, 3});
 }
+
+TEST_CASE("picker: a holder is useful while it has a chunk still needed") {
+  ChunkPicker picker(4);
+  picker.set_holder("a", bits("1100"));
+  picker.set_holder("b", bits("0011"));
+  CHECK(picker.useful("a"));
+  CHECK(picker.pick("a") == 0u);
+  picker.completed(0);
+  CHECK(picker.useful("a"));  // chunk 1 is still needed
+  picker.mark_have(1);
+  CHECK_FALSE(picker.useful("a"));
+  CHECK(picker.useful("b"));
+  picker.failed(2, "b", true);  // b sent bad data: never useful again
+  CHECK_FALSE(picker.useful("b"));
+  CHECK_FALSE(picker.useful("nobody"));
+}
+
+#include "peer/download/request_budget.hpp"
+
+TEST_CASE("request budget: downloads share each holder's window, and are told when it frees up") {
+  parley::peer::RequestBudget budget(2);
+  int freed = 0;
+  budget.on_freed = [&] { ++freed; };
+  CHECK(budget.take("a"));
+  CHECK(budget.take("a"));
+  CHECK_FALSE(budget.take("a"));  // a second download gets nothing more from a
+  CHECK(budget.take("b"));        // other holders have their own window
+  budget.give("a");
+  CHECK(freed == 1);
+  CHECK(budget.available("a"));
+  budget.give("a", 5);  // more than taken: clamped
+  CHECK(budget.used("a") == 0);
+  budget.give("nobody");
+  CHECK(freed == 2);
+}

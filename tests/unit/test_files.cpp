@@ -63,6 +63,14 @@ TEST_CASE("file names never leave their folder") {
                           "-rf", "a..b", "tab\there", "nl\n", "\x7f"})
     CHECK_FALSE(files::is_safe_file_name(bad));
   CHECK_FALSE(files::is_safe_file_name(std::string(256, 'a')));
+  // Names are shown and written as JSON: only well-formed UTF-8.
+  CHECK(files::is_safe_file_name("r\xc3\xa9sum\xc3\xa9.pdf"));  // résumé.pdf
+  CHECK(files::is_safe_file_name("\xf0\x9f\x8e\xb5.mp3"));      // U+1F3B5
+  CHECK_FALSE(files::is_safe_file_name("a\xff.bin"));           // not UTF-8 at all
+  CHECK_FALSE(files::is_safe_file_name("a\xc3"));               // cut short
+  CHECK_FALSE(files::is_safe_file_name("\xc0\xaf"));            // overlong '/'
+  CHECK_FALSE(files::is_safe_file_name("\xed\xa0\x80"));        // a surrogate
+  CHECK_FALSE(files::is_safe_file_name("\xf4\x90\x80\x80"));    // past U+10FFFF
 }
 
 TEST_CASE("digests: per chunk and whole file, in one streaming pass") {
