@@ -76,12 +76,20 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command {
           return cmd::Message{std::move(p.users), std::move(p.text)};
         }},
+    Row{"whisper", Args::kUserText, "<user> <text>", "the same as message, to one user", kKind<cmd::Message>,
+        [](Parsed&& p) -> Command {
+          return cmd::Message{std::move(p.users), std::move(p.text)};
+        }},
     Row{"broadcast", Args::kText, "<text>", "send a message to everyone online", kKind<cmd::Broadcast>,
+        [](Parsed&& p) -> Command { return cmd::Broadcast{std::move(p.text)}; }},
+    Row{"all", Args::kText, "<text>", "the same as broadcast", kKind<cmd::Broadcast>,
         [](Parsed&& p) -> Command { return cmd::Broadcast{std::move(p.text)}; }},
     Row{"whoelse", Args::kNone, "", "list the other users online now", kKind<cmd::WhoElse>,
         [](Parsed&&) -> Command { return cmd::WhoElse{}; }},
     Row{"whoelsesince", Args::kSeconds, "<seconds>", "list users online within the last <seconds>",
         kKind<cmd::WhoElseSince>, [](Parsed&& p) -> Command { return cmd::WhoElseSince{p.number}; }},
+    Row{"users", Args::kNone, "", "everyone online, you included", kKind<cmd::Users>,
+        [](Parsed&&) -> Command { return cmd::Users{}; }},
     Row{"block", Args::kUser, "<user>", "stop receiving messages from <user>", kKind<cmd::Block>,
         [](Parsed&& p) -> Command { return cmd::Block{std::move(p.users.front())}; }},
     Row{"unblock", Args::kUser, "<user>", "receive messages from <user> again", kKind<cmd::Unblock>,
@@ -119,6 +127,12 @@ constexpr std::array kTable{
         [](Parsed&&) -> Command { return cmd::Downloads{}; }},
     Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
+    Row{"disconnect", Args::kNone, "", "the same as logout", kKind<cmd::Logout>,
+        [](Parsed&&) -> Command { return cmd::Logout{}; }},
+    Row{"quit", Args::kNone, "", "the same as logout", kKind<cmd::Logout>,
+        [](Parsed&&) -> Command { return cmd::Logout{}; }},
+    Row{"ping", Args::kNone, "", "round-trip time to the server, in milliseconds", kKind<cmd::Ping>,
+        [](Parsed&&) -> Command { return cmd::Ping{}; }},
     Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
         [](Parsed&& p) -> Command { return cmd::Help{std::move(p.text)}; }},
 };

@@ -59,16 +59,18 @@ struct Download {  // download <file> [<chunk> ...], numbered from 1 as typed; n
   std::vector<std::uint32_t> chunks;
 };
 struct Downloads {};
+struct Users {};  // users: everyone online, you included
+struct Ping {};   // ping: round trip to the server
 struct Logout {};
 struct Help {  // help [command]
   std::string topic;
 };
 }  // namespace cmd
 
-using Command =
-    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
-                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply,
-                 cmd::Register, cmd::SearchFile, cmd::SearchChunk, cmd::Download, cmd::Downloads>;
+using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
+                             cmd::Unblock, cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private,
+                             cmd::StopPrivate, cmd::Reply, cmd::Register, cmd::SearchFile, cmd::SearchChunk,
+                             cmd::Download, cmd::Downloads, cmd::Users, cmd::Ping>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_option("--download-dir", config.download_dir, "folder for downloaded files (default: ./downloads)");
   std::uint64_t upload_kib = 0;
   app.add_option("--upload-limit", upload_kib, "KiB/s sent to other peers, all together (default: no limit)");
+  app.add_flag("--sign-up", config.sign_up,
+               "create the account if the name is free and the server allows sign-up (for scripts; "
+               "the interactive shell asks)");
   app.add_flag("--json", config.json, "print one JSON object per line for every event and result");
   app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, off")
       ->capture_default_str();

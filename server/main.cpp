@@ -7,9 +7,12 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <functional>
 #include <iostream>
+#include <memory>
 
 #include "server/auth/password.hpp"
+#include "server/console.hpp"
 #include "server/server.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/util/log.hpp"
@@ -91,6 +94,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "where the database and TLS key live")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_flag("--allow-signup", config.allow_signup,
+               "let a name that is not in the credentials file create an account at its first login");
+  bool console_flag = false;
+  app.add_flag("--console", console_flag,
+               "read operator commands from stdin even when it is not a terminal (it is on for a terminal)");
   auto* hash_cmd = app.add_subcommand("hash-password", "print a salted hash of a password read from stdin");
   hash_cmd->add_option("--algorithm", algorithm, "scrypt or pbkdf2")
       ->capture_default_str()
@@ -114,16 +122,39 @@ int main(int argc, char** argv) {
               << server.fingerprint() << std::endl;
     spdlog::info("certificate fingerprint (SHA-256) {}", parley::fingerprint_display(server.fingerprint()));
 
+    // Graceful shutdown (SIGINT, SIGTERM, the console's `shutdown`): stop accepting,
+    // tell everyone, let their goodbyes flush, make the store durable, exit 0 — within
+    // 5 s whatever the peers do.
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    asio::steady_timer deadline(io);
+    asio::steady_timer poll(io);
+    bool shutting_down = false;
+    const auto deadline_at = [&] { return std::chrono::steady_clock::now() + std::chrono::seconds(4); };
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void()> wait_for_sessions = [&] {
+      if (server.session_count() == 0 || std::chrono::steady_clock::now() >= deadline) return io.stop();
+      poll.expires_after(std::chrono::milliseconds(20));
+      poll.async_wait([&](std::error_code) { wait_for_sessions(); });
+    };
+    auto shutdown = [&] {
+      if (shutting_down) return;
+      shutting_down = true;
+      spdlog::info("shutting down");
+      server.stop();  // tells every session, and waits for the store to be durable
+      deadline = deadline_at();
+      wait_for_sessions();
+    };
     signals.async_wait([&](std::error_code ec, int signal) {
       if (ec) return;
-      spdlog::info("signal {}: shutting down", signal);
-      server.stop();
-      // Give sessions a moment to flush their goodbyes, then stop regardless.
-      deadline.expires_after(std::chrono::seconds(2));
-      deadline.async_wait([&](std::error_code) { io.stop(); });
+      spdlog::info("signal {}", signal);
+      shutdown();
     });
+    std::unique_ptr<parley::server::Console> console;
+    if (console_flag || ::isatty(STDIN_FILENO)) {
+      console = std::make_unique<parley::server::Console>(
+          io.get_executor(), STDIN_FILENO, server,
+          [](const std::string& line) { std::cout << line << std::endl; }, shutdown);
+      console->start();
+    }
     io.run();
     return 0;
   } catch (const std::exception& e) {

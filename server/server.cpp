@@ -60,7 +60,14 @@ Server::Server(asio::io_context& io, ServerConfig config)
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
                                         .link_answer_ms = config_.link_answer_timeout.count() * 1000});
-  registry_.restore(store_->load());
+  PersistedState state = store_->load();
+  // Accounts made by sign-up live in the database; the credentials file wins a clash.
+  for (auto& [name, hash] : state.accounts) {
+    if (credentials_.contains(name)) continue;
+    credentials_[name] = Credential{Credential::Kind::hashed, hash};
+    registry_.add_account(name);
+  }
+  registry_.restore(state);
 }
 
 Server::~Server() {
@@ -79,6 +86,40 @@ void Server::start() {
   port_ = acceptor_.local_endpoint().port();
   asio::co_spawn(io_, accept_loop(), net::LogExceptions{"accept loop"});
   asio::co_spawn(io_, sweep_loop(), net::LogExceptions{"sweep loop"});
+}
+
+std::vector<Server::OnlineUser> Server::online_users() const {
+  std::vector<OnlineUser> out;
+  for (const auto& [id, session] : sessions_)
+    if (registry_.user_of(id))
+      out.push_back({session->user(), session->logged_in_ms(), session->remote_address()});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.user < b.user; });
+  return out;
+}
+
+bool Server::kick(const std::string& user, const std::string& reason) {
+  for (const auto& [id, session] : sessions_) {
+    const std::string* name = registry_.user_of(id);
+    if (!name || *name != user) continue;
+    spdlog::info("operator kicked {}: {}", user, reason);
+    auto keep = session;  // ending may erase it from the map
+    keep->end(reason);
+    return true;
+  }
+  return false;
+}
+
+std::size_t Server::announce(const std::string& text) {
+  // Serialized once, the same bytes to everyone.
+  auto frame = wire::make_frame(wire::Message{wire::Announcement{text, now_ms()}});
+  std::size_t count = 0;
+  for (const auto& [id, session] : sessions_)
+    if (registry_.user_of(id)) {
+      session->send(frame);
+      ++count;
+    }
+  spdlog::info("operator announced to {}: {}", count, text);
+  return count;
 }
 
 void Server::stop() {
@@ -185,6 +226,27 @@ void Server::verify_password(const std::string& user, std::string password, std:
     asio::post(io_, [this, user, done = std::move(done), outcome] {
       checking_.erase(user);
       done(outcome);
+    });
+  });
+}
+
+void Server::create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
+                            std::function<void(std::optional<std::string>)> done) {
+  // The same bounds as password checks: one per name (two sign-ups cannot race for a
+  // name), a few in all.
+  if (checking_.size() >= kMaxPasswordChecks || checking_.contains(user)) {
+    asio::post(io_, [done = std::move(done)] { done(std::nullopt); });
+    return;
+  }
+  checking_.insert(user);
+  asio::post(workers_, [this, user, password = std::move(password), requester = std::move(requester),
+                        done = std::move(done)]() mutable {
+    std::optional<std::string> hash;
+    if (!requester.expired()) hash = hash_password(password);
+    asio::post(io_, [this, user, done = std::move(done), hash = std::move(hash)] {
+      checking_.erase(user);
+      if (hash) credentials_[user] = Credential{Credential::Kind::hashed, *hash};
+      done(hash);
     });
   });
 }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,7 @@ struct ServerConfig {
   std::filesystem::path credentials = "credentials.txt";
   std::filesystem::path data_dir = "parley-data";
   std::size_t password_workers = 2;
+  bool allow_signup = false;  // unknown names may create an account at first login
 };
 
 class Server {
@@ -79,7 +81,23 @@ class Server {
   enum class PasswordCheck { match, mismatch, busy };
   void verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
                        std::function<void(PasswordCheck)> done);
+  // Hashes `password` for a new account off the event loop; `done` gets the hash (now
+  // also the account's credential), or nullopt when busy or nobody waits any more.
+  void create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
+                      std::function<void(std::optional<std::string>)> done);
   std::size_t session_count() const { return sessions_.size(); }
+
+  // ---- for the operator console ----
+  struct OnlineUser {
+    std::string user;
+    std::int64_t since_ms;
+    std::string address;
+  };
+  std::vector<OnlineUser> online_users() const;  // sorted by name
+  // Tells `user` why and disconnects them; false if they are not online.
+  bool kick(const std::string& user, const std::string& reason);
+  // Sends `text` from the server to everyone online; returns how many.
+  std::size_t announce(const std::string& text);
   void session_closed(SessionId session);
 
  private:

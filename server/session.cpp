@@ -95,6 +95,7 @@ void Session::handle(wire::Message&& message) {
           [&](wire::RegisterFile& m) { server_.apply(registry.register_file(id_, m, now), id_); },
           [&](wire::SearchFile& m) { send(registry.search_file(id_, m)); },
           [&](wire::HaveChunks& m) { server_.apply(registry.have_chunks(id_, m), id_); },
+          [&](wire::Ping& m) { send(wire::Pong{m.request}); },
           [&](auto& other) {
             protocol_error(wire::Status::bad_request,
                            fmt::format("{} is not a client request", wire::type_name(other)));
@@ -111,6 +112,8 @@ void Session::handle_login(wire::Login&& login) {
   }
   if (phase_ != Phase::login)
     return protocol_error(wire::Status::bad_request, "login while a login is in progress");
+  if (server_.config().allow_signup && !server_.registry().account_exists(login.user))
+    return handle_sign_up(std::move(login));
   if (auto refusal = server_.registry().check_login_allowed(login.user, now_ms())) {
     refusal->request = login.request;
     spdlog::info("session {} ({}): login refused for '{}': {}", id_, connection_->remote_address(),
@@ -137,23 +140,71 @@ void Session::handle_login(wire::Login&& login) {
         bool ok = check == Server::PasswordCheck::match;
         auto fx = self->server_.registry().finish_login(
             request, user, ok, self->id_, self->connection_->remote_address(), endpoint, now_ms());
-        auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
-        bool success = reply && reply->status == wire::Status::ok;
-        bool locked = reply && reply->status == wire::Status::locked;
-        spdlog::info("session {} ({}): login '{}': {}", self->id_, self->connection_->remote_address(), user,
-                     reply ? reply->message : "?");
-        if (success) {
-          self->phase_ = Phase::active;
-          self->user_ = user;
-          self->last_command_ = net::Clock::now();
-        } else {
-          self->phase_ = Phase::login;
-        }
-        std::function<void()> after_reply;
-        if (success) after_reply = [self] { self->deliver_offline(); };
-        if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
-        self->server_.apply(std::move(fx), self->id_, std::move(after_reply));
+        self->complete_login(std::move(fx), user);
       });
+}
+
+void Session::handle_sign_up(wire::Login&& login) {
+  wire::LoginResult reply{login.request, wire::Status::unknown_user, login.user, "", 0, 0, false};
+  if (auto why = server_.registry().sign_up_refusal(login.user); !why.empty()) {
+    reply.message = fmt::format("cannot create account '{}': {}", login.user, why);
+    return send(reply);
+  }
+  reply.can_sign_up = true;
+  if (!login.sign_up) {
+    reply.message = fmt::format("no account named '{}' yet: choose a password to create it", login.user);
+    return send(reply);
+  }
+  if (login.password.size() < kMinSignUpPassword) {
+    reply.status = wire::Status::bad_request;
+    reply.message = fmt::format("a new password needs at least {} characters", kMinSignUpPassword);
+    return send(reply);
+  }
+  phase_ = Phase::checking_password;
+  std::weak_ptr<Session> weak = shared_from_this();
+  server_.create_account(login.user, std::move(login.password), weak,
+                         [weak, request = login.request, user = login.user,
+                          endpoint = std::move(login.endpoint)](std::optional<std::string> hash) {
+                           auto self = weak.lock();
+                           if (!self || self->phase_ != Phase::checking_password) return;
+                           auto& registry = self->server_.registry();
+                           if (!hash) {
+                             self->phase_ = Phase::login;
+                             self->send(wire::LoginResult{request, wire::Status::unavailable, user,
+                                                          "the server is busy; try again in a moment", 0, 1});
+                             return;
+                           }
+                           registry.add_account(user);
+                           auto fx =
+                               registry.finish_login(request, user, true, self->id_,
+                                                     self->connection_->remote_address(), endpoint, now_ms());
+                           // Durable before the reply: an account the server confirmed survives a crash.
+                           fx.writes.insert(fx.writes.begin(), op::PutAccount{user, *hash, now_ms()});
+                           spdlog::info("session {} ({}): account '{}' created", self->id_,
+                                        self->connection_->remote_address(), user);
+                           self->complete_login(std::move(fx), user);
+                         });
+}
+
+void Session::complete_login(Effects fx, const std::string& user) {
+  auto self = shared_from_this();
+  auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
+  bool success = reply && reply->status == wire::Status::ok;
+  bool locked = reply && reply->status == wire::Status::locked;
+  spdlog::info("session {} ({}): login '{}': {}", id_, connection_->remote_address(), user,
+               reply ? reply->message : "?");
+  if (success) {
+    phase_ = Phase::active;
+    user_ = user;
+    logged_in_ms_ = now_ms();
+    last_command_ = net::Clock::now();
+  } else {
+    phase_ = Phase::login;
+  }
+  std::function<void()> after_reply;
+  if (success) after_reply = [self] { self->deliver_offline(); };
+  if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
+  server_.apply(std::move(fx), id_, std::move(after_reply));
 }
 
 void Session::deliver_offline() {

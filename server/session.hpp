@@ -31,7 +31,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void abandon() { connection_->abandon(); }
 
   SessionId id() const { return id_; }
-  const std::string& user() const { return user_; }
+  const std::string& user() const { return user_; }  // empty until logged in
+  std::int64_t logged_in_ms() const { return logged_in_ms_; }
+  const std::string& remote_address() const { return connection_->remote_address(); }
 
  private:
   enum class Phase { hello, login, checking_password, active, ending };
@@ -40,6 +42,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_closed(const std::string& reason);
   void handle(wire::Message&& message);
   void handle_login(wire::Login&& login);
+  void handle_sign_up(wire::Login&& login);
+  void complete_login(Effects fx, const std::string& user);
+  static constexpr std::size_t kMinSignUpPassword = 8;
   void protocol_error(wire::Status status, const std::string& message);
   void deliver_offline();
   void acknowledge_offline(std::vector<std::int64_t> seqs);
@@ -49,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<net::Connection> connection_;
   Phase phase_ = Phase::hello;
   std::string user_;
+  std::int64_t logged_in_ms_ = 0;
   net::Clock::time_point last_command_ = net::Clock::now();
   std::vector<std::int64_t> offline_in_flight_;  // pushed, not yet acknowledged
   bool offline_more_ = false;                    // the last batch was full: fetch again after the ack

@@ -242,7 +242,7 @@ asio::awaitable<App::LoginAttempt> App::connect_and_log_in() {
     endpoint_.host = config_.advertise.empty() ? bind : config_.advertise;
     endpoint_.fingerprint = links_->fingerprint();
   }
-  const wire::Message login = wire::Login{0, user_, password_, endpoint_};
+  const wire::Message login = wire::Login{0, user_, password_, endpoint_, sign_up_};
   auto reply = co_await client_.call(login);
   if (!reply || !std::holds_alternative<wire::LoginResult>(*reply))
     co_return LoginAttempt{std::nullopt, "no answer to login: " + client_.close_reason()};
@@ -262,6 +262,20 @@ asio::awaitable<bool> App::log_in() {
     if (!line) co_return false;
     password_ = *line;
     co_return true;
+  };
+  // A new account's password, typed twice so a typo does not lock the owner out.
+  auto choose_password = [&]() -> asio::awaitable<bool> {
+    for (;;) {
+      auto first = co_await next_line("choose a password: ", true);
+      if (!first) co_return false;
+      auto second = co_await next_line("type it again: ", true);
+      if (!second) co_return false;
+      if (*first == *second) {
+        password_ = *first;
+        co_return true;
+      }
+      output_.error("login", "the two passwords differ; try again");
+    }
   };
   if (user_.empty() && !co_await ask_user()) {
     output_.error("login", "no username given");
@@ -289,7 +303,26 @@ asio::awaitable<bool> App::log_in() {
       pin_message_.clear();
       if (result->status == wire::Status::ok) {
         user_ = result->user;
+        if (sign_up_)
+          output_.info(fmt::format("account {} created", user_), {{"user", user_}, {"created", true}});
+        sign_up_ = false;  // logging in again later is an ordinary login
         co_return true;
+      }
+      if (result->status == wire::Status::unknown_user && result->can_sign_up && !sign_up_) {
+        // The name is free and the server takes sign-ups: create the account.
+        if (config_.interactive) {
+          output_.info(result->message);
+          client_.close("choosing a password");
+          if (!co_await choose_password()) break;
+          sign_up_ = true;
+          continue;
+        }
+        if (config_.sign_up) {
+          sign_up_ = true;
+          continue;
+        }
+        output_.error("login", result->message + " (run with --sign-up to create it)");
+        break;
       }
       output_.error("login", result->message);
       // People at a terminal may try again; scripts fail fast with the error above.
@@ -404,6 +437,7 @@ void App::on_event(wire::Message&& event) {
                                   net::LogExceptions{"leave"});
                  },
                  [&](wire::ProtocolError& m) { output_.error("server", m.message); },
+                 [&](wire::Announcement& m) { output_.announcement(m.text, m.sent_ms); },
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
              },
              event);

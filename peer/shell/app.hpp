@@ -54,6 +54,7 @@ struct PeerConfig {
   std::filesystem::path share_dir = ".";
   std::filesystem::path download_dir = "downloads";
   std::uint64_t upload_limit = 0;  // bytes per second to other peers, all together; 0: no limit
+  bool sign_up = false;            // scripts: create the account if the name is free
 };
 
 class App {
@@ -144,6 +145,7 @@ class App {
   std::string last_sender_;       // for reply
   std::vector<std::int64_t> acks_;
   bool logged_in_ = false;
+  bool sign_up_ = false;  // the next Login creates the account
   bool server_up_ = false;
   bool reconnecting_ = false;
   bool leaving_ = false;

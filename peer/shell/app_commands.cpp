@@ -150,6 +150,27 @@ asio::awaitable<void> App::execute(const Command& command) {
           output_.users(name, list->users);
         }
       },
+      [&](const cmd::Users&) -> asio::awaitable<void> {
+        const wire::Message message = wire::WhoElse{};
+        auto reply = co_await request(name, message);
+        if (!reply || handle_generic(name, *reply)) co_return;
+        if (auto* list = std::get_if<wire::UserList>(&*reply)) {
+          online_.clear();
+          online_.insert(list->users.begin(), list->users.end());
+          std::vector<std::string> everyone = list->users;
+          everyone.push_back(user_);
+          std::sort(everyone.begin(), everyone.end());
+          output_.users(name, everyone);
+        }
+      },
+      [&](const cmd::Ping&) -> asio::awaitable<void> {
+        const wire::Message message = wire::Ping{};
+        const auto sent = std::chrono::steady_clock::now();
+        auto reply = co_await request(name, message);
+        if (!reply || !std::holds_alternative<wire::Pong>(*reply)) co_return;
+        output_.pong(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count());
+      },
       [&](const cmd::WhoElseSince& c) -> asio::awaitable<void> {
         const wire::Message message = wire::WhoElseSince{0, c.seconds};
         auto reply = co_await request(name, message);

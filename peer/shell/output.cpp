@@ -45,14 +45,7 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 Output::Output(Style style, std::function<void(const std::string&)> sink)
     : style_(style), sink_(std::move(sink)) {}
 
-std::string Output::iso_time(std::int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buffer, unix_ms % 1000);
-}
+std::string Output::iso_time(std::int64_t unix_ms) { return iso_time_utc(unix_ms); }
 
 std::string Output::stamp(std::int64_t unix_ms, bool with_date) const {
   std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
@@ -279,6 +272,18 @@ void Output::downloads(const std::vector<DownloadView>& list) {
                           d.error.empty() ? " in " + printable(d.path) : " (" + printable(d.error) + ")"));
   }
   emit({{"type", "downloads"}, {"downloads", items}}, fmt::format("{} {}", stamp(now_ms()), text));
+}
+
+void Output::pong(double ms) {
+  // Tenths of a millisecond: loopback round trips are well under one.
+  const double rounded = static_cast<double>(static_cast<std::int64_t>(ms * 10 + 0.5)) / 10;
+  emit({{"type", "pong"}, {"ms", rounded}},
+       fmt::format("{} pong from the server: {:.1f} ms", stamp(now_ms()), ms));
+}
+
+void Output::announcement(const std::string& text, std::int64_t sent_ms) {
+  emit({{"type", "announcement"}, {"text", text}, {"time", iso_time(sent_ms)}},
+       fmt::format("{} {} {}", stamp(sent_ms), paint("[server]", kYellow), printable(text)));
 }
 
 }  // namespace parley::peer

@@ -57,6 +57,8 @@ class Output {
   void chunk_search(const std::string& file,
                     const std::vector<std::pair<std::uint32_t, std::vector<std::string>>>& chunks);
 
+  void pong(double ms);
+  void announcement(const std::string& text, std::int64_t sent_ms);
   void progress(const DownloadView& d);
   void downloaded(const DownloadView& d);
   void downloads(const std::vector<DownloadView>& list);

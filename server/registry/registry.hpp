@@ -84,6 +84,10 @@ class Registry {
 
   // ---- queries ----
   bool account_exists(std::string_view user) const { return accounts_.find(user) != accounts_.end(); }
+  // Why `name` cannot become a new account by sign-up, or "" if it can: the user-name
+  // rules, a reserved name, or a name that is already an account, whatever the case.
+  std::string sign_up_refusal(std::string_view name) const;
+  void add_account(const std::string& name) { accounts_.insert(name); }
   const std::string* user_of(SessionId session) const;
   std::optional<SessionId> session_of(const std::string& user) const;
   bool has_blocked(const std::string& blocker, const std::string& blocked) const;

@@ -91,6 +91,14 @@ CREATE TABLE IF NOT EXISTS holdings (
   PRIMARY KEY (name, user)
 ) WITHOUT ROWID;
 )sql",
+    // 3: accounts created by sign-up (the credentials file stays read-only)
+    R"sql(
+CREATE TABLE IF NOT EXISTS accounts (
+  name TEXT PRIMARY KEY CHECK (name <> ''),
+  hash TEXT NOT NULL,          -- self-describing scrypt hash, as in the credentials file
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -317,7 +325,8 @@ struct Statements {
         set_holding(prep(db,
                          "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
                          "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
-        remove_holding(prep(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")) {}
+        remove_holding(prep(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
+        put_account(prep(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
 
   static StmtPtr prep(sqlite3* db, std::string_view sql) {
     return prepare(db, sql, SQLITE_PREPARE_PERSISTENT);
@@ -329,6 +338,7 @@ struct Statements {
   StmtPtr set_lock, remove_lock;
   StmtPtr insert_login, close_login, set_last_seen;
   StmtPtr put_file, set_holding, remove_holding;
+  StmtPtr put_account;
 };
 
 class SqliteStore final : public Store {
@@ -483,6 +493,14 @@ class SqliteStore final : public Store {
     }
   }
 
+  void apply(const op::PutAccount& put) {
+    Use(db(), statements_->put_account.get())
+        .bind(1, put.name)
+        .bind(2, put.hash)
+        .bind(3, put.created_ms)
+        .run();
+  }
+
   void apply(const op::PutFile& put) {
     const StoredFile& f = put.file;
     std::string hashes;
@@ -611,6 +629,11 @@ class SqliteStore final : public Store {
         const StmtPtr stmt = prepare(db(), "SELECT name, user, chunks FROM holdings", 0);
         Use use(db(), stmt.get());
         while (use.step()) state.holdings.push_back(StoredHolding{use.text(0), use.text(1), use.blob(2)});
+      }
+      {
+        const StmtPtr stmt = prepare(db(), "SELECT name, hash FROM accounts", 0);
+        Use use(db(), stmt.get());
+        while (use.step()) state.accounts.emplace_back(use.text(0), use.text(1));
       }
       job.result.set_value(std::move(state));
     } catch (...) {

@@ -51,6 +51,7 @@ struct PersistedState {
   std::map<std::string, std::int64_t> last_seen_ms;         // last time each user was online
   std::vector<StoredFile> files;
   std::vector<StoredHolding> holdings;
+  std::vector<std::pair<std::string, std::string>> accounts;  // signed up: (name, hash)
 };
 
 namespace op {
@@ -86,10 +87,15 @@ struct PutFile {  // a new registration; the name must not be taken
 struct SetHolding {  // replaces what `user` holds of `name`; no chunk at all removes the row
   StoredHolding holding;
 };
+struct PutAccount {  // a new account from sign-up; the name must not be taken
+  std::string name;
+  std::string hash;
+  std::int64_t created_ms = 0;
+};
 }  // namespace op
 
 using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout, op::PutFile, op::SetHolding>;
+                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount>;
 
 class Store {
  public:

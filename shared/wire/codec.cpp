@@ -217,6 +217,9 @@ void check(Checker& c, const Message& message) {
                    c.file_name(m.name);
                    c.bitfield(m.chunks);
                  },
+                 [&](const Ping&) {},
+                 [&](const Pong&) {},
+                 [&](const Announcement& m) { c.text(m.text, kMaxText, "text"); },
              },
              message);
 }
@@ -295,7 +298,8 @@ const char* type_name(const Message& message) {
       "WhoElse",        "WhoElseSince",  "Block",        "Unblock",         "Logout",       "AckOffline",
       "LoginResult",    "Result",        "SendResult",   "BroadcastResult", "UserList",     "ChatEvent",
       "BroadcastEvent", "PresenceEvent", "LoggedOut",    "ProtocolError",   "StartPrivate", "LinkRequest",
-      "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks"};
+      "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks",
+      "Ping",           "Pong",          "Announcement"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

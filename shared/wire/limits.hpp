@@ -8,7 +8,7 @@
 
 namespace parley::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 3;
+inline constexpr std::uint32_t kProtocolVersion = 4;
 
 // Largest frame payload on the registry link. Control messages are small; the cap
 // leaves room for a full-length chat message to a full recipient list.

@@ -81,9 +81,12 @@ struct Login {
   std::string user;
   std::string password;
   LinkEndpoint endpoint;
+  // Create the account with this password if the name is free and the server allows
+  // sign-up (the peer asks only after the server said `can_sign_up`).
+  bool sign_up = false;
   template <class A>
   void serialize(A& ar) {
-    ar(request, user, password, endpoint);
+    ar(request, user, password, endpoint, sign_up);
   }
 };
 struct SendMessage {  // one recipient: private message; several: group message
@@ -159,9 +162,10 @@ struct LoginResult {
   std::string message;
   std::uint32_t attempts_left = 0;  // after wrong_password
   std::int64_t retry_after_s = 0;   // after locked
+  bool can_sign_up = false;         // after unknown_user: the name is free and sign-up is open
   template <class A>
   void serialize(A& ar) {
-    ar(request, status, user, message, attempts_left, retry_after_s);
+    ar(request, status, user, message, attempts_left, retry_after_s, can_sign_up);
   }
 };
 struct Result {  // generic answer: ok, or an error with a message
@@ -365,11 +369,35 @@ struct HaveChunks {  // "I hold these chunks of this file now" (a full replaceme
   }
 };
 
-using Message =
-    std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
-                 Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
-                 ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError, StartPrivate,
-                 LinkRequest, LinkAnswer, LinkOffer, RegisterFile, SearchFile, FileInfo, HaveChunks>;
+// ---- round trip and server announcements ----
+struct Ping {  // client -> server; answered at once with Pong (the shell's /ping)
+  std::uint32_t request = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request);
+  }
+};
+struct Pong {
+  std::uint32_t request = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request);
+  }
+};
+struct Announcement {  // server -> everyone online: the operator's `say`
+  std::string text;
+  std::int64_t sent_ms = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(text, sent_ms);
+  }
+};
+
+using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
+                             Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
+                             BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
+                             ProtocolError, StartPrivate, LinkRequest, LinkAnswer, LinkOffer, RegisterFile,
+                             SearchFile, FileInfo, HaveChunks, Ping, Pong, Announcement>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);
