@@ -41,11 +41,6 @@ std::string make_content(std::size_t size, std::uint64_t seed) {
   return out;
 }
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::string sha256_hex(const std::string& bytes) {
   auto d =
       parley::files::sha256(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
@@ -117,7 +112,7 @@ TEST_CASE("e2e download: part of a file, then a swarm of two holders, every erro
   CHECK(part["chunks"] == 2);
   CHECK(part["sources"] == json::array({"alice"}));
   CHECK(part["sha256"] == sha256_hex(content));
-  const std::string partial = read_all(part["path"].get<std::string>());
+  const std::string partial = read_text(part["path"].get<std::string>());
   REQUIRE(partial.size() == content.size());
   CHECK(partial.substr(0, 150000) == content.substr(0, 150000));  // chunks 1-2: 75,000 bytes each
 
@@ -129,7 +124,7 @@ TEST_CASE("e2e download: part of a file, then a swarm of two holders, every erro
   CHECK(whole["chunks"] == 4);
   CHECK(whole["sources"] == json::array({"alice", "bob"}));
   CHECK(whole["path"] == (dir / "dl-carol" / "data.bin").string());
-  CHECK(read_all(dir / "dl-carol" / "data.bin") == content);
+  CHECK(read_text(dir / "dl-carol" / "data.bin") == content);
   CHECK(whole["sha256"] == sha256_hex(content));
   CHECK_FALSE(std::filesystem::exists(dir / "dl-carol" / ".data.bin.part"));
   auto progress = seen_before(carol, [](const json& j) { return is(j, "progress"); });
@@ -196,7 +191,7 @@ TEST_CASE("e2e download: a holder sending corrupt bytes is caught, avoided and r
   await_holder(carol, "data.bin", 4, "bob");
   carol->write_line("download data.bin");
   auto done = wait_downloaded(carol);
-  CHECK(read_all(dir / "dl-carol" / "data.bin") == content);
+  CHECK(read_text(dir / "dl-carol" / "data.bin") == content);
   CHECK(done["sources"] == json::array({"bob"}));
   auto report = seen_before(carol, [](const json& j) { return j.value("corrupt", false); });
   REQUIRE(report);  // shown before the download finished
@@ -225,7 +220,7 @@ TEST_CASE("e2e download: a holder killed mid-download; the other holder finishes
   REQUIRE(carol->wait_type("progress", 60s));  // one chunk verified: the download is under way
   alice->signal(SIGKILL);
   auto done = wait_downloaded(carol);
-  CHECK(read_all(dir / "dl-carol" / "data.bin") == content);
+  CHECK(read_text(dir / "dl-carol" / "data.bin") == content);
   auto sources = done["sources"];
   CHECK(std::find(sources.begin(), sources.end(), "bob") != sources.end());
 }
@@ -261,7 +256,7 @@ TEST_CASE("e2e download: interrupted, then resumed without fetching verified chu
   REQUIRE(bob->wait_type("login", 60s));
   bob->write_line("download data.bin");
   auto done = wait_downloaded(bob);
-  CHECK(read_all(dir / "dl-bob" / "data.bin") == content);
+  CHECK(read_text(dir / "dl-bob" / "data.bin") == content);
   const int resumed = done["resumed"].get<int>(), fetched = done["fetched"].get<int>();
   CHECK(resumed >= 1);
   CHECK(resumed + fetched == 8);  // nothing verified before was fetched again
@@ -295,7 +290,7 @@ TEST_CASE("e2e download: a 256 MiB file, with both peers' memory far below its s
   auto done = wait_downloaded(bob, 300s);
   CHECK(done["chunks"] == 64);
   CHECK(std::filesystem::file_size(dir / "dl-bob" / "big.bin") == size);
-  CHECK(read_all(dir / "dl-bob" / "big.bin") == read_all(dir / "share-alice" / "big.bin"));
+  CHECK(read_text(dir / "dl-bob" / "big.bin") == read_text(dir / "share-alice" / "big.bin"));
   const auto alice_kib = peak_rss_kib(alice->pid()), bob_kib = peak_rss_kib(bob->pid());
   MESSAGE("peak RSS: holder " << alice_kib / 1024 << " MiB, downloader " << bob_kib / 1024 << " MiB");
   CHECK(alice_kib > 0);
@@ -353,7 +348,7 @@ TEST_CASE("e2e download: after a restart a peer re-announces only what is still 
   CHECK(wait_downloaded(bob)["sources"] == json::array({"alice"}));
   bob->write_line("download same.bin");
   wait_downloaded(bob);
-  CHECK(read_all(dir / "dl-bob" / "same.bin") == same);
+  CHECK(read_text(dir / "dl-bob" / "same.bin") == same);
 }
 
 TEST_CASE("e2e download: several downloads from one slow holder at once share its link and window") {
@@ -377,7 +372,7 @@ TEST_CASE("e2e download: several downloads from one slow holder at once share it
     CHECK(done["sources"] == json::array({"alice"}));
   }
   for (int i = 0; i < 3; ++i)
-    CHECK(read_all(dir / "dl-bob" / ("f" + std::to_string(i) + ".bin")) ==
+    CHECK(read_text(dir / "dl-bob" / ("f" + std::to_string(i) + ".bin")) ==
           contents[static_cast<std::size_t>(i)]);
   CHECK_FALSE(seen_before(bob, [](const json& j) { return is(j, "error"); }));
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace parley::test {
 
@@ -20,5 +21,7 @@ class TempDir {
 
 // Writes `content` to `path`, replacing it.
 void write_text(const std::filesystem::path& path, const std::string& content);
+// The whole file (empty if it cannot be read).
+std::string read_text(const std::filesystem::path& path);
 
 }  // namespace parley::test

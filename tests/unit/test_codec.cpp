@@ -48,7 +48,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Hello{kProtocolVersion, "parley-peer/0.1"},
       Welcome{kProtocolVersion, "parley-server", 10000},
       Heartbeat{},
-      Login{7, "alice", "secret", {"127.0.0.1", 4000, std::string(64, 'f')}},
+      Login{7, "alice", "secret", {"127.0.0.1", 4000, std::string(64, 'f')}, true},
       SendMessage{8, "id1", {"bob", "carol"}, "hello  there"},
       Broadcast{9, "id2", "to all"},
       WhoElse{10},
@@ -57,7 +57,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Unblock{13, "bob"},
       Logout{14},
       AckOffline{{1, 2, 3}},
-      LoginResult{7, Status::locked, "alice", "locked", 0, 42},
+      LoginResult{7, Status::unknown_user, "alice", "no such account", 0, 42, true},
       Result{12, Status::already_blocked, "bob is already blocked"},
       SendResult{8, {{"bob", Status::ok}, {"carol", Status::stored_offline}}},
       BroadcastResult{9, 3, true},
@@ -82,6 +82,9 @@ TEST_CASE("every kind of message survives a round trip") {
       SearchFile{17, "movie.mkv", true},
       FileInfo{17, Status::ok, "", "movie.mkv", 1000, 2, std::string(32, 'h'), {}, {{"alice", "\x03"}}},
       HaveChunks{"movie.mkv", "\x01"},
+      Ping{18},
+      Pong{18},
+      Announcement{"maintenance at six", 1700000000003},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -259,15 +260,19 @@ TEST_CASE("help and help topics") {
 }
 
 TEST_CASE("every command parses with and without slash or is recognized") {
+  // Aliases are reported as the command they stand for (errors name that command).
+  const std::map<std::string, std::string> alias_of = {
+      {"all", "broadcast"}, {"whisper", "message"}, {"disconnect", "logout"}, {"quit", "logout"}};
   for (const std::string& name : command_names()) {
+    const std::string canonical = alias_of.contains(name) ? alias_of.at(name) : name;
     for (const std::string& line : {name, "/" + name}) {
       INFO("line: ", line);
       const ParseResult result = parse_command(line);
       if (result.command) {
-        CHECK(command_name(*result.command) == name);
+        CHECK(command_name(*result.command) == canonical);
       } else {
         // Commands that need arguments still know which command they were.
-        CHECK(result.error.command == name);
+        CHECK(result.error.command == canonical);
         CHECK(result.error.message.rfind("usage: " + name, 0) == 0);
       }
     }
@@ -437,4 +442,30 @@ TEST_CASE("download and downloads") {
   CHECK(parse_error("downloads now").message == "usage: downloads");
   CHECK(command_name(cmd::Download{}) == "download");
   CHECK(command_name(cmd::Downloads{}) == "downloads");
+}
+
+TEST_CASE("slash aliases stand for their commands, with the same checks") {
+  auto all = parse_as<cmd::Broadcast>("/all hello everyone");
+  CHECK(all.text == "hello everyone");
+  auto whisper = parse_as<cmd::Message>("/whisper bob psst");
+  CHECK(whisper.to == std::vector<std::string>{"bob"});
+  CHECK(whisper.text == "psst");
+  parse_as<cmd::Users>("/users");
+  parse_as<cmd::Logout>("/disconnect");
+  parse_as<cmd::Logout>("/quit");
+  parse_as<cmd::Ping>("/ping");
+  parse_as<cmd::Help>("/help");
+  CHECK(parse_as<cmd::Reply>("/reply ok").text == "ok");
+  CHECK(parse_error("/all").message == "usage: all <text>");
+  CHECK(parse_error("/all    ").message == "usage: all <text>");
+  CHECK(parse_error("/whisper bob").message == "usage: whisper <user> <text>");
+  CHECK(parse_error("/whisper b@d hi").message.find("invalid user name") != std::string::npos);
+  CHECK(
+      parse_error("/whisper bob " + std::string(parley::wire::kMaxText + 1, 'x')).message.find("too long") !=
+      std::string::npos);
+  CHECK(parse_error("/quit now").message == "usage: quit");
+  CHECK(parse_error("/ping 3").message == "usage: ping");
+  CHECK(parse_error("/users x").message == "usage: users");
+  CHECK(command_name(cmd::Ping{}) == "ping");
+  CHECK(command_name(cmd::Users{}) == "users");
 }

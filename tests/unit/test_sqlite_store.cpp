@@ -330,7 +330,7 @@ TEST_CASE("store: schema version, private files, refuses a newer schema") {
     auto store = open_sqlite_store(dir.db(), io.get_executor());
     CHECK(write_and_wait(*store, io, {op::SetBlock{"a", "b", true}}));
     Observer db(dir.db());
-    CHECK(db.integer("PRAGMA user_version") == 2);  // 1: chat, 2: files
+    CHECK(db.integer("PRAGMA user_version") == 3);  // 1: chat, 2: files, 3: signed-up accounts
     CHECK(db.text("PRAGMA journal_mode") == "wal");
     for (const char* suffix : {"", "-wal", "-shm"}) {
       CAPTURE(suffix);
