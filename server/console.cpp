@@ -1,5 +1,6 @@
 #include "server/console.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -68,12 +69,25 @@ Console::Console(asio::any_io_executor executor, int fd, Server& server,
     : input_(executor, ::dup(fd)),
       server_(server),
       print_(std::move(print)),
-      shutdown_(std::move(shutdown)) {}
+      shutdown_(std::move(shutdown)),
+      fd_(input_.native_handle()) {}
+
+Console::~Console() {
+  // Asio made the descriptor non-blocking, and that flag is shared with whoever else
+  // has the terminal (the shell): give it back as it was.
+  int flags = ::fcntl(fd_, F_GETFL);
+  if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+}
 
 void Console::start() { read_next(); }
 
 void Console::read_next() {
   asio::async_read_until(input_, buffer_, '\n', [this](std::error_code ec, std::size_t) {
+    if (ec == asio::error::not_found) {  // longer than any command: drop it, keep reading
+      buffer_.consume(buffer_.size());
+      print_("error: line too long");
+      return read_next();
+    }
     if (ec) {
       // End of input (or the terminal went away): the server carries on without a console.
       if (buffer_.size() > 0) {

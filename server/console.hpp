@@ -46,6 +46,9 @@ class Console {
   // `print` writes one line for the operator; `shutdown` starts a graceful shutdown.
   Console(asio::any_io_executor executor, int fd, Server& server,
           std::function<void(const std::string&)> print, std::function<void()> shutdown);
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
   void start();
   // Runs one command line (also what start() does with each line read).
   void execute(std::string_view line);
@@ -54,10 +57,12 @@ class Console {
   void read_next();
 
   asio::posix::stream_descriptor input_;
-  asio::streambuf buffer_;
+  asio::streambuf buffer_{kMaxLine};  // a line without an end must not grow without bound
+  static constexpr std::size_t kMaxLine = 64 * 1024;
   Server& server_;
   std::function<void(const std::string&)> print_;
   std::function<void()> shutdown_;
+  int fd_;
 };
 
 }  // namespace parley::server

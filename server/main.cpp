@@ -139,17 +139,23 @@ int main(int argc, char** argv) {
       if (shutting_down) return;
       shutting_down = true;
       spdlog::info("shutting down");
-      server.stop();  // tells every session, and waits for the store to be durable
       deadline = deadline_at();
+      server.stop();  // tells every session, and waits for the store to be durable
       wait_for_sessions();
     };
-    signals.async_wait([&](std::error_code ec, int signal) {
+    std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int signal) {
       if (ec) return;
       spdlog::info("signal {}", signal);
+      if (shutting_down) return io.stop();  // a second signal: do not wait for anyone
       shutdown();
-    });
+      signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
     std::unique_ptr<parley::server::Console> console;
-    if (console_flag || ::isatty(STDIN_FILENO)) {
+    // Only a terminal this process has in the foreground: a server started with `&` from
+    // a shell would otherwise be stopped (SIGTTIN) by its first read.
+    const bool foreground_terminal = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+    if (console_flag || foreground_terminal) {
       console = std::make_unique<parley::server::Console>(
           io.get_executor(), STDIN_FILENO, server,
           [](const std::string& line) { std::cout << line << std::endl; }, shutdown);

@@ -5,6 +5,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
+#include <cctype>
 
 #include "server/auth/credentials_file.hpp"
 #include "server/session.hpp"
@@ -125,6 +126,7 @@ std::size_t Server::announce(const std::string& text) {
 void Server::stop() {
   if (stopping_) return;
   stopping_ = true;
+  workers_.stop();  // queued password checks would only delay the exit
   std::error_code ignored;
   acceptor_.close(ignored);
   sweep_timer_.cancel();
@@ -231,22 +233,32 @@ void Server::verify_password(const std::string& user, std::string password, std:
 }
 
 void Server::create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                            std::function<void(std::optional<std::string>)> done) {
-  // The same bounds as password checks: one per name (two sign-ups cannot race for a
-  // name), a few in all.
-  if (checking_.size() >= kMaxPasswordChecks || checking_.contains(user)) {
-    asio::post(io_, [done = std::move(done)] { done(std::nullopt); });
+                            std::function<void(AccountCreation)> done) {
+  std::string key = user;
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (checking_.size() + signing_up_.size() >= kMaxPasswordChecks || signing_up_.contains(key)) {
+    asio::post(io_, [done = std::move(done)] { done({false, "the server is busy; try again in a moment"}); });
     return;
   }
-  checking_.insert(user);
+  signing_up_.insert(key);
+  auto finish = [this, key, done](AccountCreation outcome) {
+    signing_up_.erase(key);
+    done(std::move(outcome));
+  };
   asio::post(workers_, [this, user, password = std::move(password), requester = std::move(requester),
-                        done = std::move(done)]() mutable {
+                        finish = std::move(finish)]() mutable {
     std::optional<std::string> hash;
     if (!requester.expired()) hash = hash_password(password);
-    asio::post(io_, [this, user, done = std::move(done), hash = std::move(hash)] {
-      checking_.erase(user);
-      if (hash) credentials_[user] = Credential{Credential::Kind::hashed, *hash};
-      done(hash);
+    asio::post(io_, [this, user, finish = std::move(finish), hash = std::move(hash), requester] {
+      if (!hash || requester.expired()) return finish({false, "nobody is waiting for this account"});
+      // Someone may have taken the name (or a case variant of it) meanwhile.
+      if (auto why = registry_.sign_up_refusal(user); !why.empty()) return finish({false, why});
+      store_->write({op::PutAccount{user, *hash, now_ms()}}, [this, user, hash = *hash, finish](bool ok) {
+        if (!ok) return finish({false, "the server could not store the account; try again"});
+        credentials_[user] = Credential{Credential::Kind::hashed, hash};
+        registry_.add_account(user);
+        finish({true, {}});
+      });
     });
   });
 }

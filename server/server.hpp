@@ -81,10 +81,15 @@ class Server {
   enum class PasswordCheck { match, mismatch, busy };
   void verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
                        std::function<void(PasswordCheck)> done);
-  // Hashes `password` for a new account off the event loop; `done` gets the hash (now
-  // also the account's credential), or nullopt when busy or nobody waits any more.
+  // Creates an account: hashes `password` off the event loop, commits it, and only then
+  // makes it an account (registry, credentials). One sign-up per name at a time,
+  // whatever its case; the name is checked again once the hash is ready.
+  struct AccountCreation {
+    bool ok = false;
+    std::string error;  // why not, for the user
+  };
   void create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                      std::function<void(std::optional<std::string>)> done);
+                      std::function<void(AccountCreation)> done);
   std::size_t session_count() const { return sessions_.size(); }
 
   // ---- for the operator console ----
@@ -119,7 +124,8 @@ class Server {
   SessionId next_session_ = 1;
   std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
-  std::set<std::string, std::less<>> checking_;  // user names with a password check in flight
+  std::set<std::string, std::less<>> checking_;    // user names with a password check in flight
+  std::set<std::string, std::less<>> signing_up_;  // lower-case names being created
 };
 
 }  // namespace parley::server

@@ -114,6 +114,12 @@ void Session::handle_login(wire::Login&& login) {
     return protocol_error(wire::Status::bad_request, "login while a login is in progress");
   if (server_.config().allow_signup && !server_.registry().account_exists(login.user))
     return handle_sign_up(std::move(login));
+  if (login.sign_up && server_.registry().account_exists(login.user)) {
+    // A "new" password for an existing account must not count against its owner's lockout.
+    return send(wire::LoginResult{login.request, wire::Status::unknown_user, login.user,
+                                  fmt::format("cannot create account '{}': it is taken", login.user), 0, 0,
+                                  false});
+  }
   if (auto refusal = server_.registry().check_login_allowed(login.user, now_ms())) {
     refusal->request = login.request;
     spdlog::info("session {} ({}): login refused for '{}': {}", id_, connection_->remote_address(),
@@ -162,28 +168,24 @@ void Session::handle_sign_up(wire::Login&& login) {
   }
   phase_ = Phase::checking_password;
   std::weak_ptr<Session> weak = shared_from_this();
-  server_.create_account(login.user, std::move(login.password), weak,
-                         [weak, request = login.request, user = login.user,
-                          endpoint = std::move(login.endpoint)](std::optional<std::string> hash) {
-                           auto self = weak.lock();
-                           if (!self || self->phase_ != Phase::checking_password) return;
-                           auto& registry = self->server_.registry();
-                           if (!hash) {
-                             self->phase_ = Phase::login;
-                             self->send(wire::LoginResult{request, wire::Status::unavailable, user,
-                                                          "the server is busy; try again in a moment", 0, 1});
-                             return;
-                           }
-                           registry.add_account(user);
-                           auto fx =
-                               registry.finish_login(request, user, true, self->id_,
-                                                     self->connection_->remote_address(), endpoint, now_ms());
-                           // Durable before the reply: an account the server confirmed survives a crash.
-                           fx.writes.insert(fx.writes.begin(), op::PutAccount{user, *hash, now_ms()});
-                           spdlog::info("session {} ({}): account '{}' created", self->id_,
-                                        self->connection_->remote_address(), user);
-                           self->complete_login(std::move(fx), user);
-                         });
+  server_.create_account(
+      login.user, std::move(login.password), weak,
+      [weak, request = login.request, user = login.user,
+       endpoint = std::move(login.endpoint)](Server::AccountCreation created) {
+        auto self = weak.lock();
+        if (!self || self->phase_ != Phase::checking_password) return;
+        if (!created.ok) {
+          self->phase_ = Phase::login;
+          self->send(wire::LoginResult{request, wire::Status::unavailable, user, created.error, 0, 1, true});
+          return;
+        }
+        spdlog::info("session {} ({}): account '{}' created", self->id_, self->connection_->remote_address(),
+                     user);
+        // The account is durable by now: an account the server confirmed survives a crash.
+        auto fx = self->server_.registry().finish_login(
+            request, user, true, self->id_, self->connection_->remote_address(), endpoint, now_ms());
+        self->complete_login(std::move(fx), user);
+      });
 }
 
 void Session::complete_login(Effects fx, const std::string& user) {

@@ -9,12 +9,14 @@
 #include <random>
 #include <semaphore>
 #include <thread>
+#include <utility>
 
 #include "peer/known_servers.hpp"
 #include "peer/shell/line_editor.hpp"
 #include "shared/net/async.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/util/overloaded.hpp"
+#include "shared/wire/limits.hpp"
 
 namespace parley::peer {
 
@@ -270,11 +272,15 @@ asio::awaitable<bool> App::log_in() {
       if (!first) co_return false;
       auto second = co_await next_line("type it again: ", true);
       if (!second) co_return false;
-      if (*first == *second) {
+      if (*first != *second) {
+        output_.error("login", "the two passwords differ; try again");
+      } else if (first->size() < 8 || first->size() > wire::kMaxPassword) {
+        output_.error("login",
+                      fmt::format("a password has 8 to {} characters; try again", wire::kMaxPassword));
+      } else {
         password_ = *first;
         co_return true;
       }
-      output_.error("login", "the two passwords differ; try again");
     }
   };
   if (user_.empty() && !co_await ask_user()) {
@@ -308,7 +314,8 @@ asio::awaitable<bool> App::log_in() {
         sign_up_ = false;  // logging in again later is an ordinary login
         co_return true;
       }
-      if (result->status == wire::Status::unknown_user && result->can_sign_up && !sign_up_) {
+      const bool was_sign_up = std::exchange(sign_up_, false);  // a refused sign-up is not retried as one
+      if (result->status == wire::Status::unknown_user && result->can_sign_up && !was_sign_up) {
         // The name is free and the server takes sign-ups: create the account.
         if (config_.interactive) {
           output_.info(result->message);

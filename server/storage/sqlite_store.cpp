@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS holdings (
     // 3: accounts created by sign-up (the credentials file stays read-only)
     R"sql(
 CREATE TABLE IF NOT EXISTS accounts (
-  name TEXT PRIMARY KEY CHECK (name <> ''),
+  name TEXT PRIMARY KEY COLLATE NOCASE CHECK (name <> ''),  -- "Alice" and "alice" are one name
   hash TEXT NOT NULL,          -- self-describing scrypt hash, as in the credentials file
   created_ms INTEGER NOT NULL
 ) WITHOUT ROWID;

@@ -382,3 +382,20 @@ TEST_CASE("store: registered files and holdings survive a reopen; an empty holdi
   CHECK(state.holdings[0].user == "alice");
   CHECK(state.holdings[0].chunks == "\x03");
 }
+
+TEST_CASE("store: signed-up accounts survive a reopen; a case variant of a taken name is refused") {
+  ScratchDir dir;
+  {
+    asio::io_context io;
+    auto store = open_sqlite_store(dir.db(), io.get_executor());
+    REQUIRE(write_and_wait(*store, io, {op::PutAccount{"Newbie", "$scrypt$hash", 5}}));
+    // Two sign-ups that raced past every other check still cannot both become accounts.
+    CHECK_FALSE(write_and_wait(*store, io, {op::PutAccount{"newbie", "$scrypt$other", 6}}));
+    CHECK_FALSE(write_and_wait(*store, io, {op::PutAccount{"Newbie", "$scrypt$other", 6}}));
+  }
+  asio::io_context io;
+  auto store = open_sqlite_store(dir.db(), io.get_executor());
+  auto state = store->load();
+  REQUIRE(state.accounts.size() == 1);
+  CHECK(state.accounts[0] == std::pair<std::string, std::string>{"Newbie", "$scrypt$hash"});
+}
