@@ -115,8 +115,8 @@ asio::awaitable<bool> Download::prepare() {
     co_return false;
   }
   meta_ = FileMeta{info->name, info->size, info->chunk_count, info->file_hash, info->chunk_hashes};
-  auto chunking = files::Chunking::make(meta_.size, meta_.chunk_count);
-  if (!chunking || meta_.chunk_hashes.size() != meta_.chunk_count) {
+  chunking_ = files::Chunking::make(meta_.size, meta_.chunk_count);
+  if (!chunking_ || meta_.chunk_hashes.size() != meta_.chunk_count) {
     fail(fmt::format("the server's description of {} is inconsistent", file_));
     co_return false;
   }
@@ -149,7 +149,7 @@ asio::awaitable<bool> Download::prepare() {
   std::set<std::uint32_t> wanted(wanted_.begin(), wanted_.end());
   for (std::uint32_t c = 0; c < meta_.chunk_count; ++c) {
     if (!wanted.empty() && !wanted.contains(c)) continue;
-    auto length = chunking->range(c).length;
+    auto length = chunking_->range(c).length;
     ++total_;
     total_bytes_ += length;
     if (files::has_chunk(opened.have, c)) {
@@ -262,7 +262,6 @@ void Download::fill(const std::string& user) {
   auto it = sources_.find(user);
   if (it == sources_.end()) return;
   Source& s = it->second;
-  auto chunking = *files::Chunking::make(meta_.size, meta_.chunk_count);
   // The holder's window is shared with our other downloads from it.
   while (s.requested.size() + s.on_the_way_to_disk < kWindow && env_.budget->available(user)) {
     if (s.chunks.empty()) {
@@ -281,7 +280,7 @@ void Download::fill(const std::string& user) {
     }
     env_.budget->take(user);
     auto& [chunk, offset] = s.chunks.front();
-    const std::uint64_t length = chunking.range(chunk).length;
+    const std::uint64_t length = chunking_->range(chunk).length;
     const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wire::kMaxPiece, length - offset));
     const Piece piece{next_piece_id(), chunk, offset, n, offset + n == length};
     s.requested.push_back(piece);
@@ -361,7 +360,7 @@ void Download::on_written(const std::string& user, const Piece& piece, std::opti
     return;
   }
   if (piece.last) {
-    const auto length = files::Chunking::make(meta_.size, meta_.chunk_count)->range(piece.chunk).length;
+    const auto length = chunking_->range(piece.chunk).length;
     if (*verified) {
       picker_->completed(piece.chunk);
       ++fetched_;

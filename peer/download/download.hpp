@@ -142,7 +142,8 @@ class Download : public std::enable_shared_from_this<Download> {
   asio::strand<asio::thread_pool::executor_type> disk_;
   asio::steady_timer wake_;
   FileMeta meta_;
-  std::unique_ptr<PartialFile> partial_;  // touched only on disk_
+  std::optional<files::Chunking> chunking_;  // set once the file is known
+  std::unique_ptr<PartialFile> partial_;     // touched only on disk_
   std::optional<ChunkPicker> picker_;
   std::map<std::string, Source> sources_;
   std::map<std::uint32_t, std::string> piece_owner_;  // piece id -> source
