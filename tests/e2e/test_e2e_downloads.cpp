@@ -90,20 +90,34 @@ std::uint64_t peak_rss_kib(pid_t pid) {
   return 0;
 }
 
+// A server and three logged-in peers, alice sharing data.bin (`content`) registered in
+// `chunks` chunks; `alice_flags` for her peer (an upload limit, say).
+struct ThreePeers {
+  ThreePeers(std::size_t size, std::uint64_t seed, int chunks, std::vector<std::string> alice_flags = {})
+      : server(with_accounts(dir)),
+        alice(sharer(dir, server.port, "alice", std::move(alice_flags))),
+        bob(sharer(dir, server.port, "bob")),
+        carol(sharer(dir, server.port, "carol")),
+        content(make_content(size, seed)) {
+    write_text(dir / "share-alice" / "data.bin", content);
+    for (Peer* p : {&alice, &bob, &carol}) REQUIRE((*p)->wait_type("login"));
+    register_file(alice, "data.bin", chunks);
+  }
+  static const TempDir& with_accounts(const TempDir& d) {
+    write_text(d / "credentials.txt", kAccounts);
+    return d;
+  }
+  TempDir dir;
+  ServerProcess server;
+  Peer alice, bob, carol;
+  const std::string content;
+};
+
 }  // namespace
 
 TEST_CASE("e2e download: part of a file, then a swarm of two holders, every error, and downloads") {
-  TempDir dir;
-  write_text(dir / "credentials.txt", kAccounts);
-  ServerProcess server(dir);
-  Peer alice = sharer(dir, server.port, "alice"), bob = sharer(dir, server.port, "bob"),
-       carol = sharer(dir, server.port, "carol");
-  const std::string content = make_content(300000, 1);
-  write_text(dir / "share-alice" / "data.bin", content);
-  REQUIRE(alice->wait_type("login"));
-  REQUIRE(bob->wait_type("login"));
-  REQUIRE(carol->wait_type("login"));
-  register_file(alice, "data.bin", 4);
+  ThreePeers t(300000, 1, 4);
+  auto& [dir, server, alice, bob, carol, content] = t;
 
   // B fetches chunks 1 and 2 only: they are verified on disk, in the partial file.
   bob->write_line("download data.bin 1 2");
@@ -170,17 +184,8 @@ TEST_CASE("e2e download: part of a file, then a swarm of two holders, every erro
 }
 
 TEST_CASE("e2e download: a holder sending corrupt bytes is caught, avoided and reported") {
-  TempDir dir;
-  write_text(dir / "credentials.txt", kAccounts);
-  ServerProcess server(dir);
-  Peer alice = sharer(dir, server.port, "alice"), bob = sharer(dir, server.port, "bob"),
-       carol = sharer(dir, server.port, "carol");
-  const std::string content = make_content(400000, 2);
-  write_text(dir / "share-alice" / "data.bin", content);
-  REQUIRE(alice->wait_type("login"));
-  REQUIRE(bob->wait_type("login"));
-  REQUIRE(carol->wait_type("login"));
-  register_file(alice, "data.bin", 4);
+  ThreePeers t(400000, 2, 4);
+  auto& [dir, server, alice, bob, carol, content] = t;
   bob->write_line("download data.bin");
   wait_downloaded(bob);
   // A's copy rots on disk (same size); A does not know and keeps serving it.
@@ -200,18 +205,9 @@ TEST_CASE("e2e download: a holder sending corrupt bytes is caught, avoided and r
 }
 
 TEST_CASE("e2e download: a holder killed mid-download; the other holder finishes the file") {
-  TempDir dir;
-  write_text(dir / "credentials.txt", kAccounts);
-  ServerProcess server(dir);
   // A sends slowly (2 MiB/s), so a chunk of 2 MiB from A is always under way when A dies.
-  Peer alice = sharer(dir, server.port, "alice", {"--upload-limit", "2048"}),
-       bob = sharer(dir, server.port, "bob"), carol = sharer(dir, server.port, "carol");
-  const std::string content = make_content(8 << 20, 3);
-  write_text(dir / "share-alice" / "data.bin", content);
-  REQUIRE(alice->wait_type("login"));
-  REQUIRE(bob->wait_type("login"));
-  REQUIRE(carol->wait_type("login"));
-  register_file(alice, "data.bin", 4);
+  ThreePeers t(8 << 20, 3, 4, {"--upload-limit", "2048"});
+  auto& [dir, server, alice, bob, carol, content] = t;
   bob->write_line("download data.bin");
   wait_downloaded(bob);
   await_holder(carol, "data.bin", 1, "bob");
