@@ -5,7 +5,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
-#include <cctype>
 
 #include "server/auth/credentials_file.hpp"
 #include "server/session.hpp"
@@ -234,8 +233,7 @@ void Server::verify_password(const std::string& user, std::string password, std:
 
 void Server::create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
                             std::function<void(AccountCreation)> done) {
-  std::string key = user;
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string key = wire::folded_username(user);
   if (checking_.size() + signing_up_.size() >= kMaxPasswordChecks || signing_up_.contains(key)) {
     asio::post(io_, [done = std::move(done)] { done({false, "the server is busy; try again in a moment"}); });
     return;

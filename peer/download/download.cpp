@@ -364,10 +364,8 @@ void Download::on_written(const std::string& user, const Piece& piece, std::opti
     if (*verified) {
       picker_->completed(piece.chunk);
       ++fetched_;
-      if (wanted_.empty() || std::find(wanted_.begin(), wanted_.end(), piece.chunk) != wanted_.end()) {
-        ++done_;
-        bytes_ += length;
-      }
+      ++done_;  // the picker only hands out wanted chunks
+      bytes_ += length;
       sent_by_[user] += length;
       env_.on_have(meta_, path_, have, false);
       if (picker_->done()) complete_ = true;

@@ -97,11 +97,7 @@ PartialFile::~PartialFile() {
 
 bool PartialFile::has(std::uint32_t chunk) const { return files::has_chunk(have_, chunk); }
 
-bool PartialFile::complete() const {
-  for (std::uint32_t i = 0; i < meta_.chunk_count; ++i)
-    if (!has(i)) return false;
-  return true;
-}
+bool PartialFile::complete() const { return files::has_all_chunks(have_, meta_.chunk_count); }
 
 void PartialFile::begin(std::uint32_t chunk) {
   if (chunk >= meta_.chunk_count) fail("no such chunk");

@@ -44,12 +44,6 @@ DownloadView view_of(const Download& d) {
   return v;
 }
 
-bool all_set(const std::string& have, std::uint32_t count) {
-  for (std::uint32_t i = 0; i < count; ++i)
-    if (!files::has_chunk(have, i)) return false;
-  return true;
-}
-
 // Which chunks of `file` are still as registered (runs on a disk thread). A whole file
 // whose size and modification time are unchanged is trusted without reading it.
 std::optional<std::pair<std::string, std::int64_t>> check_holding(const SharedFile& file) {
@@ -376,7 +370,7 @@ asio::awaitable<void> App::announce_holdings() {
       updated.have = checked->first;
       updated.checked = true;
       if (!copy.partial) updated.mtime_ns = checked->second;
-      if (!copy.partial && !all_set(updated.have, copy.meta.chunk_count))
+      if (!copy.partial && !files::has_all_chunks(updated.have, copy.meta.chunk_count))
         spdlog::warn("{} changed since it was registered: sharing only the chunks that still match", name);
       catalog_.put(std::move(updated));
       entry = catalog_.find(name);

@@ -132,25 +132,17 @@ Effects Registry::finish_login(std::uint32_t request, const std::string& user, b
   return fx;
 }
 
-namespace {
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-}  // namespace
-
 std::string Registry::sign_up_refusal(std::string_view name) const {
   static constexpr std::string_view kReserved[] = {"admin",  "server",   "root",
                                                    "system", "operator", "moderator"};
   if (!wire::is_valid_username(name) || !std::isalnum(static_cast<unsigned char>(name.front())))
     return "a user name is 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit";
-  const std::string lower = lowercase(name);
+  const std::string folded = wire::folded_username(name);
   for (auto reserved : kReserved)
-    if (lower == reserved) return fmt::format("'{}' is reserved", name);
+    if (folded == reserved) return fmt::format("'{}' is reserved", name);
   // "Alice" next to "alice" would let one pass for the other.
   for (const auto& account : accounts_)
-    if (lowercase(account) == lower) return fmt::format("'{}' is taken", name);
+    if (wire::folded_username(account) == folded) return fmt::format("'{}' is taken", name);
   return {};
 }
 

@@ -16,4 +16,10 @@ inline bool has_chunk(const std::string& bits, std::uint32_t chunk) {
   return chunk / 8 < bits.size() && ((static_cast<unsigned char>(bits[chunk / 8]) >> (chunk % 8)) & 1) != 0;
 }
 
+inline bool has_all_chunks(const std::string& bits, std::uint32_t chunks) {
+  for (std::uint32_t i = 0; i < chunks; ++i)
+    if (!has_chunk(bits, i)) return false;
+  return true;
+}
+
 }  // namespace parley::files

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace parley::wire {
@@ -47,6 +48,14 @@ constexpr bool is_valid_username(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+// Names are unique whatever their case ("Alice" could pass for "alice"): compare this.
+inline std::string folded_username(std::string_view name) {
+  std::string out(name);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 }  // namespace parley::wire
