@@ -4,26 +4,50 @@
 
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
+#include <cstring>
 
 #include "shared/net/async.hpp"
 
 namespace parley::net {
 namespace {
-constexpr std::size_t kReadChunk = 4096;
-constexpr std::size_t kCoalesceLimit = 16 * 1024;  // one TLS record's worth
+constexpr std::size_t kRecord = 16 * 1024;  // TLS's largest record
+constexpr std::size_t kCoalesceLimit = kRecord;
+// A reader that keeps finding input yields after this much, so one busy connection
+// cannot hold the loop.
+constexpr std::size_t kReadBeforeYield = 256 * 1024;
 constexpr auto kShutdownBound = std::chrono::seconds(2);
+
+// Shared by every connection on the thread: the bytes are consumed before the reader
+// suspends again, and the writer copies out whatever the socket does not take.
+std::span<std::uint8_t> read_scratch() {
+  thread_local std::vector<std::uint8_t> buffer(kRecord);
+  return buffer;
+}
+std::vector<std::uint8_t>& write_scratch() {
+  thread_local std::vector<std::uint8_t> buffer = [] {
+    std::vector<std::uint8_t> b;
+    b.reserve(kCoalesceLimit);
+    return b;
+  }();
+  return buffer;
+}
 }  // namespace
 
 Connection::Connection(TlsStream stream, ConnectionLimits limits)
     : stream_(std::move(stream)),
       limits_(limits),
       assembler_(limits.max_frame),
-      wake_writer_(stream_.get_executor(), Clock::time_point::max()),
       remote_address_(stream_.remote_address()) {}
 
 void Connection::start(Role role, Handlers handlers) {
   handlers_ = std::move(handlers);
-  asio::co_spawn(stream_.get_executor(), run(role), LogExceptions{"connection " + remote_address_});
+  // Posted, never run inline: a handshake that completes at the first try would
+  // otherwise call the handlers before start() returns, while the owner is still
+  // setting up (for example, about to queue its first request).
+  asio::post(stream_.get_executor(), [self = shared_from_this(), role] {
+    asio::co_spawn(self->stream_.get_executor(), self->run(role),
+                   LogExceptions{"connection " + self->remote_address_});
+  });
 }
 
 asio::awaitable<void> Connection::run(Role role) {
@@ -41,76 +65,141 @@ asio::awaitable<void> Connection::run(Role role) {
   }
   state_ = State::open;
   last_received_ = Clock::now();
-  asio::co_spawn(stream_.get_executor(), write_loop(), LogExceptions{"writer " + remote_address_});
+  if (!outbox_.empty()) schedule_flush();
   co_await read_loop();
 }
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  std::vector<std::uint8_t> buffer(kReadChunk);
+  std::size_t since_yield = 0;
   while (is_open() || state_ == State::flushing) {
-    auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer));
-    if (ec) {
-      finish(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
-                 ? "closed by peer"
-                 : "read failed: " + ec.message());
+    // The rest of a large frame goes straight into place; anything else into scratch.
+    std::span<std::uint8_t> direct =
+        state_ == State::open ? assembler_.direct_space() : std::span<std::uint8_t>{};
+    std::span<std::uint8_t> into = direct.empty() ? read_scratch() : direct;
+    TlsStream::IoResult r = stream_.try_read(asio::buffer(into.data(), into.size()));
+    if (r.want) {
+      assembler_.shrink();  // about to idle: hold no partial-frame buffer while empty
+      since_yield = 0;
+      if (auto ec = co_await stream_.wait(*r.want)) {
+        finish(state_ == State::flushing ? close_reason_ : "read failed: " + ec.message());
+        co_return;
+      }
+      continue;
+    }
+    if (r.error) {
+      if (state_ == State::flushing)  // the other side closing is the goodbye's last step
+        finish(close_reason_);
+      else
+        finish(r.error == asio::error::eof || r.error == asio::ssl::error::stream_truncated
+                   ? "closed by peer"
+                   : "read failed: " + r.error.message());
       co_return;
     }
     last_received_ = Clock::now();
     if (state_ != State::open) continue;  // flushing: discard input, keep draining
-    bool ok = assembler_.feed(std::span<const std::uint8_t>(buffer.data(), n), [&](auto payload) {
+    auto deliver = [&](std::span<const std::uint8_t> payload) {
       if (state_ == State::open && handlers_.on_frame) handlers_.on_frame(payload);
-    });
-    if (!ok) {
+    };
+    if (!direct.empty()) {
+      assembler_.commit_direct(r.bytes, deliver);
+    } else if (!assembler_.feed(std::span<const std::uint8_t>(into.data(), r.bytes), deliver)) {
       finish("protocol error: " + assembler_.error());
       co_return;
     }
-    assembler_.shrink();
+    since_yield += r.bytes;
+    if (since_yield >= kReadBeforeYield) {
+      since_yield = 0;
+      auto executor = stream_.get_executor();
+      co_await asio::post(executor, asio::use_awaitable);
+    }
   }
 }
 
-asio::awaitable<void> Connection::write_loop() {
-  auto self = shared_from_this();
-  while (state_ == State::open || state_ == State::flushing) {
-    if (outbox_.empty()) {
-      if (state_ == State::flushing) break;
-      co_await wake_writer_.async_wait(use_nothrow);
-      continue;
-    }
-    std::error_code ec;
-    write_started_ = Clock::now();
-    if (outbox_.size() == 1) {
-      wire::SharedFrame frame = std::move(outbox_.front());
+void Connection::schedule_flush() {
+  if (flush_scheduled_ || draining_) return;
+  flush_scheduled_ = true;
+  // After the current batch of input is handled: whatever it queues for this
+  // connection leaves together.
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->flush(); });
+}
+
+void Connection::flush() {
+  flush_scheduled_ = false;
+  if (draining_ || (state_ != State::open && state_ != State::flushing)) return;
+  while (!outbox_.empty()) {
+    // One large frame is written from where it lies; small ones are gathered into one record.
+    wire::SharedFrame single;
+    std::vector<std::uint8_t>& gathered = write_scratch();
+    gathered.clear();
+    if (outbox_.front()->size() > kCoalesceLimit / 2 || outbox_.size() == 1) {
+      single = std::move(outbox_.front());
       outbox_.pop_front();
-      queued_bytes_ -= frame->size();
-      ec = co_await stream_.write(asio::buffer(*frame));
+      queued_bytes_ -= single->size();
     } else {
-      coalesce_.clear();
-      while (!outbox_.empty() && coalesce_.size() + outbox_.front()->size() <= kCoalesceLimit) {
-        coalesce_.insert(coalesce_.end(), outbox_.front()->begin(), outbox_.front()->end());
+      while (!outbox_.empty() && gathered.size() + outbox_.front()->size() <= kCoalesceLimit) {
+        gathered.insert(gathered.end(), outbox_.front()->begin(), outbox_.front()->end());
         queued_bytes_ -= outbox_.front()->size();
         outbox_.pop_front();
       }
-      if (coalesce_.empty()) {  // one big frame at the front: send it on its own
-        wire::SharedFrame frame = std::move(outbox_.front());
-        outbox_.pop_front();
-        queued_bytes_ -= frame->size();
-        ec = co_await stream_.write(asio::buffer(*frame));
-      } else {
-        ec = co_await stream_.write(asio::buffer(coalesce_));
-      }
-      if (coalesce_.capacity() > 4 * kCoalesceLimit) std::vector<std::uint8_t>().swap(coalesce_);
     }
-    write_started_.reset();
-    if (ec) {
+    std::span<const std::uint8_t> bytes = single ? std::span<const std::uint8_t>(*single) : gathered;
+    TlsStream::IoResult r = stream_.try_write(asio::buffer(bytes.data(), bytes.size()));
+    if (r.error) {
+      finish("write failed: " + r.error.message());
+      return;
+    }
+    if (r.want) {
+      // Keep what the socket would not take: the shared frame itself, or a copy of the
+      // rest of the gathered bytes, since the scratch buffer belongs to everyone.
+      if (single) {
+        pending_ = std::move(single);
+        pending_offset_ = r.bytes;
+      } else {
+        pending_ = std::make_shared<const std::vector<std::uint8_t>>(
+            bytes.begin() + static_cast<std::ptrdiff_t>(r.bytes), bytes.end());
+        pending_offset_ = 0;
+      }
+      draining_ = true;
+      write_started_ = Clock::now();
+      asio::co_spawn(stream_.get_executor(), drain(*r.want), LogExceptions{"writer " + remote_address_});
+      return;
+    }
+  }
+  if (state_ == State::flushing && !saying_goodbye_) {
+    saying_goodbye_ = true;
+    asio::co_spawn(stream_.get_executor(), goodbye(), LogExceptions{"goodbye " + remote_address_});
+  }
+}
+
+asio::awaitable<void> Connection::drain(TlsStream::Want want) {
+  auto self = shared_from_this();
+  for (;;) {
+    if (auto ec = co_await stream_.wait(want)) {
       finish("write failed: " + ec.message());
       co_return;
     }
+    if (is_closed()) co_return;
+    TlsStream::IoResult r = stream_.try_write(
+        asio::buffer(pending_->data() + pending_offset_, pending_->size() - pending_offset_));
+    pending_offset_ += r.bytes;
+    if (r.error) {
+      finish("write failed: " + r.error.message());
+      co_return;
+    }
+    if (!r.want) break;
+    want = *r.want;
   }
-  if (state_ == State::flushing) {
-    co_await stream_.shutdown(kShutdownBound);
-    finish(close_reason_);
-  }
+  pending_.reset();
+  draining_ = false;
+  write_started_.reset();
+  flush();
+}
+
+asio::awaitable<void> Connection::goodbye() {
+  auto self = shared_from_this();
+  co_await stream_.shutdown(kShutdownBound);
+  finish(close_reason_);
 }
 
 void Connection::send(wire::SharedFrame frame) {
@@ -122,7 +211,7 @@ void Connection::send(wire::SharedFrame frame) {
   }
   queued_bytes_ += frame->size();
   outbox_.push_back(std::move(frame));
-  wake_writer_.cancel_one();
+  if (state_ == State::open) schedule_flush();
 }
 
 void Connection::close(const std::string& reason) { finish(reason); }
@@ -136,14 +225,13 @@ void Connection::close_after_flush(const std::string& reason) {
   state_ = State::flushing;
   flushing_since_ = Clock::now();
   close_reason_ = reason;
-  wake_writer_.cancel_one();
+  schedule_flush();
 }
 
 void Connection::finish(const std::string& reason) {
   if (state_ == State::closed) return;
   state_ = State::closed;
   stream_.close();
-  wake_writer_.cancel();
   outbox_.clear();
   queued_bytes_ = 0;
   // Out of the current call stack: this may run inside on_frame, and the owner may

@@ -1,13 +1,17 @@
 // A framed message connection over a TlsStream: one reader coroutine that turns bytes
-// into frames, one writer coroutine that drains a bounded outbox (only one write may be
-// outstanding on a TLS stream). Frames in the outbox are shared immutable buffers, so a
-// broadcast is serialized once and queued to every recipient without copying.
+// into frames, and a bounded outbox flushed once per event-loop pass: every frame queued
+// while the loop handles one batch of input leaves in one TLS record and one write(2).
+// Frames in the outbox are shared immutable buffers, so a broadcast is serialized once
+// and queued to every recipient without copying.
+//
+// Idle, a connection holds no byte buffers: input is read into a buffer shared by the
+// thread (or straight into the frame in progress), output is coalesced in another, and
+// only output the socket cannot take yet is kept per connection.
 //
 // Deadlines are not enforced here: the owner (a server sweeping thousands of
 // connections, or a peer with one) reads the timestamps below and calls close().
 #pragma once
 
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -84,7 +88,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> run(Role role);
   asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
+  void schedule_flush();
+  void flush();
+  // Waits for the socket to take pending_, then flushes what was queued meanwhile.
+  asio::awaitable<void> drain(TlsStream::Want want);
+  asio::awaitable<void> goodbye();
   void finish(const std::string& reason);
 
   TlsStream stream_;
@@ -94,8 +102,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   wire::FrameAssembler assembler_;
   std::deque<wire::SharedFrame> outbox_;
   std::size_t queued_bytes_ = 0;
-  std::vector<std::uint8_t> coalesce_;  // several small frames become one TLS record
-  asio::steady_timer wake_writer_;      // a condition variable for the writer
+  bool flush_scheduled_ = false;
+  bool draining_ = false;  // a coroutine waits for the socket to take pending_
+  bool saying_goodbye_ = false;
+  wire::SharedFrame pending_;  // bytes the socket would not take yet, from pending_offset_
+  std::size_t pending_offset_ = 0;
   Clock::time_point created_ = Clock::now();
   Clock::time_point last_received_ = created_;
   std::optional<Clock::time_point> write_started_;

@@ -140,6 +140,13 @@ void common_setup(asio::ssl::context& ctx) {
   // Idle connections should not keep 2 x 17 KiB of record buffers each.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+  // Nothing resumes sessions (peers reconnect rarely, and links are brokered afresh):
+  // a session cache or tickets would only cost memory per connection and handshake time.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(native, 0);
+  // Read whole runs of records per read(2), not a header then a body: bulk transfers
+  // need half the system calls. The buffer is released when empty.
+  SSL_CTX_set_read_ahead(native, 1);
 }
 }  // namespace
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace parley::wire {
 
 std::uint32_t read_be32(const std::uint8_t* p) {
@@ -27,6 +29,30 @@ bool FrameAssembler::check_length(std::uint32_t length) {
     return false;
   }
   return true;
+}
+
+std::size_t FrameAssembler::frame_total() const { return kFrameHeader + read_be32(buffer_.get()); }
+
+void FrameAssembler::reserve(std::size_t total) {
+  if (capacity_ >= total) return;
+  auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(total);
+  if (filled_ > 0) std::memcpy(bigger.get(), buffer_.get(), filled_);
+  buffer_ = std::move(bigger);
+  capacity_ = total;
+}
+
+void FrameAssembler::append(std::span<const std::uint8_t> bytes) {
+  // The header alone first; its length (already checked) sizes the rest exactly.
+  reserve(filled_ < kFrameHeader ? kFrameHeader : frame_total());
+  std::memcpy(buffer_.get() + filled_, bytes.data(), bytes.size());
+  filled_ += bytes.size();
+}
+
+std::span<std::uint8_t> FrameAssembler::direct_space() {
+  if (!error_.empty() || filled_ < kFrameHeader) return {};
+  std::size_t total = frame_total();
+  reserve(total);
+  return std::span<std::uint8_t>(buffer_.get() + filled_, total - filled_);
 }
 
 }  // namespace parley::wire

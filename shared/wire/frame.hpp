@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,19 +27,36 @@ class FrameAssembler {
   template <class OnFrame>
   bool feed(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
 
+  // Where the rest of the frame in progress goes, once its header is in: reading
+  // straight into it saves copying a large payload. Empty when no payload is pending.
+  std::span<std::uint8_t> direct_space();
+  // Counts `n` bytes written into direct_space(), delivering the frame once complete.
+  template <class OnFrame>
+  void commit_direct(std::size_t n, OnFrame&& on_frame);
+
   const std::string& error() const { return error_; }
   // Bytes held for an incomplete frame (0 between frames): idle connections hold nothing.
-  std::size_t buffered() const { return partial_.size(); }
+  std::size_t buffered() const { return filled_; }
   // Releases the partial-frame buffer's memory when it is empty.
   void shrink() {
-    if (partial_.empty()) std::vector<std::uint8_t>().swap(partial_);
+    if (filled_ == 0) {
+      buffer_.reset();
+      capacity_ = 0;
+    }
   }
 
  private:
   bool check_length(std::uint32_t length);
+  std::size_t frame_total() const;  // header + payload of the frame in progress
+  void reserve(std::size_t total);
+  void append(std::span<const std::uint8_t> bytes);
 
   std::size_t max_payload_;
-  std::vector<std::uint8_t> partial_;  // header and payload bytes of the frame in progress
+  // Header and payload bytes of the frame in progress. Not a vector: direct_space()
+  // hands out room that must not be zero-filled first.
+  std::unique_ptr<std::uint8_t[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t filled_ = 0;
   std::string error_;
 };
 
@@ -48,7 +66,7 @@ template <class OnFrame>
 bool FrameAssembler::feed(std::span<const std::uint8_t> bytes, OnFrame&& on_frame) {
   if (!error_.empty()) return false;
   while (!bytes.empty()) {
-    if (partial_.empty() && bytes.size() >= kFrameHeader) {
+    if (filled_ == 0 && bytes.size() >= kFrameHeader) {
       // Fast path: whole frames straight from the caller's buffer, no copy.
       std::uint32_t length = read_be32(bytes.data());
       if (!check_length(length)) return false;
@@ -59,23 +77,28 @@ bool FrameAssembler::feed(std::span<const std::uint8_t> bytes, OnFrame&& on_fram
       }
     }
     // Slow path: accumulate a header, then the rest of its payload.
-    if (partial_.size() < kFrameHeader) {
-      std::size_t take = std::min(kFrameHeader - partial_.size(), bytes.size());
-      partial_.insert(partial_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    if (filled_ < kFrameHeader) {
+      std::size_t take = std::min(kFrameHeader - filled_, bytes.size());
+      append(bytes.first(take));
       bytes = bytes.subspan(take);
-      if (partial_.size() < kFrameHeader) return true;
-      if (!check_length(read_be32(partial_.data()))) return false;
+      if (filled_ < kFrameHeader) return true;
+      if (!check_length(read_be32(buffer_.get()))) return false;
     }
-    std::size_t total = kFrameHeader + read_be32(partial_.data());
-    std::size_t take = std::min(total - partial_.size(), bytes.size());
-    partial_.insert(partial_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    std::size_t take = std::min(frame_total() - filled_, bytes.size());
+    append(bytes.first(take));
     bytes = bytes.subspan(take);
-    if (partial_.size() == total) {
-      on_frame(std::span<const std::uint8_t>(partial_).subspan(kFrameHeader));
-      partial_.clear();
-    }
+    commit_direct(0, on_frame);
   }
   return true;
+}
+
+template <class OnFrame>
+void FrameAssembler::commit_direct(std::size_t n, OnFrame&& on_frame) {
+  filled_ += n;
+  if (filled_ >= kFrameHeader && filled_ == frame_total()) {
+    filled_ = 0;
+    on_frame(std::span<const std::uint8_t>(buffer_.get() + kFrameHeader, read_be32(buffer_.get())));
+  }
 }
 
 }  // namespace parley::wire

@@ -194,6 +194,8 @@ TEST_CASE("e2e: the peer pins the server fingerprint and refuses a changed one")
   Peer alice(dir, impostor.port, "alice", "alice123");
   auto error = alice->wait_type("error");
   REQUIRE(error);
+  INFO("error event: " << error->dump());
+  INFO("peer log: " << alice->stderr_text());
   CHECK((*error)["message"].get<std::string>().find("CHANGED") != std::string::npos);
   CHECK(alice->wait_exit() == 1);
   // Pinning the new fingerprint explicitly is the way through.

@@ -63,8 +63,11 @@ json wait_downloaded(Peer& peer, std::chrono::milliseconds timeout = 60s) {
 
 // Waits until the server lists `holder` for `chunk` (1-based) of `file`, asking as `asker`:
 // an announcement travels on another connection than the question.
+// Bounded by time, not by attempts: on a loaded machine the holder may take a while to
+// re-hash what it announces.
 void await_holder(Peer& asker, const std::string& file, int chunk, const std::string& holder) {
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
     asker->write_line("searchChunk " + file + " " + std::to_string(chunk));
     auto answer = asker->wait_type("chunks");
     REQUIRE(answer);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -90,4 +91,49 @@ TEST_CASE("an empty frame is a protocol error") {
   bool ok = true;
   feed_all(assembler, frame(""), 4, &ok);
   CHECK_FALSE(ok);
+}
+
+// The connection's read path: whatever is pending of a frame is read straight into
+// direct_space(), the rest through feed(). Frames must come out the same either way.
+TEST_CASE("direct reads into the frame in progress give the same frames as feeding") {
+  std::vector<std::uint8_t> stream;
+  std::vector<std::string> payloads{"first", std::string(70000, 'p'), "x", std::string(3000, 'q')};
+  payloads[1][12345] = 'Z';  // a byte in the middle that must land in place
+  for (const auto& p : payloads) {
+    auto f = frame(p);
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  for (std::size_t step : {1u, 3u, 4u, 4096u, 16384u}) {
+    FrameAssembler assembler(128 * 1024);
+    std::vector<std::string> frames;
+    auto collect = [&](auto payload) { frames.emplace_back(payload.begin(), payload.end()); };
+    std::size_t at = 0;
+    bool used_direct = false;
+    while (at < stream.size()) {
+      auto space = assembler.direct_space();
+      std::size_t n = std::min<std::size_t>({step, stream.size() - at, space.empty() ? step : space.size()});
+      if (!space.empty()) {
+        std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), n, space.begin());
+        assembler.commit_direct(n, collect);
+        used_direct = true;
+      } else {
+        REQUIRE(assembler.feed(std::span<const std::uint8_t>(stream.data() + at, n), collect));
+      }
+      at += n;
+    }
+    CAPTURE(step);
+    CHECK(used_direct);
+    REQUIRE(frames == payloads);
+    CHECK(assembler.buffered() == 0);
+    assembler.shrink();
+    CHECK(assembler.direct_space().empty());  // between frames there is nothing to read into
+  }
+}
+
+TEST_CASE("direct_space never offers room past the frame in progress") {
+  FrameAssembler assembler(1024);
+  auto f = frame(std::string(100, 'a'));
+  REQUIRE(assembler.feed(std::span<const std::uint8_t>(f.data(), 10), [&](auto) { FAIL("early"); }));
+  auto space = assembler.direct_space();
+  CHECK(space.size() == f.size() - 10);
 }
