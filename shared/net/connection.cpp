@@ -66,11 +66,12 @@ asio::awaitable<void> Connection::run(Role role) {
   state_ = State::open;
   last_received_ = Clock::now();
   if (!outbox_.empty()) schedule_flush();
-  co_await read_loop();
+  read_ready();
 }
 
-asio::awaitable<void> Connection::read_loop() {
-  auto self = shared_from_this();
+// Reads until the socket has nothing more, then waits for it with a plain completion
+// handler: between reads an idle connection holds no coroutine frame and no buffer.
+void Connection::read_ready() {
   std::size_t since_yield = 0;
   while (is_open() || state_ == State::flushing) {
     // The rest of a large frame goes straight into place; anything else into scratch.
@@ -79,13 +80,17 @@ asio::awaitable<void> Connection::read_loop() {
     std::span<std::uint8_t> into = direct.empty() ? read_scratch() : direct;
     TlsStream::IoResult r = stream_.try_read(asio::buffer(into.data(), into.size()));
     if (r.want) {
-      assembler_.shrink();  // about to idle: hold no partial-frame buffer while empty
-      since_yield = 0;
-      if (auto ec = co_await stream_.wait(*r.want)) {
-        finish(state_ == State::flushing ? close_reason_ : "read failed: " + ec.message());
-        co_return;
-      }
-      continue;
+      assembler_.shrink();
+      stream_.async_wait(*r.want, [self = shared_from_this()](std::error_code ec) {
+        if (self->is_closed()) return;
+        if (ec) {
+          self->finish(self->state_ == State::flushing ? self->close_reason_
+                                                       : "read failed: " + ec.message());
+          return;
+        }
+        self->read_ready();
+      });
+      return;
     }
     if (r.error) {
       if (state_ == State::flushing)  // the other side closing is the goodbye's last step
@@ -94,7 +99,7 @@ asio::awaitable<void> Connection::read_loop() {
         finish(r.error == asio::error::eof || r.error == asio::ssl::error::stream_truncated
                    ? "closed by peer"
                    : "read failed: " + r.error.message());
-      co_return;
+      return;
     }
     last_received_ = Clock::now();
     if (state_ != State::open) continue;  // flushing: discard input, keep draining
@@ -105,13 +110,12 @@ asio::awaitable<void> Connection::read_loop() {
       assembler_.commit_direct(r.bytes, deliver);
     } else if (!assembler_.feed(std::span<const std::uint8_t>(into.data(), r.bytes), deliver)) {
       finish("protocol error: " + assembler_.error());
-      co_return;
+      return;
     }
     since_yield += r.bytes;
     if (since_yield >= kReadBeforeYield) {
-      since_yield = 0;
-      auto executor = stream_.get_executor();
-      co_await asio::post(executor, asio::use_awaitable);
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->read_ready(); });
+      return;
     }
   }
 }
@@ -133,14 +137,13 @@ void Connection::flush() {
     std::vector<std::uint8_t>& gathered = write_scratch();
     gathered.clear();
     if (outbox_.front()->size() > kCoalesceLimit / 2 || outbox_.size() == 1) {
-      single = std::move(outbox_.front());
-      outbox_.pop_front();
+      single = outbox_.pop_front();
       queued_bytes_ -= single->size();
     } else {
       while (!outbox_.empty() && gathered.size() + outbox_.front()->size() <= kCoalesceLimit) {
         gathered.insert(gathered.end(), outbox_.front()->begin(), outbox_.front()->end());
         queued_bytes_ -= outbox_.front()->size();
-        outbox_.pop_front();
+        outbox_.pop_front();  // the frame is copied; its buffer goes now
       }
     }
     std::span<const std::uint8_t> bytes = single ? std::span<const std::uint8_t>(*single) : gathered;
@@ -232,7 +235,7 @@ void Connection::finish(const std::string& reason) {
   if (state_ == State::closed) return;
   state_ = State::closed;
   stream_.close();
-  outbox_.clear();
+  outbox_.release();
   queued_bytes_ = 0;
   // Out of the current call stack: this may run inside on_frame, and the owner may
   // destroy itself in on_close. Dropping the handlers afterwards breaks the cycle

@@ -13,12 +13,12 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 
+#include "shared/net/frame_queue.hpp"
 #include "shared/net/tls_stream.hpp"
 #include "shared/wire/codec.hpp"
 #include "shared/wire/frame.hpp"
@@ -87,7 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { handshaking, open, flushing, closed };
 
   asio::awaitable<void> run(Role role);
-  asio::awaitable<void> read_loop();
+  void read_ready();
   void schedule_flush();
   void flush();
   // Waits for the socket to take pending_, then flushes what was queued meanwhile.
@@ -100,7 +100,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Handlers handlers_;
   State state_ = State::handshaking;
   wire::FrameAssembler assembler_;
-  std::deque<wire::SharedFrame> outbox_;
+  FrameQueue outbox_;
   std::size_t queued_bytes_ = 0;
   bool flush_scheduled_ = false;
   bool draining_ = false;  // a coroutine waits for the socket to take pending_

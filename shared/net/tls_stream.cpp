@@ -100,7 +100,14 @@ TlsStream::IoResult TlsStream::try_write(asio::const_buffer buffer) {
   return {{}, written, std::nullopt};
 }
 
+void TlsStream::release_idle_buffers() {
+  // The read that found nothing had set up a record buffer (up to 18 KiB) first; an idle
+  // connection must not keep it. A no-op while any record is half read or written.
+  SSL_free_buffers(ssl_.get());
+}
+
 asio::awaitable<std::error_code> TlsStream::wait(Want want) {
+  if (want == Want::read) release_idle_buffers();
   auto type = want == Want::read ? asio::socket_base::wait_read : asio::socket_base::wait_write;
   auto [ec] = co_await socket_.async_wait(type, use_nothrow);
   if (!ec && !socket_.is_open()) ec = asio::error::operation_aborted;

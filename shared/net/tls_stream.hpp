@@ -59,6 +59,14 @@ class TlsStream {
   IoResult try_write(asio::const_buffer buffer);
   // Waits until the socket is ready for what a try_ operation wanted.
   asio::awaitable<std::error_code> wait(Want want);
+  // The same with a completion handler, void(std::error_code): a connection that waits
+  // this way between reads keeps no coroutine frames while idle.
+  template <class Handler>
+  void async_wait(Want want, Handler&& handler) {
+    if (want == Want::read) release_idle_buffers();
+    socket_.async_wait(want == Want::read ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+                       std::forward<Handler>(handler));
+  }
 
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
   // Writes all of `buffer`, which must stay valid until this completes.
@@ -81,6 +89,7 @@ class TlsStream {
     void operator()(SSL* ssl) const;
   };
   IoResult outcome(int ret, std::size_t bytes);
+  void release_idle_buffers();
 
   asio::ip::tcp::socket socket_;
   std::unique_ptr<SSL, SslFree> ssl_;
