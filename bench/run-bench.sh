@@ -52,6 +52,7 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 results=()
 for ((run = 1; run <= runs; run++)); do
   # A long idle timeout: an idle run must not see its sessions logged out.
+  : >"$tmp/server-$run.out"
   # shellcheck disable=SC2086
   taskset -c "${SERVER_CPU:-0}" "$server_bin" --port 0 --credentials "$tmp/credentials.txt" \
     --data-dir "$tmp/data-$run" --timeout 86400 --log-level warn ${SERVER_ARGS:-} \
@@ -59,8 +60,8 @@ for ((run = 1; run <= runs; run++)); do
   server_pid=$!
   # The server prints "parley-server listening on 127.0.0.1:PORT fingerprint ..." once ready.
   port=""
-  for ((wait = 0; wait < 400; wait++)); do
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\) fingerprint.*/\1/p' "$tmp/server-$run.out")
+  for ((tries = 0; tries < 400; tries++)); do
+    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\) fingerprint.*/\1/p' "$tmp/server-$run.out" || true)
     [ -n "$port" ] && break
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.05
