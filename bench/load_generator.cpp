@@ -261,13 +261,15 @@ asio::awaitable<void> LoadGenerator::main() {
       poke();
     });
   }
-  co_await wait_for(Awaiting::logins, Clock::time_point::max());
+  const auto no_deadline = Clock::time_point::max();  // each login has its own timeouts
+  co_await wait_for(Awaiting::logins, no_deadline);
   if (!error_.empty()) co_return;
   spdlog::info("{} clients logged in in {:.1f} s", clients_.size(),
                std::chrono::duration<double>(Clock::now() - login_started).count());
 
   for (std::size_t i = 0; i < clients_.size(); ++i) send_ping(i);
-  if (!co_await wait_for(Awaiting::pongs, Clock::now() + kSettleTimeout))
+  const auto settle_deadline = Clock::now() + kSettleTimeout;
+  if (!co_await wait_for(Awaiting::pongs, settle_deadline))
     co_return fail(fmt::format("the server did not answer every client's ping within {} s of the logins",
                                std::chrono::duration_cast<std::chrono::seconds>(kSettleTimeout).count()));
   if (pid) result_.rss_after_connect_kib = process_rss_kib(*pid);
@@ -278,7 +280,8 @@ asio::awaitable<void> LoadGenerator::main() {
   start_workload();
   const auto warmup =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.warmup));
-  co_await sleep_until(Clock::now() + warmup);
+  const auto warmup_end = Clock::now() + warmup;
+  co_await sleep_until(warmup_end);
 
   std::optional<double> server_cpu_start;
   if (pid && !(server_cpu_start = process_cpu_seconds(*pid)))
@@ -289,7 +292,8 @@ asio::awaitable<void> LoadGenerator::main() {
 
   const auto length =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.seconds));
-  co_await sleep_until(window_start_ + length);
+  const auto window_end_due = window_start_ + length;
+  co_await sleep_until(window_end_due);
 
   sending_ = false;
   const auto window_end = Clock::now();
@@ -310,7 +314,8 @@ asio::awaitable<void> LoadGenerator::main() {
       expected_ = sent_;
       break;
   }
-  co_await wait_for(Awaiting::drain, Clock::now() + kDrainLimit);
+  const auto drain_deadline = Clock::now() + kDrainLimit;
+  co_await wait_for(Awaiting::drain, drain_deadline);
   if (delivered_ < expected_)
     spdlog::warn("{} of {} deliveries missing {} s after the window", expected_ - delivered_, expected_,
                  std::chrono::duration_cast<std::chrono::seconds>(kDrainLimit).count());

@@ -4,7 +4,7 @@
 //
 // Counting: a message belongs to the window when it was *sent* inside it (its send time
 // travels with it); sent and delivered count only those, and after the window the
-// generator stops sending and waits (at most kDrainLimit) for them to arrive. So
+// generator stops sending and waits (at most 5 s) for them to arrive. So
 // delivered == sent * recipients exactly when nothing was lost or late, and warm-up
 // traffic arriving during the window is not counted.
 #pragma once
