@@ -335,6 +335,15 @@ SharedFrame make_frame(const LinkMessage& message) {
 }
 
 Decoded decode(std::span<const std::uint8_t> payload) { return decode_as<Message>(payload); }
+
+std::optional<std::size_t> peek_index(std::span<const std::uint8_t> payload) {
+  // The endianness marker, then cereal's variant index as a little-endian int32.
+  if (payload.size() < 5 || payload[0] != 1) return std::nullopt;
+  std::uint32_t index = std::uint32_t{payload[1]} | (std::uint32_t{payload[2]} << 8) |
+                        (std::uint32_t{payload[3]} << 16) | (std::uint32_t{payload[4]} << 24);
+  if (index >= std::variant_size_v<Message>) return std::nullopt;
+  return index;
+}
 DecodedLink decode_link(std::span<const std::uint8_t> payload) { return decode_as<LinkMessage>(payload); }
 
 }  // namespace parley::wire

@@ -258,3 +258,18 @@ TEST_CASE("file messages: names, digests and chunk counts are checked") {
   CHECK_FALSE(validate(Message{mismatched}).empty());
   CHECK_FALSE(validate(Message{HaveChunks{"x", std::string(200, '\xff')}}).empty());  // > 1024 bits
 }
+
+TEST_CASE("peek_index names the alternative without decoding, and only for a plausible header") {
+  auto frame = parley::wire::encode_frame(parley::wire::Message{parley::wire::PresenceEvent{"alice", {}, 5}});
+  std::span<const std::uint8_t> payload(frame.data() + parley::wire::kFrameHeader,
+                                        frame.size() - parley::wire::kFrameHeader);
+  CHECK(parley::wire::peek_index(payload) == parley::wire::index_of<parley::wire::PresenceEvent>());
+  CHECK(parley::wire::peek_index(payload) == parley::wire::decode(payload).message->index());
+  CHECK_FALSE(parley::wire::peek_index(payload.first(4)));  // too short
+  std::vector<std::uint8_t> bad(payload.begin(), payload.end());
+  bad[0] = 0;  // not the little-endian marker
+  CHECK_FALSE(parley::wire::peek_index(bad));
+  bad[0] = 1;
+  bad[4] = 0x7f;  // an index no alternative has
+  CHECK_FALSE(parley::wire::peek_index(bad));
+}
