@@ -332,7 +332,7 @@ bool Download::on_piece(const std::string& user, wire::LinkMessage& message) {
     std::optional<bool> verified;
     std::string have, error;
     try {
-      self->partial_->append(piece.chunk,
+      self->partial_->append(piece.chunk, piece.offset,
                              std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
       if (piece.last) {
         verified = self->partial_->end(piece.chunk);
@@ -419,7 +419,7 @@ asio::awaitable<void> Download::finish() {
   try {
     const auto complete = [self] { return self->partial_->complete(); };
     if (co_await net::run_on(disk_, complete)) {
-      // Checked against the whole-file digest, then renamed into place at once.
+      // Every chunk was checked against its digest: the file is renamed into place at once.
       const auto finish = [self] { return self->partial_->finish(); };
       path_ = co_await net::run_on(disk_, finish);
       env_.on_have(meta_, path_, files::full_bitfield(meta_.chunk_count), true);
