@@ -5,7 +5,8 @@
 #   bench/download-bench.sh [BUILD]        BUILD: meson build dir (or env BUILD; default ./build)
 #   SIZE=256M CHUNKS=64 bench/download-bench.sh build
 #   PERF_OUT=/tmp/dl.perf bench/download-bench.sh    also records the downloader with perf
-#     (PERF_ARGS, default -g; "--call-graph dwarf" sees through code without frame pointers)
+#     (PERF_ARGS, default -g; "--call-graph dwarf" sees through code without frame pointers;
+#     PERF_WHO=alice profiles a holder instead)
 #
 # alice registers the file; bob, carol and dave download it (so four peers hold every
 # chunk); then erin downloads the whole file while the clock runs. Prints the rate, the
@@ -113,8 +114,8 @@ done
 holders=(alice bob carol dave)
 declare -A before
 for u in erin "${holders[@]}"; do before[$u]=$(cpu_ticks "${pid[$u]}"); done
-if [[ -n ${PERF_OUT:-} ]]; then  # profile the downloader during the timed download
-  perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pid[erin]}" 2>"$work/perf.err" &
+if [[ -n ${PERF_OUT:-} ]]; then  # profile a peer during the timed download
+  perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pid[${PERF_WHO:-erin}]}" 2>"$work/perf.err" &
   perf_pid=$!
   sleep 0.5
 fi
