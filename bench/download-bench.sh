@@ -57,6 +57,9 @@ await() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The main thread of a peer runs its event loop (network, TLS, frames); the others are
+# its disk workers (hashing, file I/O).
+loop_ticks() { awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat"; }
 
 echo "download-bench: $bytes bytes in $CHUNKS chunks, in $work; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -114,6 +117,7 @@ done
 holders=(alice bob carol dave)
 declare -A before
 for u in erin "${holders[@]}"; do before[$u]=$(cpu_ticks "${pid[$u]}"); done
+loop_before=$(loop_ticks "${pid[erin]}")
 if [[ -n ${PERF_OUT:-} ]]; then  # profile a peer during the timed download
   perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pid[${PERF_WHO:-erin}]}" 2>"$work/perf.err" &
   perf_pid=$!
@@ -126,6 +130,7 @@ end=$(date +%s.%N)
 if [[ -n ${perf_pid:-} ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 declare -A used
 for u in erin "${holders[@]}"; do used[$u]=$(($(cpu_ticks "${pid[$u]}") - ${before[$u]})); done
+loop_used=$(($(loop_ticks "${pid[erin]}") - loop_before))
 rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/${pid[erin]}/status")
 
 cmp "$work/share-alice/data.bin" "$work/dl-erin/data.bin" || die "erin's copy differs from the original"
@@ -137,10 +142,10 @@ for u in "${holders[@]}"; do
   holder_total=$((holder_total + used[$u]))
   holder_detail+=" $u $(awk -v t="${used[$u]}" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')"
 done
-awk -v bytes="$bytes" -v start="$start" -v end="$end" -v dl="${used[erin]}" -v hold="$holder_total" \
-  -v hz="$hz" -v rss="$rss_kib" -v detail="$holder_detail" 'BEGIN {
+awk -v bytes="$bytes" -v start="$start" -v end="$end" -v dl="${used[erin]}" -v loop="$loop_used" \
+  -v hold="$holder_total" -v hz="$hz" -v rss="$rss_kib" -v detail="$holder_detail" 'BEGIN {
     secs = end - start
-    printf "wall %.3f s  rate %.1f MB/s  downloader %.2f CPU-s  holders %.2f CPU-s (%s )  downloader peak RSS %.1f MiB\n",
-      secs, bytes / secs / 1e6, dl / hz, hold / hz, detail, rss / 1024
+    printf "wall %.3f s  rate %.1f MB/s  downloader %.2f CPU-s (loop %.2f, disk %.2f)  holders %.2f CPU-s (%s )  downloader peak RSS %.1f MiB\n",
+      secs, bytes / secs / 1e6, dl / hz, loop / hz, (dl - loop) / hz, hold / hz, detail, rss / 1024
   }'
 echo "sources: $(sed -nE 's/.*"sources":(\[[^]]*\]).*/\1/p' <<<"$downloaded")  bytes verified identical"
