@@ -6,6 +6,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
+#include <cstring>
 
 #include "shared/files/bitfield.hpp"
 #include "shared/net/async.hpp"
@@ -100,6 +101,7 @@ asio::awaitable<void> Download::run() {
       co_await wake_.async_wait(net::use_nothrow);
     }
   }
+  std::vector<Buffer>().swap(spare_);  // a finished download stays listed: it keeps no buffers
   if (partial_) {
     // PartialFile is only touched on its strand; close it there, after any queued work.
     asio::post(disk_, [self] { self->partial_.reset(); });
@@ -295,45 +297,69 @@ void Download::fill(const std::string& user) {
   }
 }
 
-bool Download::on_piece(const std::string& user, wire::LinkMessage& message) {
-  std::uint32_t id = 0;
-  if (auto* data = std::get_if<wire::PieceData>(&message)) id = data->id;
-  if (auto* refused = std::get_if<wire::PieceRefused>(&message)) id = refused->id;
+bool Download::on_piece(const std::string& user, const wire::LinkMessage& message) {
+  if (const auto* data = std::get_if<wire::PieceData>(&message)) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data->data.data());
+    return on_piece(user, wire::PieceView{data->id, std::span(bytes, data->data.size())});
+  }
+  const auto* refused = std::get_if<wire::PieceRefused>(&message);
+  if (!refused) return false;
+  bool ours = false;
+  if (answered(user, refused->id, &ours)) drop_source(user, "refused: " + refused->reason);
+  return ours;
+}
+
+std::optional<Download::Piece> Download::answered(const std::string& user, std::uint32_t id, bool* ours) {
   auto owner = piece_owner_.find(id);
-  if (owner == piece_owner_.end()) return false;
-  if (owner->second != user || state_ != State::running) return true;  // not from whom we asked: ignored
+  *ours = owner != piece_owner_.end();
+  if (!*ours || owner->second != user || state_ != State::running)
+    return std::nullopt;  // not from whom we asked
   piece_owner_.erase(owner);
   Source& s = sources_.at(user);
   if (s.requested.empty() || s.requested.front().id != id) {
     drop_source(user, "answered out of order");
-    return true;
+    return std::nullopt;
   }
   const Piece piece = s.requested.front();
   s.requested.pop_front();
   env_.budget->give(user);
-  if (auto* refused = std::get_if<wire::PieceRefused>(&message)) {
-    drop_source(user, "refused: " + refused->reason);
-    return true;
-  }
-  auto& data = std::get<wire::PieceData>(message).data;
-  if (data.size() != piece.length) {
+  return piece;
+}
+
+Download::Buffer Download::take_buffer() {
+  if (spare_.empty()) return std::make_unique_for_overwrite<std::uint8_t[]>(wire::kMaxPiece);
+  Buffer buffer = std::move(spare_.back());
+  spare_.pop_back();
+  return buffer;
+}
+
+bool Download::on_piece(const std::string& user, const wire::PieceView& data) {
+  bool ours = false;
+  const auto answer = answered(user, data.id, &ours);
+  if (!answer) return ours;
+  const Piece piece = *answer;
+  if (data.data.size() != piece.length) {
     picker_->failed(piece.chunk, user, true);
     if (env_.on_corrupt) env_.on_corrupt(*this, user, piece.chunk);
     drop_source(user, "sent a piece of the wrong size");
     return true;
   }
-  fetched_bytes_ += data.size();
+  fetched_bytes_ += piece.length;
+  Source& s = sources_.at(user);
   if (piece.last) {
     s.receiving.erase(piece.chunk);
     ++verifying_;
   }
   ++s.on_the_way_to_disk;
-  asio::post(disk_, [self = shared_from_this(), user, piece, data = std::move(data)] {
+  // The frame is gone once this returns: its bytes go to the disk strand in a pooled
+  // buffer, the one copy on the way to disk. Hashing happens there too, while they are hot.
+  Buffer buffer = take_buffer();
+  std::memcpy(buffer.get(), data.data.data(), piece.length);
+  asio::post(disk_, [self = shared_from_this(), user, piece, buffer = std::move(buffer)]() mutable {
     std::optional<bool> verified;
     std::string have, error;
     try {
-      self->partial_->append(piece.chunk,
-                             std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+      self->partial_->append(piece.chunk, piece.offset, std::span(buffer.get(), piece.length));
       if (piece.last) {
         verified = self->partial_->end(piece.chunk);
         if (*verified) have = self->partial_->have();
@@ -341,10 +367,11 @@ bool Download::on_piece(const std::string& user, wire::LinkMessage& message) {
     } catch (const std::exception& e) {
       error = e.what();
     }
-    asio::post(self->env_.loop,
-               [self, user, piece, verified, have = std::move(have), error = std::move(error)] {
-                 self->on_written(user, piece, verified, have, error);
-               });
+    asio::post(self->env_.loop, [self, user, piece, verified, have = std::move(have),
+                                 error = std::move(error), buffer = std::move(buffer)]() mutable {
+      if (self->state_ == State::running) self->spare_.push_back(std::move(buffer));
+      self->on_written(user, piece, verified, have, error);
+    });
   });
   return true;
 }
@@ -419,7 +446,7 @@ asio::awaitable<void> Download::finish() {
   try {
     const auto complete = [self] { return self->partial_->complete(); };
     if (co_await net::run_on(disk_, complete)) {
-      // Checked against the whole-file digest, then renamed into place at once.
+      // Every chunk was checked against its digest: the file is renamed into place at once.
       const auto finish = [self] { return self->partial_->finish(); };
       path_ = co_await net::run_on(disk_, finish);
       env_.on_have(meta_, path_, files::full_bitfield(meta_.chunk_count), true);

@@ -34,6 +34,7 @@
 #include "peer/download/request_budget.hpp"
 #include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
+#include "shared/wire/piece_frame.hpp"
 
 namespace parley::peer {
 
@@ -80,8 +81,10 @@ class Download : public std::enable_shared_from_this<Download> {
   asio::awaitable<void> run();
 
   // A piece message from the transfer link with `user`; false if it is not ours.
-  // Takes the piece's bytes out of `message`.
-  bool on_piece(const std::string& user, wire::LinkMessage& message);
+  bool on_piece(const std::string& user, const wire::LinkMessage& message);
+  // A piece's bytes still in the frame they came in (valid only during the call); false
+  // if it is not ours.
+  bool on_piece(const std::string& user, const wire::PieceView& data);
   // The transfer link with `user` closed.
   void on_link_closed(const std::string& user);
   // Requests may have room again (the shared budget freed some): try to send more.
@@ -113,6 +116,9 @@ class Download : public std::enable_shared_from_this<Download> {
     std::uint32_t length;
     bool last;  // the chunk's last piece
   };
+  // A piece on its way to disk. Pooled: thousands pass through a second, and a fresh
+  // allocation each would cost page faults and heap trimming (sbrk) over and over.
+  using Buffer = std::unique_ptr<std::uint8_t[]>;
   struct Source {
     std::deque<Piece> requested;                                 // in the order they will arrive
     std::size_t on_the_way_to_disk = 0;                          // received, not yet written
@@ -127,6 +133,10 @@ class Download : public std::enable_shared_from_this<Download> {
   void fill(const std::string& user);
   void fill_all();
   void drop_source(const std::string& user, const std::string& why);
+  // The piece `id` that `user` answered, taken off its queue; nullopt if the answer is
+  // to be ignored (or cost the source its place). `*ours`: the id is one of ours.
+  std::optional<Piece> answered(const std::string& user, std::uint32_t id, bool* ours);
+  Buffer take_buffer();
   void on_written(const std::string& user, const Piece& piece, std::optional<bool> verified,
                   const std::string& have, const std::string& error);
   bool idle() const;
@@ -150,6 +160,7 @@ class Download : public std::enable_shared_from_this<Download> {
   std::set<std::string> listed_;                      // holders the server named
   std::vector<std::string> candidates_;               // the first ones to dial
   std::map<std::string, std::uint64_t> sent_by_;      // verified bytes per source
+  std::vector<Buffer> spare_;                         // of kMaxPiece bytes; no more than the windows hold
   std::size_t dialing_ = 0;
   std::size_t verifying_ = 0;  // chunks whose last piece is on its way to disk
   State state_ = State::running;

@@ -104,26 +104,32 @@ void PartialFile::begin(std::uint32_t chunk) {
   // Writing over a verified chunk would let a lying second source corrupt it in place.
   if (has(chunk)) fail("chunk already verified");
   if (in_progress_.contains(chunk)) fail("chunk already in progress");
-  in_progress_.try_emplace(chunk);
+  in_progress_.try_emplace(chunk, chunking_.range(chunk).length);
 }
 
-void PartialFile::append(std::uint32_t chunk, std::span<const std::uint8_t> piece) {
+void PartialFile::append(std::uint32_t chunk, std::uint64_t offset, std::span<const std::uint8_t> piece) {
   auto it = in_progress_.find(chunk);
   if (it == in_progress_.end()) fail("chunk not begun");
   auto range = chunking_.range(chunk);
-  if (it->second.written + piece.size() > range.length) fail("more bytes than the chunk holds");
-  write_all(fd_, piece.data(), piece.size(), range.offset + it->second.written);
-  it->second.hash.update(piece);
-  it->second.written += piece.size();
+  if (offset > range.length || piece.size() > range.length - offset) fail("more bytes than the chunk holds");
+  write_all(fd_, piece.data(), piece.size(), range.offset + offset);
+  it->second.add(offset, piece);
 }
 
 bool PartialFile::end(std::uint32_t chunk) {
   auto it = in_progress_.find(chunk);
   if (it == in_progress_.end()) fail("chunk not begun");
-  InProgress done = std::move(it->second);
+  ChunkHasher hasher = std::move(it->second);
   in_progress_.erase(it);
-  if (done.written != chunking_.range(chunk).length || done.hash.finish() != meta_.chunk_hashes[chunk])
-    return false;
+  const auto range = chunking_.range(chunk);
+  files::Digest digest;
+  if (hasher.whole())
+    digest = hasher.digest();
+  else if (hasher.reread())
+    digest = hash_range(fd_, range.offset, range.length);
+  else
+    return false;  // in order but short
+  if (digest != meta_.chunk_hashes[chunk]) return false;
   // The bytes must be on disk before the state says so.
   if (::fdatasync(fd_) != 0) fail("cannot sync " + part_path_.string());
   have_[chunk / 8] = static_cast<char>(have_[chunk / 8] | (1 << (chunk % 8)));
@@ -143,12 +149,6 @@ std::size_t PartialFile::read(std::uint32_t chunk, std::uint64_t offset, std::sp
 
 std::filesystem::path PartialFile::finish() {
   if (!complete()) fail("the download is not complete");
-  if (hash_range(fd_, 0, meta_.size) != meta_.file_hash) {
-    // Every chunk matched but the whole does not: the metadata itself is inconsistent.
-    std::fill(have_.begin(), have_.end(), '\0');
-    save_state();
-    fail("the assembled file does not match its registered SHA-256");
-  }
   if (::fsync(fd_) != 0) fail("cannot sync " + part_path_.string());
   auto final_path = dir_ / meta_.name;
   std::filesystem::rename(part_path_, final_path);  // atomic: the name appears whole or not at all

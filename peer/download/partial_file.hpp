@@ -1,10 +1,12 @@
 // A download on disk. "<dir>/.<name>.part" holds the bytes at their final offsets and
 // "<dir>/.<name>.have" the digest of the file it belongs to plus the bitfield of
-// verified chunks. Chunks stream in as pieces, hashed as they are written, so memory
-// does not depend on chunk size. A chunk counts only once its digest matched and its
-// bytes are on disk (fdatasync before the bit is recorded), so an interrupted download
-// resumes without refetching what was verified. When every chunk is there, the whole
-// file is checked and renamed into place atomically.
+// verified chunks. Chunks stream in as pieces, hashed as they are written (ChunkHasher),
+// so memory does not depend on chunk size and each byte is hashed once. A chunk counts
+// only once its digest matched and its bytes are on disk (fdatasync before the bit is
+// recorded), so an interrupted download resumes without refetching what was verified.
+// When every chunk is there, the file is renamed into place atomically. The whole-file
+// digest is not computed again: every byte is covered by a chunk digest from the same
+// registration, so a second pass over the file would only cost time.
 //
 // Blocking file I/O: use from a worker thread, never the event loop.
 #pragma once
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "peer/download/chunk_hasher.hpp"
 #include "shared/files/chunking.hpp"
 #include "shared/files/hashing.hpp"
 
@@ -48,10 +51,12 @@ class PartialFile {
   const std::string& have() const { return have_; }  // bitfield
   bool complete() const;
 
-  // One chunk, in order: begin, append its pieces, end. Several chunks may be in
-  // progress at once (different sources).
+  // One chunk: begin, append its pieces, end. Several chunks may be in progress at once
+  // (different sources). Pieces in order are hashed as they are written; out of order,
+  // end() hashes the chunk from disk instead.
   void begin(std::uint32_t chunk);
-  void append(std::uint32_t chunk, std::span<const std::uint8_t> piece);  // throws past the chunk's end
+  // `offset` is from the chunk's start; throws if the piece reaches past the chunk's end.
+  void append(std::uint32_t chunk, std::uint64_t offset, std::span<const std::uint8_t> piece);
   // True when the digest matched: the chunk is recorded. False: it is discarded.
   bool end(std::uint32_t chunk);
   // The source went away mid-chunk: forget what it wrote, so another may begin again.
@@ -62,15 +67,10 @@ class PartialFile {
   // Reads from a verified chunk, for serving it to others.
   std::size_t read(std::uint32_t chunk, std::uint64_t offset, std::span<std::uint8_t> out) const;
 
-  // Checks the whole-file digest, then renames into <dir>/<name>. Throws if incomplete
-  // or if the digest does not match (then every chunk is forgotten: start over).
+  // Renames into <dir>/<name>. Throws if incomplete.
   std::filesystem::path finish();
 
  private:
-  struct InProgress {
-    std::uint64_t written = 0;
-    files::Sha256 hash;
-  };
   void save_state();
   static files::Digest hash_range(int fd, std::uint64_t offset, std::uint64_t length);
 
@@ -81,7 +81,7 @@ class PartialFile {
   std::filesystem::path state_path_;
   int fd_ = -1;
   std::string have_;
-  std::map<std::uint32_t, InProgress> in_progress_;
+  std::map<std::uint32_t, ChunkHasher> in_progress_;
 };
 
 }  // namespace parley::peer

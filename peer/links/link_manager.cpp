@@ -194,8 +194,28 @@ asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
   co_return *dial.outcome;
 }
 
+LinkManager::Link* LinkManager::transfer_link(const net::Connection* connection) {
+  auto key = key_of_.find(connection);
+  if (key == key_of_.end() || key->second.second != Purpose::transfer) return nullptr;
+  auto link = links_.find(key->second);
+  return link != links_.end() && link->second->connection.get() == connection ? link->second.get() : nullptr;
+}
+
 void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
                            std::span<const std::uint8_t> payload) {
+  if (events_.on_piece && wire::is_piece(payload)) {
+    if (Link* link = transfer_link(connection.get())) {
+      auto piece = wire::decode_piece(payload);
+      if (!piece.message) {
+        spdlog::warn("direct link from {}: {}", connection->remote_address(), piece.error);
+        connection->close("protocol error: " + piece.error);
+        return;
+      }
+      link->last_piece = net::Clock::now();
+      events_.on_piece(link->user, *piece.message);
+      return;
+    }
+  }
   auto decoded = wire::decode_link(payload);
   if (!decoded.message) {
     spdlog::warn("direct link from {}: {}", connection->remote_address(), decoded.error);

@@ -29,6 +29,7 @@
 #include "shared/net/tls_context.hpp"
 #include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
+#include "shared/wire/piece_frame.hpp"
 
 namespace parley::peer {
 
@@ -41,6 +42,10 @@ class LinkManager {
     std::function<void(const std::string& user, const wire::PrivateText& text)> on_private;
     // PieceRequest, PieceData or PieceRefused, from the transfer link with `user`.
     std::function<void(const std::string& user, wire::LinkMessage&& message)> on_transfer;
+    // PieceData from the transfer link with `user`, its bytes still in the received frame
+    // (valid only during the call): pieces are most of what a download receives, and
+    // this saves copying each one into a message. Without it, on_transfer gets them.
+    std::function<void(const std::string& user, const wire::PieceView& piece)> on_piece;
   };
   struct Settings {
     std::chrono::milliseconds hello_timeout{10'000};   // connect + TLS + hello/welcome
@@ -105,6 +110,8 @@ class LinkManager {
   void adopt(const std::shared_ptr<net::Connection>& connection, net::Role role,
              std::function<std::string()> on_handshake);
   void on_frame(const std::shared_ptr<net::Connection>& connection, std::span<const std::uint8_t> payload);
+  // The transfer link `connection` currently speaks for, if it is one.
+  Link* transfer_link(const net::Connection* connection);
   void on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello);
   void on_link_message(Link& link, wire::LinkMessage&& message);
   void on_connection_closed(const std::shared_ptr<net::Connection>& connection, const std::string& reason);

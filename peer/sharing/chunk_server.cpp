@@ -1,13 +1,12 @@
 #include "peer/sharing/chunk_server.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "peer/sharing/piece_reader.hpp"
 #include "shared/files/bitfield.hpp"
 #include "shared/files/chunking.hpp"
 #include "shared/files/file_names.hpp"
@@ -15,26 +14,6 @@
 #include "shared/wire/limits.hpp"
 
 namespace parley::peer {
-namespace {
-
-// Runs on a disk thread: the piece, already framed, so the event loop only queues it.
-wire::SharedFrame read_piece(const std::filesystem::path& path, std::uint64_t offset, std::uint32_t id,
-                             std::uint32_t length) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + path.string());
-  wire::PieceData piece{id, std::string(length, '\0')};
-  std::size_t done = 0;
-  while (done < length) {
-    ssize_t n = ::pread(fd, piece.data.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (done != length) throw std::runtime_error(path.string() + " is shorter than registered");
-  return wire::make_frame(wire::LinkMessage{std::move(piece)});
-}
-
-}  // namespace
 
 ChunkServer::ChunkServer(asio::any_io_executor loop, asio::thread_pool& disk, const Catalog& catalog,
                          Send send, std::uint64_t upload_limit)
@@ -127,7 +106,7 @@ asio::awaitable<void> ChunkServer::serve(std::string user, std::uint64_t generat
       try {
         const auto disk = disk_.get_executor();
         const auto read = [path, offset, id = request.id, length = request.length] {
-          return read_piece(path, offset, id, length);
+          return read_piece_frame(path, offset, id, length);
         };
         frame = co_await net::run_on(disk, read);
         error.clear();

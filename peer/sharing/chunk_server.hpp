@@ -4,10 +4,10 @@
 // verified, ranges outside the chunk.
 //
 // Each requester is served in order, one piece at a time: the read happens on a disk
-// thread (never on the event loop) and goes out as a ready-made frame. A requester may
-// have at most kMaxPiecesInFlight requests waiting, so a peer that asks for everything
-// and reads nothing costs a bounded amount of memory. An optional upload limit paces
-// what goes out, for every requester together.
+// thread (never on the event loop), straight into the frame that goes out
+// (read_piece_frame). A requester may have at most kMaxPiecesInFlight requests waiting,
+// so a peer that asks for everything and reads nothing costs a bounded amount of
+// memory. An optional upload limit paces what goes out, for every requester together.
 #pragma once
 
 #include <asio/any_io_executor.hpp>

@@ -69,6 +69,8 @@ App::App(asio::io_context& io, PeerConfig config)
               },
           .on_transfer = [this](const std::string& user,
                                 wire::LinkMessage&& message) { on_transfer(user, std::move(message)); },
+          .on_piece = [this](const std::string& user,
+                             const wire::PieceView& piece) { on_piece(user, piece); },
       });
   chunk_server_ = std::make_unique<ChunkServer>(
       io.get_executor(), workers_, catalog_,

@@ -108,6 +108,7 @@ class App {
   asio::awaitable<std::optional<wire::FileInfo>> lookup_file(const std::string& name, std::string* error);
   asio::awaitable<std::string> open_transfer_link(const std::string& user);
   void on_transfer(const std::string& user, wire::LinkMessage&& message);
+  void on_piece(const std::string& user, const wire::PieceView& piece);
   void on_transfer_closed(const std::string& user);
   void on_have(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
                bool complete);

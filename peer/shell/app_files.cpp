@@ -296,6 +296,11 @@ void App::on_transfer(const std::string& user, wire::LinkMessage&& message) {
     if (download->on_piece(user, message)) return;
 }
 
+void App::on_piece(const std::string& user, const wire::PieceView& piece) {
+  for (auto& download : downloads_)
+    if (download->on_piece(user, piece)) return;
+}
+
 void App::on_transfer_closed(const std::string& user) {
   chunk_server_->forget(user);
   for (auto& download : downloads_) download->on_link_closed(user);

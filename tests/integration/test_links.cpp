@@ -46,6 +46,7 @@ struct Peer {
                 [this](const std::string& user, wire::LinkMessage&& m) {
                   if (on_transfer) on_transfer(user, std::move(m));
                 },
+            .on_piece = {},  // pieces arrive as messages, through on_transfer
         },
         settings);
     links->set_user(name);

@@ -36,7 +36,8 @@ bool feed(PartialFile& file, const std::vector<std::uint8_t>& content, std::uint
   auto r = file.chunking().range(i);
   file.begin(i);
   for (std::uint64_t at = 0; at < r.length; at += piece)
-    file.append(i, std::span(content).subspan(r.offset + at, std::min<std::uint64_t>(piece, r.length - at)));
+    file.append(i, at,
+                std::span(content).subspan(r.offset + at, std::min<std::uint64_t>(piece, r.length - at)));
   return file.end(i);
 }
 
@@ -73,7 +74,7 @@ TEST_CASE("partial file: a chunk with the wrong bytes is refused and can be fetc
   CHECK(file.has(0));
   // A short chunk is not a verified chunk either.
   file.begin(1);
-  file.append(1, std::span(content).subspan(5000, 10));
+  file.append(1, 0, std::span(content).subspan(5000, 10));
   CHECK_FALSE(file.end(1));
   CHECK_THROWS(file.finish());  // incomplete
 }
@@ -87,7 +88,7 @@ TEST_CASE("partial file: an interrupted download resumes with what was verified,
     CHECK(feed(file, content, 0));
     CHECK(feed(file, content, 2));
     file.begin(3);  // in progress when interrupted: not counted
-    file.append(3, std::span(content).subspan(30000, 100));
+    file.append(3, 0, std::span(content).subspan(30000, 100));
   }
   {
     PartialFile resumed(dir.path(), meta);
@@ -126,9 +127,10 @@ TEST_CASE("partial file: serving verified chunks, and refusing bad input") {
   CHECK_THROWS(file.read(0, 0, out));  // not verified: never served
   CHECK_THROWS(file.begin(1));         // verified: never written over
   file.begin(0);
-  CHECK_THROWS(
-      file.append(0, std::span(content).subspan(0, file.chunking().range(0).length + 1)));  // too long
-  CHECK_THROWS(file.begin(3));                                                              // no such chunk
+  const auto length = file.chunking().range(0).length;
+  CHECK_THROWS(file.append(0, 0, std::span(content).subspan(0, length + 1)));  // too long
+  CHECK_THROWS(file.append(0, length, std::span(content).subspan(0, 1)));      // past the end
+  CHECK_THROWS(file.begin(3));                                                 // no such chunk
   // A source that vanished mid-chunk: what it wrote is forgotten; another source starts over.
   CHECK_THROWS(file.begin(0));  // still in progress
   file.abandon(0);
@@ -137,15 +139,47 @@ TEST_CASE("partial file: serving verified chunks, and refusing bad input") {
   CHECK_THROWS(PartialFile(dir.path(), meta_for("a/b", content, 1)));
 }
 
-TEST_CASE("partial file: consistent chunks that do not make the registered whole are not kept") {
+TEST_CASE("partial file: pieces out of order are verified from disk, and still only when right") {
   test::TempDir dir;
-  auto content = random_bytes(2000, 6);
+  auto content = random_bytes(50000, 6);
+  PartialFile file(dir.path(), meta_for("f.bin", content, 2));
+  const auto r = file.chunking().range(0);
+  auto piece = [&](std::uint64_t at, std::uint64_t n) {
+    return std::span(content).subspan(r.offset + at, n);
+  };
+  // Second half first, then the first: the running digest is useless, the bytes on disk are right.
+  file.begin(0);
+  file.append(0, 10000, piece(10000, r.length - 10000));
+  file.append(0, 0, piece(0, 10000));
+  CHECK(file.end(0));
+  // Out of order with a gap: what is on disk does not match.
+  const auto r1 = file.chunking().range(1);
+  file.begin(1);
+  file.append(1, 100, std::span(content).subspan(r1.offset + 100, r1.length - 100));
+  CHECK_FALSE(file.end(1));
+  // A piece sent twice, the second time wrong: the last write wins on disk, and is caught.
+  auto corrupt = content;
+  corrupt[r1.offset + 5] ^= 0x01;
+  file.begin(1);
+  file.append(1, 0, std::span(content).subspan(r1.offset, r1.length));
+  file.append(1, 0, std::span(corrupt).subspan(r1.offset, 100));
+  CHECK_FALSE(file.end(1));
+  file.begin(1);
+  file.append(1, 0, std::span(content).subspan(r1.offset, 100));
+  file.append(1, 0, std::span(content).subspan(r1.offset, r1.length));
+  CHECK(file.end(1));
+  CHECK(read_file(file.finish()) == content);
+}
+
+TEST_CASE("partial file: the file is finished from its chunk digests, without reading it again") {
+  // The registered whole-file digest names the download (the state file is keyed by it)
+  // but is not recomputed: every byte is under a chunk digest from the same registration.
+  test::TempDir dir;
+  auto content = random_bytes(2000, 7);
   auto meta = meta_for("f.bin", content, 2);
-  meta.file_hash = std::string(32, 'x');  // a lying registration
+  meta.file_hash = std::string(32, 'x');
   PartialFile file(dir.path(), meta);
   CHECK(feed(file, content, 0));
   CHECK(feed(file, content, 1));
-  CHECK_THROWS(file.finish());
-  CHECK_FALSE(file.has(0));
-  CHECK_FALSE(std::filesystem::exists(dir / "f.bin"));
+  CHECK(read_file(file.finish()) == content);
 }
