@@ -147,6 +147,11 @@ void common_setup(asio::ssl::context& ctx) {
   // Read whole runs of records per read(2), not a header then a body: bulk transfers
   // need half the system calls. The buffer is released when empty.
   SSL_CTX_set_read_ahead(native, 1);
+  // AES-128-GCM first: as safe for this use and about a third cheaper per byte than
+  // AES-256 (10 rounds, not 14), which bulk chunk transfers feel on both ends.
+  SSL_CTX_set_ciphersuites(native,
+                           "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
 }  // namespace
 
