@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Download benchmark: one file, four holders, one timed downloader, all on loopback and
-# in tmpfs (/dev/shm), so what is measured is Parley's CPU, not a disk.
+# Download benchmark: one file, four holders (HOLDERS), one timed downloader, all on
+# loopback and in tmpfs (/dev/shm), so what is measured is Parley's CPU, not a disk.
 #
 #   bench/download-bench.sh [BUILD]        BUILD: meson build dir (or env BUILD; default ./build)
-#   SIZE=256M CHUNKS=64 bench/download-bench.sh build
+#   SIZE=256M CHUNKS=64 HOLDERS=1 WARM=0 bench/download-bench.sh build
 #   PERF_OUT=/tmp/dl.perf bench/download-bench.sh    also records the downloader with perf
 #     (PERF_ARGS, default -g; "--call-graph dwarf" sees through code without frame pointers;
 #     PERF_WHO=alice profiles a holder instead)
@@ -18,6 +18,7 @@ set -euo pipefail
 BUILD=${1:-${BUILD:-build}}
 SIZE=${SIZE:-1G}        # bytes, or with a K/M/G suffix (binary units)
 CHUNKS=${CHUNKS:-64}
+HOLDERS=${HOLDERS:-4}    # 1 to 4: alice, then bob, carol and dave after downloading it
 TIMEOUT=${TIMEOUT:-300}  # seconds any one stage may take
 SHM=${SHM:-/dev/shm}
 
@@ -27,6 +28,9 @@ for bin in "$server_bin" "$peer_bin"; do
   [[ -x $bin ]] || { echo "download-bench: no $bin (build first, or pass the build dir)" >&2; exit 2; }
 done
 bytes=$(numfmt --from=iec "$SIZE")
+((HOLDERS >= 1 && HOLDERS <= 4)) || { echo "download-bench: HOLDERS must be 1 to 4" >&2; exit 2; }
+holders=(alice bob carol dave)
+holders=("${holders[@]:0:HOLDERS}")
 hz=$(getconf CLK_TCK)
 
 work=$(mktemp -d "$SHM/parley-bench.XXXXXX")
@@ -63,7 +67,7 @@ loop_ticks() { awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat"; }
 
 echo "download-bench: $bytes bytes in $CHUNKS chunks, in $work; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-users=(alice bob carol dave erin)
+users=("${holders[@]}" erin)
 for u in "${users[@]}"; do echo "$u ${u}-pw"; done >"$work/credentials.txt"
 mkdir -p "$work/share-alice"
 head -c "$bytes" /dev/urandom >"$work/share-alice/data.bin"
@@ -96,10 +100,10 @@ for u in "${users[@]}"; do await "$work/$u.log" '"type":"login"' "$u's login"; d
 
 say alice "register data.bin $CHUNKS"
 await "$work/alice.log" '"type":"registered"' "alice's register"
-for u in bob carol dave; do say "$u" "download data.bin"; done
-for u in bob carol dave; do await "$work/$u.log" '"type":"downloaded"' "$u's download"; done
+for u in "${holders[@]:1}"; do say "$u" "download data.bin"; done
+for u in "${holders[@]:1}"; do await "$work/$u.log" '"type":"downloaded"' "$u's download"; done
 
-# The holders announce on their own connections: wait until the server lists all four
+# The holders announce on their own connections: wait until the server lists them all
 # for the last chunk (each announces its chunks before printing "downloaded").
 deadline=$((SECONDS + TIMEOUT))
 while :; do
@@ -108,13 +112,22 @@ while :; do
   await "$work/erin.log" '"type":"chunks"' "erin's searchChunk"
   line=$(grep '"type":"chunks"' "$work/erin.log")
   all=1
-  for u in alice bob carol dave; do [[ $line == *"\"$u\""* ]] || all=0; done
+  for u in "${holders[@]}"; do [[ $line == *"\"$u\""* ]] || all=0; done
   ((all)) && break
-  ((SECONDS < deadline)) || die "the server never listed four holders: $line"
+  ((SECONDS < deadline)) || die "the server never listed all ${#holders[@]} holders: $line"
   sleep 0.1
 done
 
-holders=(alice bob carol dave)
+# On a VM whose guest memory is backed lazily (this machine: Firecracker), the first
+# touch of a free page costs far more than the copy into it (writing 6 GiB of fresh
+# tmpfs took 1.3 CPU-s per GiB). Writing the size of the file once, just before, makes
+# the timed download reuse warm pages, so it measures Parley rather than the hypervisor.
+# WARM=0 measures it cold.
+if ((${WARM:-1})); then
+  head -c "$bytes" /dev/zero >"$work/warm"
+  rm "$work/warm"
+fi
+
 declare -A before
 for u in erin "${holders[@]}"; do before[$u]=$(cpu_ticks "${pid[$u]}"); done
 loop_before=$(loop_ticks "${pid[erin]}")
