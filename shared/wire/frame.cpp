@@ -33,8 +33,35 @@ bool FrameAssembler::check_length(std::uint32_t length) {
 
 std::size_t FrameAssembler::frame_total() const { return kFrameHeader + read_be32(buffer_.get()); }
 
+namespace {
+// One parked buffer per thread, the largest seen: bounded by the largest frame limit.
+struct SpareBuffer {
+  std::unique_ptr<std::uint8_t[]> bytes;
+  std::size_t capacity = 0;
+};
+thread_local SpareBuffer spare;
+constexpr std::size_t kParkAtLeast = 32 * 1024;  // smaller buffers are cheap to allocate
+}  // namespace
+
+void FrameAssembler::shrink() {
+  if (filled_ != 0 || !buffer_) return;
+  if (capacity_ >= kParkAtLeast && capacity_ > spare.capacity) {
+    spare.bytes = std::move(buffer_);
+    spare.capacity = capacity_;
+  }
+  buffer_.reset();
+  capacity_ = 0;
+}
+
 void FrameAssembler::reserve(std::size_t total) {
   if (capacity_ >= total) return;
+  if (spare.capacity >= total) {
+    if (filled_ > 0) std::memcpy(spare.bytes.get(), buffer_.get(), filled_);
+    buffer_ = std::move(spare.bytes);
+    capacity_ = spare.capacity;
+    spare.capacity = 0;
+    return;
+  }
   auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(total);
   if (filled_ > 0) std::memcpy(bigger.get(), buffer_.get(), filled_);
   buffer_ = std::move(bigger);

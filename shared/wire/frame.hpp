@@ -37,13 +37,10 @@ class FrameAssembler {
   const std::string& error() const { return error_; }
   // Bytes held for an incomplete frame (0 between frames): idle connections hold nothing.
   std::size_t buffered() const { return filled_; }
-  // Releases the partial-frame buffer's memory when it is empty.
-  void shrink() {
-    if (filled_ == 0) {
-      buffer_.reset();
-      capacity_ = 0;
-    }
-  }
+  // Gives up the partial-frame buffer when it is empty. A large one is parked for the
+  // next large frame on this thread instead of freed: a bulk transfer drains its socket
+  // many times a second, and allocating 128 KiB anew each time means fresh pages.
+  void shrink();
 
  private:
   bool check_length(std::uint32_t length);
