@@ -128,23 +128,6 @@ asio::awaitable<std::error_code> TlsStream::handshake(Role role) {
   }
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TlsStream::read_some(asio::mutable_buffer buffer) {
-  for (;;) {
-    IoResult r = try_read(buffer);
-    if (!r.want) co_return std::pair{r.error, r.bytes};
-    if (auto ec = co_await wait(*r.want)) co_return std::pair{ec, std::size_t{0}};
-  }
-}
-
-asio::awaitable<std::error_code> TlsStream::write(asio::const_buffer buffer) {
-  for (;;) {
-    IoResult r = try_write(buffer);
-    buffer += r.bytes;
-    if (!r.want) co_return r.error;
-    if (auto ec = co_await wait(*r.want)) co_return ec;
-  }
-}
-
 asio::awaitable<void> TlsStream::shutdown(std::chrono::milliseconds bound) {
   asio::steady_timer timer(socket_.get_executor(), bound);
   closing_ = &timer;
@@ -155,8 +138,8 @@ asio::awaitable<void> TlsStream::shutdown(std::chrono::milliseconds bound) {
     ERR_clear_error();
     int ret = SSL_shutdown(ssl_.get());
     if (ret >= 0 || outcome(ret, 0).want != Want::write) break;  // 0: sent, the answer is not awaited here
-    auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, use_nothrow);
-    if (ec || timer.expiry() <= asio::steady_timer::clock_type::now()) break;
+    if (auto ec = co_await wait(Want::write); ec || timer.expiry() <= asio::steady_timer::clock_type::now())
+      break;
   }
   if (socket_.is_open()) {
     std::error_code ignored;

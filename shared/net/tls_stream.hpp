@@ -9,9 +9,9 @@
 // to the caller's buffer with no copy in between.
 //
 // Operations come in two forms: try_read/try_write never wait (they say what they
-// would wait for), and the coroutines wrap them. The try_ forms let a caller read into a
-// buffer shared by every connection on its thread, since nothing is written into it
-// across a suspension. One reader and one writer may be active at once, on one thread.
+// would wait for), and wait/async_wait wait for that. The try_ forms let a caller read
+// into a buffer shared by every connection on its thread, since nothing is written into
+// it across a suspension. One reader and one writer may be active at once, on one thread.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -68,9 +68,6 @@ class TlsStream {
                        std::forward<Handler>(handler));
   }
 
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
-  // Writes all of `buffer`, which must stay valid until this completes.
-  asio::awaitable<std::error_code> write(asio::const_buffer buffer);
   // Sends close_notify and ends our direction, then gives the other side `bound` to close
   // its end (seen by the reader, which calls close()) so that nothing we sent is lost to
   // a reset; closes the socket anyway when the bound passes.
