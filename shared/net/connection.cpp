@@ -35,6 +35,8 @@ std::vector<std::uint8_t>& write_scratch() {
 
 Connection::Connection(TlsStream stream, ConnectionLimits limits)
     : stream_(std::move(stream)),
+      flusher_(
+          asio::use_service<FlushScheduler>(asio::query(stream_.get_executor(), asio::execution::context))),
       limits_(limits),
       assembler_(limits.max_frame),
       remote_address_(stream_.remote_address()) {}
@@ -103,6 +105,7 @@ void Connection::read_ready() {
     }
     last_received_ = Clock::now();
     if (state_ != State::open) continue;  // flushing: discard input, keep draining
+    flusher_.note_input();
     auto deliver = [&](std::span<const std::uint8_t> payload) {
       if (state_ == State::open && handlers_.on_frame) handlers_.on_frame(payload);
     };
@@ -123,9 +126,7 @@ void Connection::read_ready() {
 void Connection::schedule_flush() {
   if (flush_scheduled_ || draining_) return;
   flush_scheduled_ = true;
-  // After the current batch of input is handled: whatever it queues for this
-  // connection leaves together.
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->flush(); });
+  flusher_.add(shared_from_this(), stream_.get_executor());
 }
 
 void Connection::flush() {

@@ -1,6 +1,7 @@
 // A framed message connection over a TlsStream: one reader coroutine that turns bytes
-// into frames, and a bounded outbox flushed once per event-loop pass: every frame queued
-// while the loop handles one batch of input leaves in one TLS record and one write(2).
+// into frames, and a bounded outbox flushed by the loop's FlushScheduler at the end of a
+// pass (or a few passes, under load): every frame queued meanwhile leaves in one TLS
+// record and one write(2).
 // Frames in the outbox are shared immutable buffers, so a broadcast is serialized once
 // and queued to every recipient without copying.
 //
@@ -18,6 +19,7 @@
 #include <span>
 #include <string>
 
+#include "shared/net/flush_scheduler.hpp"
 #include "shared/net/frame_queue.hpp"
 #include "shared/net/tls_stream.hpp"
 #include "shared/wire/codec.hpp"
@@ -84,6 +86,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_fingerprint() const { return stream_.peer_fingerprint(); }
 
  private:
+  friend class FlushScheduler;  // calls flush()
   enum class State { handshaking, open, flushing, closed };
 
   asio::awaitable<void> run(Role role);
@@ -96,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void finish(const std::string& reason);
 
   TlsStream stream_;
+  FlushScheduler& flusher_;
   ConnectionLimits limits_;
   Handlers handlers_;
   State state_ = State::handshaking;

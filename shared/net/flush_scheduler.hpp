@@ -1,0 +1,85 @@
+// Decides when queued output leaves, for every connection of one event loop together.
+//
+// Each write(2) on loopback costs about as much kernel time as relaying several small
+// messages, so the fewer writes the better, but a chat must not hold a lone message
+// back. The rule: output waits for the end of the current batch of input, and while the
+// loop keeps finding input it waits for one more batch, at most a few batches and a
+// bounded time. An idle server flushes right after the input that caused the output;
+// a loaded one lets each connection's messages gather and leave in one record.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/execution_context.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace parley::net {
+
+class Connection;
+
+// The waiting rule alone, so tests can drive it without an event loop.
+class FlushPacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Measured with parley-bench (private, N=200, W=8): waiting up to 8 passes, bounded
+  // by 5 ms, cut the server's CPU per message by about 9 % with no worse p99 than
+  // flushing every pass; a 1 ms bound is shorter than a loaded pass and changes nothing.
+  struct Bounds {
+    int max_deferrals = 8;
+    Clock::duration max_delay = std::chrono::milliseconds(5);
+  };
+
+  FlushPacer() = default;
+  explicit FlushPacer(Bounds bounds) : bounds_(bounds) {}
+
+  // Output was queued while nothing was waiting: a new round begins.
+  void start(Clock::time_point now) {
+    first_output_ = now;
+    deferrals_ = 0;
+    input_seen_ = false;
+  }
+  // A connection read input.
+  void note_input() { input_seen_ = true; }
+  // At the end of a loop pass: true to flush now, false to wait one more pass.
+  bool flush_now(Clock::time_point now) {
+    const bool wait =
+        input_seen_ && deferrals_ < bounds_.max_deferrals && now - first_output_ < bounds_.max_delay;
+    input_seen_ = false;
+    if (wait) ++deferrals_;
+    return !wait;
+  }
+
+ private:
+  Bounds bounds_;
+  Clock::time_point first_output_;
+  int deferrals_ = 0;
+  bool input_seen_ = false;
+};
+
+// One per execution context (an Asio service). Not thread-safe: every connection using
+// it runs on the one thread that runs the context, as Parley's loops do.
+class FlushScheduler : public asio::execution_context::service {
+ public:
+  using key_type = FlushScheduler;
+  static asio::execution_context::id id;
+
+  explicit FlushScheduler(asio::execution_context& context);
+
+  // `connection` has output queued; it is flushed at the end of this or a later pass.
+  void add(std::shared_ptr<Connection> connection, const asio::any_io_executor& executor);
+  void note_input() { pacer_.note_input(); }
+
+ private:
+  void shutdown() override;
+  void post();
+  void run();
+
+  FlushPacer pacer_;
+  std::vector<std::shared_ptr<Connection>> dirty_;
+  std::vector<std::shared_ptr<Connection>> flushing_;  // kept to reuse its capacity
+  asio::any_io_executor executor_;
+  bool posted_ = false;
+};
+
+}  // namespace parley::net
