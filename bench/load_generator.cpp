@@ -25,6 +25,7 @@
 #include "bench/synthetic_users.hpp"
 #include "shared/net/async.hpp"
 #include "shared/net/connection.hpp"
+#include "shared/net/flush_scheduler.hpp"
 #include "shared/net/tls_context.hpp"
 #include "shared/util/overloaded.hpp"
 #include "shared/wire/codec.hpp"
@@ -203,6 +204,10 @@ LoadGenerator::LoadGenerator(const Options& options)
     throw std::runtime_error(fmt::format("--mode {} needs at least 2 clients", to_string(options_.mode)));
   if (options_.size == 0 || options_.size > wire::kMaxText)
     throw std::runtime_error(fmt::format("--size must be 1 to {} bytes", wire::kMaxText));
+  // One thread plays every client and pays the same per-write cost as the server: its
+  // output gathers as the server's does, so that it is not the bottleneck.
+  asio::use_service<net::FlushScheduler>(io_).set_bounds(
+      {.max_deferrals = 8, .max_delay = std::chrono::milliseconds(5)});
 
   const rlim_t descriptors = raise_fd_limit();
   if (descriptors != RLIM_INFINITY && descriptors < options_.clients + kSpareDescriptors) {
