@@ -1,7 +1,7 @@
-// A framed message connection over a TlsStream: one reader coroutine that turns bytes
-// into frames, and a bounded outbox flushed by the loop's FlushScheduler at the end of a
-// pass (or a few passes, under load): every frame queued meanwhile leaves in one TLS
-// record and one write(2).
+// A framed message connection over a TlsStream: a reader that turns bytes into frames
+// as the socket becomes readable, and a bounded outbox flushed by the loop's
+// FlushScheduler at the end of a pass (or a few passes, under load): every frame queued
+// meanwhile leaves in one TLS record and one write(2).
 // Frames in the outbox are shared immutable buffers, so a broadcast is serialized once
 // and queued to every recipient without copying.
 //
