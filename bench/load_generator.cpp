@@ -206,8 +206,7 @@ LoadGenerator::LoadGenerator(const Options& options)
     throw std::runtime_error(fmt::format("--size must be 1 to {} bytes", wire::kMaxText));
   // One thread plays every client and pays the same per-write cost as the server: its
   // output gathers as the server's does, so that it is not the bottleneck.
-  asio::use_service<net::FlushScheduler>(io_).set_bounds(
-      {.max_deferrals = 8, .max_delay = std::chrono::milliseconds(5)});
+  asio::use_service<net::FlushScheduler>(io_).set_bounds(net::kRelayFlushBounds);
 
   const rlim_t descriptors = raise_fd_limit();
   if (descriptors != RLIM_INFINITY && descriptors < options_.clients + kSpareDescriptors) {

@@ -45,12 +45,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
       workers_(config_.password_workers),
       acceptor_(io),
       sweep_timer_(io) {
-  // A relay gains from letting several senders' messages to one recipient share a
-  // write: measured with parley-bench (private, N=200, W=8), waiting up to 8 passes,
-  // never over 5 ms, cut the CPU per message by about 9 % (p99 about 1 ms higher). Peers keep
-  // the default (each pass flushes), which suits a few busy links.
-  asio::use_service<net::FlushScheduler>(io).set_bounds(
-      {.max_deferrals = 8, .max_delay = std::chrono::milliseconds(5)});
+  // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
+  asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
   credentials_ = std::move(accounts.accounts);
   credential_problems_ = std::move(accounts.problems);

@@ -55,6 +55,14 @@ class FlushPacer {
   bool input_seen_ = false;
 };
 
+// For a relay under load: the registry server, and parley-bench's generator, which pays
+// the same cost per write. Measured with parley-bench (private, N=200, W=8): waiting up
+// to 8 passes, never over 5 ms, cut the server's CPU per message by about 9 % (p99 about
+// 1 ms higher); a 1 ms bound is shorter than one loaded pass and changes nothing. Peers
+// keep the default (each pass flushes), which suits a few busy links.
+inline constexpr FlushPacer::Bounds kRelayFlushBounds{.max_deferrals = 8,
+                                                      .max_delay = std::chrono::milliseconds(5)};
+
 // What the scheduler flushes: a Connection, or a test's stand-in.
 class Flushable {
  public:
