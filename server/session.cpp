@@ -80,7 +80,7 @@ void Session::handle(wire::Message&& message) {
   Registry& registry = server_.registry();
   std::visit(
       Overloaded{
-          [&](wire::SendMessage& m) { server_.apply(registry.send_message(id_, m, now), id_); },
+          [&](wire::SendMessage& m) { server_.apply(registry.send_message(id_, std::move(m), now), id_); },
           [&](wire::Broadcast& m) { server_.apply(registry.broadcast(id_, m, now), id_); },
           [&](wire::WhoElse& m) { send(registry.who_else(id_, m.request)); },
           [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },

@@ -173,7 +173,7 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   return fx;
 }
 
-Effects Registry::send_message(SessionId session, const wire::SendMessage& request, std::int64_t now_ms) {
+Effects Registry::send_message(SessionId session, wire::SendMessage&& request, std::int64_t now_ms) {
   Effects fx;
   const std::string* from = user_of(session);
   if (!from) {
@@ -188,40 +188,45 @@ Effects Registry::send_message(SessionId session, const wire::SendMessage& reque
     fx.reply = result(request.request, Status::empty_text, "message text is empty");
     return fx;
   }
+  // This runs for every relayed message: it points into `request` rather than copying
+  // names, and finds repeated names by scanning (at most kMaxRecipients of them).
   wire::SendResult reply;
   reply.request = request.request;
-  std::vector<std::string> accepted;  // recipients it goes to, shown to each of them in a group message
+  reply.recipients.reserve(request.to.size());
+  std::vector<const std::string*> accepted;  // shown to each recipient of a group message
   std::vector<SessionId> online_recipients;
-  std::vector<std::string> offline_recipients;
-  std::unordered_set<std::string> seen;
-  for (const auto& to : request.to) {
-    if (!seen.insert(to).second) continue;
+  std::vector<const std::string*> offline_recipients;
+  for (auto to = request.to.begin(); to != request.to.end(); ++to) {
+    if (std::find(request.to.begin(), to, *to) != to) continue;
     Status status;
-    if (!account_exists(to)) {
+    if (!account_exists(*to)) {
       status = Status::unknown_user;
-    } else if (to == *from) {
+    } else if (*to == *from) {
       status = Status::yourself;
-    } else if (has_blocked(to, *from)) {
+    } else if (has_blocked(*to, *from)) {
       status = Status::blocked;
-    } else if (auto target = session_of(to)) {
+    } else if (auto target = session_of(*to)) {
       status = Status::ok;
       online_recipients.push_back(*target);
-      accepted.push_back(to);
+      accepted.push_back(&*to);
     } else {
       status = Status::stored_offline;
-      offline_recipients.push_back(to);
-      accepted.push_back(to);
+      offline_recipients.push_back(&*to);
+      accepted.push_back(&*to);
     }
-    reply.recipients.push_back({to, status});
+    reply.recipients.push_back({*to, status});
   }
-  std::vector<std::string> group = accepted.size() > 1 ? accepted : std::vector<std::string>{};
-  if (!online_recipients.empty()) {
-    fx.sends.push_back({std::move(online_recipients),
-                        wire::ChatEvent{request.msg_id, *from, group, request.text, now_ms, 0}});
-  }
-  for (auto& to : offline_recipients) {
+  std::vector<std::string> group;
+  if (accepted.size() > 1)
+    for (const std::string* name : accepted) group.push_back(*name);
+  for (const std::string* to : offline_recipients) {
     fx.writes.push_back(
-        op::PutOffline{StoredMessage{0, request.msg_id, *from, std::move(to), group, request.text, now_ms}});
+        op::PutOffline{StoredMessage{0, request.msg_id, *from, *to, group, request.text, now_ms}});
+  }
+  if (!online_recipients.empty()) {
+    fx.sends.push_back(
+        {std::move(online_recipients), wire::ChatEvent{std::move(request.msg_id), *from, std::move(group),
+                                                       std::move(request.text), now_ms, 0}});
   }
   fx.reply = std::move(reply);
   return fx;

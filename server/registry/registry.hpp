@@ -58,7 +58,8 @@ class Registry {
   Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms);
 
   // ---- commands of a logged-in session ----
-  Effects send_message(SessionId session, const wire::SendMessage& request, std::int64_t now_ms);
+  // Takes the request's text and id over (no copy per relayed message).
+  Effects send_message(SessionId session, wire::SendMessage&& request, std::int64_t now_ms);
   Effects broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms);
   wire::UserList who_else(SessionId session, std::uint32_t request) const;
   wire::UserList who_else_since(SessionId session, std::uint32_t request, std::int64_t seconds,

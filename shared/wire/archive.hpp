@@ -37,8 +37,7 @@ class WireWriter : public cereal::OutputArchive<WireWriter, cereal::AllowEmptyCl
   template <class T>
   void put_scalar(T value) {
     static_assert(std::is_integral_v<T>, "the wire carries no floating point");
-    auto u = static_cast<std::make_unsigned_t<T>>(value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
+    put_bytes(&value, sizeof(T));  // little-endian host (asserted above): already wire order
   }
   void put_bytes(const void* data, std::size_t size) {
     auto p = static_cast<const std::uint8_t*>(data);

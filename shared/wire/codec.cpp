@@ -252,18 +252,32 @@ void check(Checker& c, const LinkMessage& message) {
              message);
 }
 
+// Encodes header + payload into a buffer kept by the thread, which the caller copies
+// out once at its exact size: growing a fresh vector field by field cost about 8
+// allocations per frame, a quarter of all the server's allocations per relayed message.
 template <class M>
-std::vector<std::uint8_t> encode(const M& message) {
-  std::vector<std::uint8_t> out(kFrameHeader);
+const std::vector<std::uint8_t>& encode_in_scratch(const M& message) {
+  thread_local std::vector<std::uint8_t> scratch;
+  // What an unusually large frame grew it to is not kept for the thread's lifetime.
+  if (scratch.capacity() > 2 * kMaxLinkFrame) scratch = {};
+  scratch.clear();
+  scratch.resize(kFrameHeader);
   {
-    WireWriter ar(out);
+    WireWriter ar(scratch);
     ar(message);
   }
-  std::vector<std::uint8_t> header;
-  header.reserve(kFrameHeader);
-  put_frame_header(header, out.size() - kFrameHeader);
-  std::copy(header.begin(), header.end(), out.begin());
-  return out;
+  write_be32(scratch.data(), static_cast<std::uint32_t>(scratch.size() - kFrameHeader));
+  return scratch;
+}
+
+template <class M>
+std::vector<std::uint8_t> encode(const M& message) {
+  return encode_in_scratch(message);
+}
+
+template <class M>
+SharedFrame make_shared_frame(const M& message) {
+  return std::make_shared<const std::vector<std::uint8_t>>(encode_in_scratch(message));
 }
 
 template <class M>
@@ -327,12 +341,8 @@ const char* type_name(const LinkMessage& message) {
 std::vector<std::uint8_t> encode_frame(const Message& message) { return encode(message); }
 std::vector<std::uint8_t> encode_frame(const LinkMessage& message) { return encode(message); }
 
-SharedFrame make_frame(const Message& message) {
-  return std::make_shared<const std::vector<std::uint8_t>>(encode(message));
-}
-SharedFrame make_frame(const LinkMessage& message) {
-  return std::make_shared<const std::vector<std::uint8_t>>(encode(message));
-}
+SharedFrame make_frame(const Message& message) { return make_shared_frame(message); }
+SharedFrame make_frame(const LinkMessage& message) { return make_shared_frame(message); }
 
 Decoded decode(std::span<const std::uint8_t> payload) { return decode_as<Message>(payload); }
 

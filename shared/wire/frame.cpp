@@ -11,12 +11,16 @@ std::uint32_t read_be32(const std::uint8_t* p) {
          std::uint32_t{p[3]};
 }
 
+void write_be32(std::uint8_t* p, std::uint32_t value) {
+  p[0] = static_cast<std::uint8_t>(value >> 24);
+  p[1] = static_cast<std::uint8_t>(value >> 16);
+  p[2] = static_cast<std::uint8_t>(value >> 8);
+  p[3] = static_cast<std::uint8_t>(value);
+}
+
 void put_frame_header(std::vector<std::uint8_t>& out, std::size_t payload_size) {
-  auto n = static_cast<std::uint32_t>(payload_size);
-  out.push_back(static_cast<std::uint8_t>(n >> 24));
-  out.push_back(static_cast<std::uint8_t>(n >> 16));
-  out.push_back(static_cast<std::uint8_t>(n >> 8));
-  out.push_back(static_cast<std::uint8_t>(n));
+  out.resize(out.size() + kFrameHeader);
+  write_be32(out.data() + out.size() - kFrameHeader, static_cast<std::uint32_t>(payload_size));
 }
 
 bool FrameAssembler::check_length(std::uint32_t length) {

@@ -58,6 +58,7 @@ class FrameAssembler {
 };
 
 std::uint32_t read_be32(const std::uint8_t* p);
+void write_be32(std::uint8_t* p, std::uint32_t value);
 
 template <class OnFrame>
 bool FrameAssembler::feed(std::span<const std::uint8_t> bytes, OnFrame&& on_frame) {

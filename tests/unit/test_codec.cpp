@@ -273,3 +273,27 @@ TEST_CASE("peek_index names the alternative without decoding, and only for a pla
   bad[4] = 0x7f;  // an index no alternative has
   CHECK_FALSE(parley::wire::peek_index(bad));
 }
+
+TEST_CASE(
+    "frames are exactly their bytes, whatever the thread encoded before (the encoder reuses a buffer)") {
+  const Message small{PresenceEvent{"alice", {}, 5}};
+  const auto before = encode_frame(small);
+  // Same layout as cereal's PortableBinary archive: endianness marker, variant index,
+  // then the fields, after a big-endian length.
+  std::ostringstream reference;
+  {
+    cereal::PortableBinaryOutputArchive ar(reference);
+    ar(small);
+  }
+  const std::string payload = reference.str();
+  REQUIRE(before.size() == kFrameHeader + payload.size());
+  CHECK(read_be32(before.data()) == payload.size());
+  CHECK(std::equal(payload.begin(), payload.end(), before.begin() + kFrameHeader,
+                   [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; }));
+
+  const auto big = encode_frame(LinkMessage{PieceData{1, std::string(kMaxPiece, 'x')}});
+  CHECK(big.size() > kMaxPiece);
+  CHECK(encode_frame(small) == before);  // nothing of the big frame is left behind
+  CHECK(*make_frame(small) == before);
+  CHECK(make_frame(small)->capacity() == before.size());  // one allocation of the exact size
+}

@@ -174,9 +174,16 @@ TEST_CASE("group messages: each recipient sees who else it went to; errors per r
   auto* chat = sent<ChatEvent>(fx);
   REQUIRE(chat);
   CHECK(chat->to == std::vector<std::string>{"bob", "carol"});
+  CHECK(chat->msg_id == "g1");
+  CHECK(chat->text == "team");
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
   REQUIRE(fx.writes.size() == 1);
-  CHECK(std::get<op::PutOffline>(fx.writes[0]).message.group == std::vector<std::string>{"bob", "carol"});
+  // The request's text moves into the live event; the stored copy must still have it.
+  const auto& stored = std::get<op::PutOffline>(fx.writes[0]).message;
+  CHECK(stored.group == std::vector<std::string>{"bob", "carol"});
+  CHECK(stored.to == "carol");
+  CHECK(stored.text == "team");
+  CHECK(stored.msg_id == "g1");
 }
 
 TEST_CASE("broadcast skips the sender and those who blocked the sender, and says so") {
