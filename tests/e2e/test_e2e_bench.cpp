@@ -139,3 +139,27 @@ TEST_CASE("e2e bench: accounts the server does not know end the run with a clear
   CHECK(run.errors.find("other00001: login refused") != std::string::npos);
   CHECK(run.errors.find("parley-bench credentials") != std::string::npos);
 }
+
+TEST_CASE("e2e bench: parley-write-floor measures loopback writes and prints a whole RESULT line") {
+  TempDir dir;
+  Process floor(binary("PARLEY_WRITE_FLOOR_BIN"), {"--sockets", "4", "--rate", "100", "--seconds", "0.2"},
+                dir / "floor.log");
+  auto line = floor.read_line(30s);
+  REQUIRE_MESSAGE(line, floor.stderr_text());
+  REQUIRE(line->starts_with("RESULT "));
+  std::istringstream words(line->substr(7));
+  std::string order;
+  std::map<std::string, double> fields;
+  for (std::string word; words >> word;) {
+    auto eq = word.find('=');
+    REQUIRE_MESSAGE(eq != std::string::npos, *line);
+    order += (order.empty() ? "" : " ") + word.substr(0, eq);
+    fields[word.substr(0, eq)] = std::stod(word.substr(eq + 1));
+  }
+  CHECK(order == "sockets size rate writes us_per_write kernel_us_per_write reader_us_per_write");
+  CHECK(fields["sockets"] == 4);
+  CHECK(fields["writes"] == 4 * 20);  // 100 rounds a second for 0.2 s, one write per socket each
+  CHECK(fields["us_per_write"] >= fields["kernel_us_per_write"]);
+  CHECK(fields["reader_us_per_write"] >= 0);
+  CHECK(floor.wait_exit(30s) == 0);
+}
