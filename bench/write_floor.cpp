@@ -92,9 +92,20 @@ void open_pairs(int count, std::vector<int>& writers, std::vector<int>& readers)
   std::array<epoll_event, 128> events;
   for (long long received = 0; received < expected;) {
     int ready = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 10'000);
-    if (ready <= 0) die("the reader waited 10 s for data");
-    for (int i = 0; i < ready; ++i)
-      for (ssize_t n; (n = read(events[i].data.fd, buffer.data(), buffer.size())) > 0;) received += n;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) die("epoll_wait");
+    if (ready == 0) {
+      std::fprintf(stderr, "parley-write-floor: the reader waited 10 s for data\n");
+      std::_Exit(1);
+    }
+    for (int i = 0; i < ready; ++i) {
+      ssize_t n;
+      while ((n = read(events[i].data.fd, buffer.data(), buffer.size())) > 0) received += n;
+      if (n == 0) {  // the writer is gone before sending everything
+        std::fprintf(stderr, "parley-write-floor: a writer closed early\n");
+        std::_Exit(1);
+      }
+    }
   }
   std::_Exit(0);
 }
@@ -135,6 +146,8 @@ int main(int argc, char** argv) {
   pid_t reader = fork();
   if (reader < 0) die("fork");
   if (reader == 0) {
+    // Without the writers' ends, a writer that dies shows here as end of file at once.
+    for (int fd : writers) close(fd);
     pin_to(reader_cpu);
     run_reader(readers, rounds * sockets * static_cast<long long>(size));
   }
