@@ -10,8 +10,7 @@
 
 namespace parley::net {
 namespace {
-constexpr std::size_t kRecord = 16 * 1024;  // TLS's largest record
-constexpr std::size_t kCoalesceLimit = kRecord;
+constexpr std::size_t kCoalesceLimit = kMaxTlsRecord;
 // A reader that keeps finding input yields after this much, so one busy connection
 // cannot hold the loop.
 constexpr std::size_t kReadBeforeYield = 256 * 1024;
@@ -20,7 +19,7 @@ constexpr auto kShutdownBound = std::chrono::seconds(2);
 // Shared by every connection on the thread: the bytes are consumed before the reader
 // suspends again, and the writer copies out whatever the socket does not take.
 std::span<std::uint8_t> read_scratch() {
-  thread_local std::vector<std::uint8_t> buffer(kRecord);
+  thread_local std::vector<std::uint8_t> buffer(kMaxTlsRecord);
   return buffer;
 }
 std::vector<std::uint8_t>& write_scratch() {

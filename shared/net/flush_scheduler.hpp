@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "shared/net/tls_stream.hpp"
+
 namespace parley::net {
 
 // The waiting rule alone, so tests can drive it without an event loop.
@@ -80,7 +82,7 @@ class FlushScheduler : public asio::execution_context::service {
   using key_type = FlushScheduler;
   static asio::execution_context::id id;
   // Queued bytes that fill a TLS record: such a connection is flushed at every pass.
-  static constexpr std::size_t kFullRecord = 16 * 1024;
+  static constexpr std::size_t kFullRecord = kMaxTlsRecord;
 
   explicit FlushScheduler(asio::execution_context& context);
 

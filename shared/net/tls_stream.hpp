@@ -19,6 +19,7 @@
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ typedef struct ssl_st SSL;
 namespace parley::net {
 
 enum class Role { client, server };
+
+// TLS's largest record (plaintext bytes): what one SSL_write can put in one record.
+inline constexpr std::size_t kMaxTlsRecord = 16 * 1024;
 
 class TlsStream {
  public:
