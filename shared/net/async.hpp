@@ -3,13 +3,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <chrono>
 #include <exception>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace parley::net {
 
@@ -46,5 +51,48 @@ asio::awaitable<std::invoke_result_t<F&>> run_on(const Executor& executor, const
   auto work = asio::co_spawn(executor, detail::invoke_as_coroutine(F(fn)), asio::use_awaitable);
   co_return co_await std::move(work);
 }
+
+// A condition-variable for coroutines on one executor: notify() wakes every coroutine
+// waiting now; waiting later needs a later notify(). Waiters re-check their condition in
+// a loop, as with std::condition_variable. Not thread-safe: use it from its executor.
+class AsyncEvent {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit AsyncEvent(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  AsyncEvent(const AsyncEvent&) = delete;
+  AsyncEvent& operator=(const AsyncEvent&) = delete;
+  ~AsyncEvent() { notify(); }
+
+  void notify() {
+    for (auto* waiter : std::exchange(waiters_, {})) {
+      waiter->notified = true;
+      waiter->timer.cancel();
+    }
+  }
+
+  // True when notified, false when `deadline` passed first.
+  asio::awaitable<bool> wait(Clock::time_point deadline = Clock::time_point::max()) {
+    Waiter waiter{asio::steady_timer(executor_, deadline)};
+    waiters_.push_back(&waiter);
+    co_await waiter.timer.async_wait(use_nothrow);
+    std::erase(waiters_, &waiter);
+    co_return waiter.notified;
+  }
+  asio::awaitable<bool> wait_for(Clock::duration timeout) {
+    const auto deadline = Clock::now() + timeout;
+    co_return co_await wait(deadline);
+  }
+
+  bool has_waiters() const { return !waiters_.empty(); }
+
+ private:
+  struct Waiter {
+    asio::steady_timer timer;
+    bool notified = false;
+  };
+  asio::any_io_executor executor_;
+  std::vector<Waiter*> waiters_;
+};
 
 }  // namespace parley::net
