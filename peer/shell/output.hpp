@@ -10,24 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "shared/wire/link_messages.hpp"
-#include "shared/wire/messages.hpp"
+#include "peer/engine/events.hpp"
 
 namespace parley::peer {
-
-// A download as shown by `downloads`, `progress` and `downloaded`.
-struct DownloadView {
-  std::string file;
-  std::string state;  // running, finished, failed
-  std::uint32_t done = 0, total = 0;
-  std::uint64_t bytes = 0, total_bytes = 0;
-  double rate = 0;  // bytes per second
-  std::string path;
-  std::string error;
-  std::string sha256;  // hex
-  std::vector<std::string> sources;
-  std::uint32_t resumed = 0, fetched = 0;
-};
 
 class Output {
  public:
