@@ -1,0 +1,52 @@
+#include "peer/wording.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "shared/util/hex.hpp"
+
+namespace parley::peer::wording {
+
+std::string refusal(const wire::RecipientResult& r) {
+  switch (r.status) {
+    case wire::Status::unknown_user:
+      return fmt::format("unknown user '{}'", r.user);
+    case wire::Status::yourself:
+      return "you cannot message yourself";
+    case wire::Status::blocked:
+      return fmt::format("{} has blocked you; message not delivered", r.user);
+    case wire::Status::internal:
+      return fmt::format("{}: the server could not store the message; try again", r.user);
+    default:
+      return fmt::format("{}: {}", r.user, wire::to_string(r.status));
+  }
+}
+
+std::string delivered_to(const std::string& user) { return fmt::format("message delivered to {}", user); }
+
+std::string stored_for(const std::string& user) {
+  return fmt::format("{} is offline: message stored for delivery at their next login", user);
+}
+
+std::string broadcast_sent(std::uint32_t delivered) {
+  return fmt::format("broadcast sent to {} user{}", delivered, delivered == 1 ? "" : "s");
+}
+
+std::string private_delivered(const std::string& user) {
+  return fmt::format("private message delivered to {}", user);
+}
+
+std::string downloading(const DownloadView& d) {
+  return fmt::format("downloading {}{} in the background", d.file,
+                     d.chunks.empty() ? "" : fmt::format(" (chunks {})", fmt::join(d.chunks, ", ")));
+}
+
+std::string idle_warning(std::int64_t seconds) {
+  return fmt::format("you will be logged out in {} s; press Enter to stay", seconds);
+}
+
+std::string listening(const std::string& p2p, const std::string& fingerprint_hex) {
+  return fmt::format("direct links: listening on {} as {}", p2p, fingerprint_display(fingerprint_hex));
+}
+
+}  // namespace parley::peer::wording
