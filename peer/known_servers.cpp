@@ -11,7 +11,8 @@
 namespace parley::peer {
 
 PinCheck check_server_fingerprint(const std::filesystem::path& file, const std::string& server,
-                                  const std::string& fingerprint, const std::string& explicit_fingerprint) {
+                                  const std::string& fingerprint, const std::string& explicit_fingerprint,
+                                  bool pin_new) {
   using Outcome = PinCheck::Outcome;
   if (!explicit_fingerprint.empty()) {
     if (net::fingerprints_equal(explicit_fingerprint, fingerprint))
@@ -37,14 +38,21 @@ PinCheck check_server_fingerprint(const std::filesystem::path& file, const std::
                         server, fingerprint_display(known), fingerprint_display(fingerprint), server,
                         file.string())};
   }
+  if (!pin_new)
+    return {Outcome::first_use, {},
+            fmt::format("first connection to {}: its certificate fingerprint is {}", server,
+                        fingerprint_display(fingerprint))};
+  return {Outcome::pinned_now, {}, pin_server_fingerprint(file, server, fingerprint)};
+}
+
+std::string pin_server_fingerprint(const std::filesystem::path& file, const std::string& server,
+                                   const std::string& fingerprint) {
   std::filesystem::create_directories(file.parent_path());
   std::ofstream out(file, std::ios::app);
   out << server << " " << fingerprint << "\n";
   if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
-  return {Outcome::pinned_now,
-          {},
-          fmt::format("first connection to {}: pinned its certificate fingerprint {} in {}", server,
-                      fingerprint_display(fingerprint), file.string())};
+  return fmt::format("first connection to {}: pinned its certificate fingerprint {} in {}", server,
+                     fingerprint_display(fingerprint), file.string());
 }
 
 }  // namespace parley::peer

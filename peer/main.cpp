@@ -1,4 +1,4 @@
-// parley-peer: flags only; the shell lives in shell/app.cpp.
+// parley-peer: flags, then the engine with the terminal (or --json) front end.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -7,7 +7,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "peer/shell/app.hpp"
+#include "peer/engine/engine.hpp"
+#include "peer/shell/shell.hpp"
 #include "shared/util/log.hpp"
 
 namespace {
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
   parley::init_logging("parley-peer", log_level);
   try {
     asio::io_context io(1);
-    parley::peer::App shell(io, config);
+    parley::peer::Engine engine(io, config);
+    parley::peer::Shell shell(io, engine);
     return shell.run();
   } catch (const std::exception& e) {
     std::cerr << "parley-peer: " << e.what() << "\n";

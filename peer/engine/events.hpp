@@ -74,6 +74,7 @@ struct Sent {
   bool action = false;
   std::int64_t sent_ms = 0;
   std::vector<wire::RecipientResult> results;  // ok: delivered; stored_offline: stored; else refused
+  std::string command = "message";             // what sent it (message, reply, me), for errors
 };
 struct Broadcast {
   wire::BroadcastEvent message;
@@ -143,6 +144,7 @@ struct DownloadStarted {
 };
 struct Progress {  // at most 4 a second per download, and always the last
   DownloadView download;
+  std::vector<DownloadView> running;  // every download still running, for a status line
 };
 struct Downloaded {
   DownloadView download;

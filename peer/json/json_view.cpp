@@ -76,7 +76,7 @@ struct Renderer {
       else if (r.status == wire::Status::stored_offline)
         out.push_back(info(wording::stored_for(r.user), {{"user", r.user}, {"status", "stored"}}));
       else
-        out.push_back(error("message", wording::refusal(r)));
+        out.push_back(error(e.command, wording::refusal(r)));
     }
     return out;
   }

@@ -8,7 +8,6 @@
 #include <readline/history.h>
 // clang-format on
 
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -164,12 +163,6 @@ int word_index_of(std::string_view before) {
 }  // namespace
 
 struct LineEditor::Impl {
-  enum class Mode {
-    kReadline,  // stdin is a terminal
-    kPipe,      // not a terminal but pollable (pipe, socket): plain lines, no prompt
-    kFile,      // a regular file: epoll refuses it, but reading it never blocks
-  };
-
   Impl(asio::any_io_executor executor, std::string prompt_text, std::filesystem::path history, Callbacks cbs)
       : input(executor),
         winch(executor),
@@ -192,12 +185,10 @@ struct LineEditor::Impl {
   std::string prompt;  // base_prompt, after the status if there is one
   std::filesystem::path history_file;
   Callbacks callbacks;
-  Mode mode = Mode::kReadline;
   bool running = false;
   // Set while readline runs our line handler: the entered line has been accepted and
   // the cursor sits on a fresh line with no prompt, so output needs no redrawing.
   bool in_line_handler = false;
-  std::string pending_input;  // kPipe/kFile: bytes after the last newline
   // The handlers below may run after a callback destroyed the editor; they check this.
   std::shared_ptr<char> alive = std::make_shared<char>();
 
@@ -208,8 +199,8 @@ struct LineEditor::Impl {
 
   void wait_for_input();
   void on_readable();
-  void read_plain();
-  void deliver_plain_lines(bool at_eof);
+  bool clear_line();
+  void erase_accepted_status(const std::string& line);
   void wait_for_resize();
   void finish_at_eof();
   void load_history();
@@ -227,77 +218,80 @@ std::size_t LineEditor::Impl::next_candidate = 0;
 
 void LineEditor::Impl::start() {
   if (running) return;
-  struct stat status {};
-  if (::fstat(STDIN_FILENO, &status) != 0) {
-    throw std::system_error(errno, std::generic_category(), "fstat(stdin)");
-  }
-  if (S_ISREG(status.st_mode)) {
-    // epoll cannot watch regular files, and Asio only reports that when the first wait
-    // fails; such a file never blocks, so it is read directly.
-    mode = Mode::kFile;
-  } else {
-    // A duplicate, so that closing the descriptor (stop, destructor) leaves stdin open.
-    const int fd = ::dup(STDIN_FILENO);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup(stdin)");
-    asio::error_code ec;
-    input.assign(fd, ec);
-    if (ec) {
-      ::close(fd);
-      throw std::system_error(ec, "watching standard input");
-    }
-    mode = ::isatty(STDIN_FILENO) ? Mode::kReadline : Mode::kPipe;
+  // A duplicate, so that closing the descriptor (stop, destructor) leaves stdin open.
+  const int fd = ::dup(STDIN_FILENO);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup(stdin)");
+  asio::error_code ec;
+  input.assign(fd, ec);
+  if (ec) {
+    ::close(fd);
+    throw std::system_error(ec, "watching standard input");
   }
   running = true;
-
-  if (mode == Mode::kReadline) {
-    rl_readline_name = "parley";  // for $if parley in ~/.inputrc
-    rl_instream = stdin;
-    rl_outstream = stdout;
-    // Asio owns SIGINT/SIGTERM. Readline's own handlers would only be active inside
-    // rl_callback_read_char() anyway, so a resize between keys would go unnoticed;
-    // SIGWINCH is watched on the io_context instead.
-    rl_catch_signals = 0;
-    rl_catch_sigwinch = 0;
-    rl_change_environment = 0;
-    rl_attempted_completion_function = &Impl::attempt_completion;
-    // ',' lets each name in a recipient list complete on its own.
-    rl_completer_word_break_characters = " \t\n,";
-    load_history();
-    rl_callback_handler_install(prompt.c_str(), &Impl::line_handler);
-    asio::error_code ec;
-    winch.add(SIGWINCH, ec);  // resizing is cosmetic: carry on without it
-    if (!ec) wait_for_resize();
-  }
+  rl_readline_name = "parley";  // for $if parley in ~/.inputrc
+  rl_instream = stdin;
+  rl_outstream = stdout;
+  // Asio owns SIGINT/SIGTERM. Readline's own handlers would only be active inside
+  // rl_callback_read_char() anyway, so a resize between keys would go unnoticed;
+  // SIGWINCH is watched on the io_context instead.
+  rl_catch_signals = 0;
+  rl_catch_sigwinch = 0;
+  rl_change_environment = 0;
+  rl_attempted_completion_function = &Impl::attempt_completion;
+  // ',' lets each name in a recipient list complete on its own.
+  rl_completer_word_break_characters = " \t\n,";
+  load_history();
+  rl_callback_handler_install(prompt.c_str(), &Impl::line_handler);
+  winch.add(SIGWINCH, ec);  // resizing is cosmetic: carry on without it
+  if (!ec) wait_for_resize();
   wait_for_input();
 }
 
 void LineEditor::Impl::stop() {
   if (!running) return;
   running = false;
-  if (mode == Mode::kReadline) {
-    if (!in_line_handler) {
-      // Leave no half-drawn prompt behind for whatever is printed after the editor.
-      rl_set_prompt("");
-      rl_replace_line("", 0);
-      rl_redisplay();
-    }
-    rl_callback_handler_remove();
-    rl_attempted_completion_function = nullptr;
-    asio::error_code ignored;
-    winch.cancel(ignored);
-    winch.clear(ignored);
-    save_history();
+  if (!in_line_handler) {
+    // Leave no half-drawn prompt behind for whatever is printed after the editor.
+    rl_set_prompt("");
+    rl_replace_line("", 0);
+    rl_redisplay();
   }
+  rl_callback_handler_remove();
+  rl_attempted_completion_function = nullptr;
   asio::error_code ignored;
+  winch.cancel(ignored);
+  winch.clear(ignored);
+  save_history();
   input.cancel(ignored);
   input.close(ignored);
-  pending_input.clear();
+}
+
+bool LineEditor::Impl::clear_line() {
+  if (!running || rl_end == 0) return false;
+  rl_replace_line("", 0);
+  rl_point = 0;
+  write_stdout("^C\n");
+  rl_on_new_line();
+  rl_redisplay();
+  return true;
+}
+
+// The accepted line stays in the scrollback as typed, but without the download status
+// that stood in front of its prompt: the cursor is on the row below it.
+void LineEditor::Impl::erase_accepted_status(const std::string& line) {
+  if (prompt == base_prompt) return;
+  int rows = 0, columns = 0;
+  rl_get_screen_size(&rows, &columns);
+  if (columns <= 0) return;
+  const auto shown = prompt.size() + line.size();
+  const auto used_rows = shown / static_cast<std::size_t>(columns) + 1;
+  write_stdout(fmt::format("\x1b[{}A\r\x1b[J{}{}\n", used_rows, base_prompt, line));
 }
 
 void LineEditor::Impl::print(const std::string& text) {
   std::string out = text;
   if (out.empty() || out.back() != '\n') out += '\n';
-  if (mode != Mode::kReadline || !running || in_line_handler) {
+  if (!running || in_line_handler) {
     write_stdout(out);
     return;
   }
@@ -323,20 +317,14 @@ void LineEditor::Impl::print(const std::string& text) {
 }
 
 void LineEditor::Impl::set_status(const std::string& status) {
-  prompt = status.empty() ? base_prompt : fmt::format("[{}] {}", status, base_prompt);
+  prompt = status.empty() ? base_prompt : fmt::format("{} {}", status, base_prompt);
   // While readline shows its own prompt (a search), the new one appears when it ends.
-  if (mode != Mode::kReadline || !running || in_line_handler || rl_display_prompt != rl_prompt) return;
+  if (!running || in_line_handler || rl_display_prompt != rl_prompt) return;
   rl_set_prompt(prompt.c_str());
   rl_redisplay();
 }
 
 void LineEditor::Impl::wait_for_input() {
-  if (mode == Mode::kFile) {
-    asio::post(input.get_executor(), [this, alive = std::weak_ptr<char>(alive)] {
-      if (!alive.expired() && running) on_readable();
-    });
-    return;
-  }
   input.async_wait(asio::posix::stream_descriptor::wait_read,
                    [this, alive = std::weak_ptr<char>(alive)](const asio::error_code& ec) {
                      if (ec == asio::error::operation_aborted || alive.expired() || !running) return;
@@ -349,10 +337,6 @@ void LineEditor::Impl::wait_for_input() {
 }
 
 void LineEditor::Impl::on_readable() {
-  if (mode != Mode::kReadline) {
-    read_plain();
-    return;
-  }
   const std::weak_ptr<char> still_alive = alive;
   // Readline reads one byte per call; the descriptor stays readable while more are
   // queued, so the next wait completes at once. rl_pending_input is a key pushed back
@@ -363,40 +347,6 @@ void LineEditor::Impl::on_readable() {
 
   if (!still_alive.expired() && running) wait_for_input();
   if (auto error = std::exchange(callback_exception, nullptr)) std::rethrow_exception(error);
-}
-
-void LineEditor::Impl::read_plain() {
-  char buffer[4096];
-  const int fd = mode == Mode::kFile ? STDIN_FILENO : input.native_handle();
-  const ssize_t n = ::read(fd, buffer, sizeof buffer);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-    wait_for_input();
-    return;
-  }
-  if (n <= 0) {
-    deliver_plain_lines(true);
-    return;
-  }
-  pending_input.append(buffer, static_cast<std::size_t>(n));
-  deliver_plain_lines(false);
-}
-
-void LineEditor::Impl::deliver_plain_lines(bool at_eof) {
-  const std::weak_ptr<char> still_alive = alive;
-  for (;;) {
-    const auto newline = pending_input.find('\n');
-    if (newline == std::string::npos && !(at_eof && !pending_input.empty())) break;
-    std::string line = pending_input.substr(0, newline);
-    pending_input.erase(0, newline == std::string::npos ? newline : newline + 1);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (callbacks.on_line) callbacks.on_line(std::move(line));
-    if (still_alive.expired() || !running) return;
-  }
-  if (at_eof) {
-    finish_at_eof();
-  } else {
-    wait_for_input();
-  }
 }
 
 void LineEditor::Impl::finish_at_eof() {
@@ -431,6 +381,7 @@ void LineEditor::Impl::line_handler(char* raw_line) {
       std::string line(raw_line);
       std::free(raw_line);
       raw_line = nullptr;
+      self->erase_accepted_status(line);
       if (line.find_first_not_of(" \t") != std::string::npos) add_history(line.c_str());
       if (self->callbacks.on_line) self->callbacks.on_line(std::move(line));
     }
@@ -519,6 +470,14 @@ void LineEditor::stop() { impl_->stop(); }
 void LineEditor::print(const std::string& text) { impl_->print(text); }
 
 void LineEditor::set_status(const std::string& status) { impl_->set_status(status); }
+
+bool LineEditor::clear_line() { return impl_->clear_line(); }
+
+int LineEditor::columns() const {
+  int rows = 0, columns = 0;
+  rl_get_screen_size(&rows, &columns);
+  return columns > 0 ? columns : 80;
+}
 
 std::string LineEditor::read_password(const std::string& prompt) {
   write_stdout(prompt);

@@ -5,9 +5,8 @@
 // each finished line to `on_line`. Output printed with print() appears above the line
 // being typed, which is then redrawn intact: incoming messages never garble input.
 //
-// When stdin is not a terminal (pipe, file: scripts and tests), there is no prompt, no
-// editing and no history: lines are read as they come and print() just writes.
-// Everything runs on the io_context's thread; call print() from there too.
+// Only for a terminal: scripts read their lines without it. Everything runs on the
+// io_context's thread; call print() from there too.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -46,6 +45,9 @@ class LineEditor {
   // Shows `status` (a download's progress bar) in front of the prompt, redrawn in place
   // so it never scrolls the conversation away; "" removes it.
   void set_status(const std::string& status);
+  // Ctrl-C: drops the line being typed and returns true; false if it was empty.
+  bool clear_line();
+  int columns() const;  // of the terminal
 
   // Reads a password without echo, synchronously, before start() (login prompt).
   // Like std::getline, both return "" and set std::cin's failbit at end of input; also

@@ -166,6 +166,8 @@ TEST_CASE("e2e: an inactive user is logged out and told why") {
   auto logout = alice->wait_type("logout", 10s);
   REQUIRE(logout);
   CHECK((*logout)["reason"].get<std::string>().find("inactivity") != std::string::npos);
+  // The program stays, ready to log back in (`login`); end of input leaves.
+  alice->close_stdin();
   CHECK(alice->wait_exit() == 0);
 }
 

@@ -1,0 +1,237 @@
+// The engine's life cycle: logging in, what the registry pushes, presence, the direct
+// links' events, and leaving.
+#include "peer/engine/engine.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+
+#include "peer/engine/action.hpp"
+#include "shared/net/async.hpp"
+#include "shared/util/overloaded.hpp"
+#include "shared/util/time.hpp"
+
+namespace parley::peer {
+
+Engine::Engine(asio::io_context& io, PeerConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      identity_(net::load_or_create_identity(config_.data_dir, "identity", "parley-peer")),
+      session_(io.get_executor(), config_,
+               {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
+                .endpoint = [this](const std::string& local) { return endpoint(local); },
+                .on_lost = [this](const std::string& reason) { emit(ev::Server{false, reason}); },
+                .on_back = [this] { on_server_up(true); },
+                .on_give_up =
+                    [this](const std::string& reason) {
+                      error("login", fmt::format("cannot log in again: {}", reason));
+                    }}),
+      settle_timer_(io) {
+  links_ = std::make_unique<LinkManager>(io.get_executor(), identity_, link_events());
+  transfers_ = std::make_unique<Transfers>(io.get_executor(), config_, *links_, session_,
+                                           [this](Event e) { emit(std::move(e)); });
+}
+
+Engine::~Engine() = default;
+
+void Engine::emit(Event event) {
+  for (auto& listener : listeners_) listener(event);
+}
+
+LinkManager::Events Engine::link_events() {
+  return {
+      .on_open =
+          [this](const std::string& user, wire::LinkPurpose purpose, bool dialed_by_me) {
+            // Transfer links are plumbing: downloads report on themselves.
+            if (purpose != wire::LinkPurpose::chat) return;
+            emit(ev::Link{user, true,
+                          dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user),
+                          links_->peer_fingerprint(user)});
+          },
+      .on_closed =
+          [this](const std::string& user, wire::LinkPurpose purpose, const std::string& reason) {
+            if (purpose == wire::LinkPurpose::chat)
+              emit(ev::Link{user, false, reason, {}});
+            else
+              transfers_->on_transfer_closed(user);
+          },
+      .on_private =
+          [this](const std::string& user, const wire::PrivateText& text) {
+            last_partner_ = user;
+            ev::Private event{user, session_.user(), text, false, false};
+            event.action = strip_action(event.message.text);
+            emit(std::move(event));
+          },
+      .on_transfer = [this](const std::string& user,
+                            wire::LinkMessage&& message) { transfers_->on_transfer(user, std::move(message)); },
+      .on_piece = [this](const std::string& user,
+                         const wire::PieceView& piece) { transfers_->on_piece(user, piece); },
+  };
+}
+
+// The direct-link listener starts with the first connection: its default address is
+// the one the server is reached from.
+wire::LinkEndpoint Engine::endpoint(const std::string& local_address) {
+  if (endpoint_.port == 0) {
+    std::string bind = config_.p2p_bind.empty() ? local_address : config_.p2p_bind;
+    endpoint_.port = links_->listen(bind, config_.p2p_port);
+    endpoint_.host = config_.advertise.empty() ? bind : config_.advertise;
+    endpoint_.fingerprint = links_->fingerprint();
+  }
+  return endpoint_;
+}
+
+asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(std::string user, std::string password,
+                                                              bool sign_up) {
+  holding_ = true;
+  try {
+    co_return co_await session_.log_in(std::move(user), std::move(password), sign_up);
+  } catch (const std::system_error& e) {
+    RegistrySession::LoginOutcome outcome;
+    outcome.status = wire::Status::bad_request;
+    outcome.message = fmt::format("cannot listen for direct links: {}", e.what());
+    co_return outcome;
+  }
+}
+
+void Engine::start() {
+  started_ = true;
+  links_->set_user(session_.user());
+  show_logged_in();
+  on_server_up(false);
+}
+
+void Engine::show_logged_in() {
+  emit(ev::LoggedIn{session_.user(), fmt::format("{}:{}", endpoint_.host, endpoint_.port), endpoint_.fingerprint});
+  holding_ = false;
+  for (auto& message : std::exchange(held_, {})) on_event(std::move(message));
+}
+
+// After every login: what this peer holds (the server forgot it) and who is online.
+void Engine::on_server_up(bool again) {
+  if (again) emit(ev::Server{true, "logged in again"});
+  asio::co_spawn(io_, transfers_->announce_holdings(), net::LogExceptions{"announce holdings"});
+  asio::co_spawn(io_, learn_who_is_online(again), net::LogExceptions{"who is online"});
+}
+
+asio::awaitable<void> Engine::learn_who_is_online(bool again) {
+  const wire::Message who = wire::WhoElse{};
+  auto reply = co_await session_.client().call(who);
+  auto* list = reply ? std::get_if<wire::UserList>(&*reply) : nullptr;
+  if (!list) co_return;
+  if (!again) {
+    presence_.reset(list->users);
+    co_return;
+  }
+  for (const auto& change : presence_.back(list->users, PresenceTracker::Clock::now()))
+    emit(ev::Presence{wire::PresenceEvent{change.user, change.online, now_ms()}});
+  co_await settle_presence();
+}
+
+// Peers of a restarted server come back over several seconds: who has not by then left.
+asio::awaitable<void> Engine::settle_presence() {
+  settle_timer_.expires_at(presence_.settle_deadline());
+  auto [ec] = co_await settle_timer_.async_wait(net::use_nothrow);
+  if (ec || finished_) co_return;
+  for (const auto& change : presence_.settle(PresenceTracker::Clock::now()))
+    emit(ev::Presence{wire::PresenceEvent{change.user, change.online, now_ms()}});
+}
+
+std::vector<std::string> Engine::online_users() const {
+  return {presence_.online().begin(), presence_.online().end()};
+}
+
+void Engine::on_event(wire::Message&& message) {
+  if (holding_) {
+    held_.push_back(std::move(message));
+    return;
+  }
+  std::visit(Overloaded{
+                 [&](wire::ChatEvent& m) {
+                   last_partner_ = m.from;
+                   const auto seq = m.seq;
+                   ev::Chat event{std::move(m), false};
+                   event.action = strip_action(event.message.text);
+                   emit(std::move(event));
+                   if (seq != 0) acknowledge(seq);
+                 },
+                 [&](wire::BroadcastEvent& m) {
+                   ev::Broadcast event{std::move(m), false};
+                   event.action = strip_action(event.message.text);
+                   emit(std::move(event));
+                 },
+                 [&](wire::PresenceEvent& m) {
+                   if (presence_.on_event(m.user, m.online, PresenceTracker::Clock::now()))
+                     emit(ev::Presence{std::move(m)});
+                 },
+                 [&](wire::LinkRequest& m) {
+                   bool ready = links_->expect(m);
+                   session_.client().send(
+                       wire::LinkAnswer{m.token, ready, ready ? "" : "too many links being set up"});
+                 },
+                 [&](wire::LoggedOut& m) {
+                   if (m.temporary)  // the server is going away, not our session: wait for it
+                     session_.connection_lost(m.reason);
+                   else
+                     on_session_ended(m);
+                 },
+                 [&](wire::IdleWarning& m) { emit(ev::IdleWarning{m.seconds_left}); },
+                 [&](wire::ProtocolError& m) { error("server", m.message); },
+                 [&](wire::Announcement& m) { emit(ev::Announcement{m.text, m.sent_ms}); },
+                 [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
+             },
+             message);
+}
+
+// Logged out by the server (inactivity, the operator): the program stays, links stay
+// open, and `login` (or Enter) logs back in with the password given at start.
+void Engine::on_session_ended(const wire::LoggedOut& logged_out) {
+  session_.ended();
+  if (logging_out_) return;  // our own logout: handled there
+  emit(ev::LoggedOut{logged_out.reason, session_.has_password()});
+}
+
+void Engine::acknowledge(std::int64_t seq) {
+  // Offline messages arrive in a burst: acknowledge them together, after they are shown.
+  if (acks_.empty()) {
+    asio::post(io_, [this] {
+      session_.client().send(wire::AckOffline{std::move(acks_)});
+      acks_.clear();
+    });
+  }
+  acks_.push_back(seq);
+}
+
+void Engine::touch() {
+  if (session_.up()) {
+    session_.client().send(wire::Ping{});  // any command resets the server's idle clock
+  } else if (!session_.retrying() && started_ && !finished_) {
+    const Command login = cmd::Login{};
+    asio::co_spawn(io_, execute(login), net::LogExceptions{"login"});
+  }
+}
+
+asio::awaitable<void> Engine::shut_down(int exit_code) {
+  if (finished_ || logging_out_) co_return;
+  logging_out_ = true;
+  co_await links_->close_all(fmt::format("{} logged out", session_.user()), "you logged out");
+  if (session_.up()) {
+    session_.client().send(wire::Logout{});
+    // The server answers with LoggedOut; the connection closes after it.
+    co_await session_.wait_closed(std::chrono::seconds(5));
+  }
+  emit(ev::LoggedOut{"you logged out", false});
+  finish(exit_code);
+}
+
+void Engine::finish(int exit_code) {
+  if (finished_) return;
+  finished_ = true;
+  settle_timer_.cancel();
+  session_.stop();
+  if (on_finished_) on_finished_(exit_code);
+}
+
+}  // namespace parley::peer

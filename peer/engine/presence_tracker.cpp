@@ -1,0 +1,53 @@
+#include "peer/engine/presence_tracker.hpp"
+
+namespace parley::peer {
+
+void PresenceTracker::reset(const std::vector<std::string>& online) {
+  online_ = {online.begin(), online.end()};
+  shown_ = online_;
+  settle_until_ = {};
+}
+
+std::vector<PresenceTracker::Change> PresenceTracker::back(const std::vector<std::string>& online,
+                                                           Clock::time_point now) {
+  online_ = {online.begin(), online.end()};
+  settle_until_ = now + kSettle;
+  std::vector<Change> changes;
+  for (const auto& user : online_)
+    if (shown_.insert(user).second) changes.push_back({user, true});
+  return changes;
+}
+
+bool PresenceTracker::on_event(const std::string& user, bool online, Clock::time_point now) {
+  const bool was_online = online_.contains(user);
+  if (online)
+    online_.insert(user);
+  else
+    online_.erase(user);
+  const bool shown = shown_.contains(user);
+  if (online == shown) return false;  // coming back as they were last shown
+  // While peers are still coming back, one shown online but not back yet who "logs
+  // out" has not been seen leaving: settle() decides.
+  if (!online && settling(now) && !was_online) return false;
+  if (online)
+    shown_.insert(user);
+  else
+    shown_.erase(user);
+  return true;
+}
+
+std::vector<PresenceTracker::Change> PresenceTracker::settle(Clock::time_point now) {
+  std::vector<Change> changes;
+  if (settling(now)) return changes;
+  for (auto it = shown_.begin(); it != shown_.end();) {
+    if (online_.contains(*it)) {
+      ++it;
+    } else {
+      changes.push_back({*it, false});
+      it = shown_.erase(it);
+    }
+  }
+  return changes;
+}
+
+}  // namespace parley::peer

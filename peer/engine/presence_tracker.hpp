@@ -1,0 +1,47 @@
+// Which presence changes are worth telling the user. When the registry restarts, every
+// peer's session ends and comes back: shown as it happens, that is a wall of "logged
+// out" / "logged in" lines about people who never left. The tracker remembers what the
+// user was last shown and, once the peers have had time to come back, tells only what
+// really changed. Pure: the caller passes the time.
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace parley::peer {
+
+class PresenceTracker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Change {
+    std::string user;
+    bool online = false;
+    bool operator==(const Change&) const = default;
+  };
+  // How long after a reconnection the peers of a restarted server are waited for.
+  static constexpr auto kSettle = std::chrono::seconds(20);
+
+  // The first list after the first login: nothing to tell.
+  void reset(const std::vector<std::string>& online);
+  // Logged in again after the registry was away. Returns whoever is online now and was
+  // not before (they logged in while we were away); who left is told by settle().
+  std::vector<Change> back(const std::vector<std::string>& online, Clock::time_point now);
+  // A presence event from the server: true if it should be shown.
+  bool on_event(const std::string& user, bool online, Clock::time_point now);
+  // Once settling is over (Clock >= settle_deadline()): whoever was shown online and has
+  // not come back.
+  std::vector<Change> settle(Clock::time_point now);
+
+  bool settling(Clock::time_point now) const { return now < settle_until_; }
+  Clock::time_point settle_deadline() const { return settle_until_; }
+  const std::set<std::string>& online() const { return online_; }
+
+ private:
+  std::set<std::string> online_;  // as the server says now
+  std::set<std::string> shown_;   // as the user was last told
+  Clock::time_point settle_until_{};
+};
+
+}  // namespace parley::peer

@@ -1,0 +1,157 @@
+#include "peer/engine/registry_session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <random>
+
+namespace parley::peer {
+namespace {
+
+constexpr auto kFirstRetry = std::chrono::milliseconds(500);
+constexpr auto kMaxRetry = std::chrono::seconds(30);
+
+// Refusals that say "not now" rather than "no": retrying later can succeed.
+bool temporary(const RegistrySession::LoginOutcome& outcome) {
+  return outcome.status == wire::Status::unavailable || outcome.status == wire::Status::already_logged_in ||
+         outcome.status == wire::Status::locked || outcome.status == wire::Status::internal;
+}
+
+}  // namespace
+
+RegistrySession::RegistrySession(asio::any_io_executor executor, const PeerConfig& config, Hooks hooks)
+    : executor_(executor),
+      config_(config),
+      hooks_(std::move(hooks)),
+      client_(executor,
+              {.on_event = [this](wire::Message&& m) { hooks_.on_event(std::move(m)); },
+               .on_close =
+                   [this](const std::string& reason) {
+                     connected_ = false;
+                     closed_.notify();
+                     if (up_) connection_lost(reason);
+                   }}),
+      retry_(executor),
+      closed_(executor) {}
+
+std::string RegistrySession::check_fingerprint(const std::string& fingerprint, bool ask_first_use) {
+  seen_fingerprint_ = fingerprint;
+  try {
+    auto pin = check_server_fingerprint(config_.data_dir / "known_servers",
+                                        fmt::format("{}:{}", config_.host, config_.port), fingerprint,
+                                        config_.server_fingerprint, !ask_first_use);
+    if (!pin.accepted()) return pin.message;
+    pin_ = std::move(pin);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+asio::awaitable<RegistrySession::Connected> RegistrySession::connect(bool ask_first_use) {
+  pin_.reset();
+  auto check = [this, ask_first_use](const std::string& fp) { return check_fingerprint(fp, ask_first_use); };
+  Connected result;
+  result.error = co_await client_.connect(config_.host, config_.port, check);
+  connected_ = result.error.empty();
+  result.fingerprint = seen_fingerprint_;
+  if (pin_) {
+    result.first_use = pin_->outcome == PinCheck::Outcome::first_use;
+    result.pin_message = pin_->message;
+  }
+  co_return result;
+}
+
+void RegistrySession::trust() {
+  pin_server_fingerprint(config_.data_dir / "known_servers", fmt::format("{}:{}", config_.host, config_.port),
+                         seen_fingerprint_);
+}
+
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(std::string user, std::string password,
+                                                                       bool sign_up) {
+  LoginOutcome outcome;
+  if (!connected_ || !client_.is_open()) {
+    auto connected = co_await connect(false);
+    if (!connected.error.empty()) {
+      outcome.status = wire::Status::unavailable;
+      outcome.message = connected.error;
+      outcome.connect_failed = true;
+      co_return outcome;
+    }
+  }
+  const wire::Message login = wire::Login{0, user, password, hooks_.endpoint(client_.local_address()), sign_up};
+  auto reply = co_await client_.call(login);
+  auto* result = reply ? std::get_if<wire::LoginResult>(&*reply) : nullptr;
+  if (!result) {
+    outcome.status = wire::Status::unavailable;
+    outcome.message = "no answer to login: " + client_.close_reason();
+    co_return outcome;
+  }
+  outcome = {result->status, result->message, result->can_sign_up, result->retry_after_s, false};
+  if (outcome.ok()) {
+    user_ = result->user;
+    password_ = std::move(password);
+    up_ = true;
+  } else {
+    // Prompting for another try blocks nobody, but a silent connection would time out.
+    client_.close("login refused");
+  }
+  co_return outcome;
+}
+
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in_again() {
+  const std::string user = user_, password = password_;
+  co_return co_await log_in(user, password, false);
+}
+
+asio::awaitable<void> RegistrySession::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = net::AsyncEvent::Clock::now() + timeout;
+  while (client_.is_open() && co_await closed_.wait(deadline)) {
+  }
+}
+
+void RegistrySession::connection_lost(const std::string& reason) {
+  if (!up_ || stopped_) return;
+  up_ = false;
+  hooks_.on_lost(reason);
+  if (!retrying_) asio::co_spawn(executor_, retry_loop(), net::LogExceptions{"reconnect"});
+}
+
+void RegistrySession::stop() {
+  stopped_ = true;
+  up_ = false;
+  retry_.notify();
+  client_.close("peer exiting");
+}
+
+// Exponential backoff with jitter, so a restarted server is not hit by every peer at
+// once; `reconnect` (retry_now) cuts a wait short. Only a refusal that will not change
+// by itself (the password no longer works, the account is gone) ends it.
+asio::awaitable<void> RegistrySession::retry_loop() {
+  retrying_ = true;
+  std::mt19937 rng(std::random_device{}());
+  std::chrono::milliseconds delay = kFirstRetry;
+  while (!stopped_ && !up_) {
+    std::uniform_int_distribution<long> jitter(0, delay.count() / 2);
+    co_await retry_.wait_for(delay + std::chrono::milliseconds(jitter(rng)));
+    if (stopped_ || up_) break;
+    delay = std::min<std::chrono::milliseconds>(delay * 2, kMaxRetry);
+    auto outcome = co_await log_in_again();
+    if (outcome.ok()) {
+      retrying_ = false;
+      hooks_.on_back();
+      co_return;
+    }
+    if (outcome.retry_after_s > 0)
+      delay = std::max<std::chrono::milliseconds>(delay, std::chrono::seconds(outcome.retry_after_s));
+    if (!temporary(outcome)) {
+      hooks_.on_give_up(outcome.message);
+      break;
+    }
+    spdlog::info("registry: still away: {}", outcome.message);
+  }
+  retrying_ = false;
+}
+
+}  // namespace parley::peer

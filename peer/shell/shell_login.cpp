@@ -1,0 +1,143 @@
+// The login dialogue: user name, the server's certificate on first use, password, and
+// a new account's password when the name is free and the server takes sign-ups.
+#include <fmt/format.h>
+
+#include <asio/steady_timer.hpp>
+#include <random>
+
+#include "peer/shell/shell.hpp"
+#include "shared/wire/limits.hpp"
+
+namespace parley::peer {
+namespace {
+
+constexpr int kBusyRetries = 8;  // "the server is busy" is temporary: scripts wait too
+
+bool says_yes(const std::optional<std::string>& answer) {
+  return answer && (*answer == "y" || *answer == "Y" || *answer == "yes" || *answer == "YES");
+}
+
+}  // namespace
+
+// Connects and checks the server's certificate before any password is typed or sent.
+asio::awaitable<bool> Shell::check_server() {
+  auto connected = co_await engine_.connect(config_.interactive);
+  if (!connected.error.empty()) {
+    on_event(ev::Error{"connect", connected.error});
+    co_return false;
+  }
+  if (connected.first_use) {
+    on_event(ev::Notice{connected.pin_message, {}});
+    auto answer = co_await next_line("trust this server? [y/N] ");
+    if (!says_yes(answer)) {
+      on_event(ev::Error{"connect", "server not trusted: nothing was sent to it"});
+      co_return false;
+    }
+    try {
+      engine_.trust_server();
+    } catch (const std::exception& e) {
+      on_event(ev::Error{"connect", e.what()});
+      co_return false;
+    }
+    on_event(ev::Notice{"server certificate pinned", {}});
+  } else if (!connected.pin_message.empty()) {
+    on_event(ev::Notice{connected.pin_message, {}});
+  }
+  // Prompts block this thread: hang up rather than hold a silent connection.
+  if (config_.interactive) engine_.hang_up();
+  co_return true;
+}
+
+// A new account's password, typed twice so a typo does not lock the owner out.
+asio::awaitable<std::optional<std::string>> Shell::choose_password() {
+  for (;;) {
+    auto first = co_await next_line("choose a password: ", true);
+    if (!first) co_return std::nullopt;
+    auto second = co_await next_line("type it again: ", true);
+    if (!second) co_return std::nullopt;
+    if (*first != *second) {
+      on_event(ev::Error{"login", "the two passwords differ; try again"});
+    } else if (first->size() < 8 || first->size() > wire::kMaxPassword) {
+      on_event(
+          ev::Error{"login", fmt::format("a password has 8 to {} characters; try again", wire::kMaxPassword)});
+    } else {
+      co_return first;
+    }
+  }
+}
+
+asio::awaitable<bool> Shell::log_in() {
+  user_ = config_.user;
+  if (user_.empty()) {
+    auto line = co_await next_line("username: ");
+    if (!line || line->empty()) {
+      on_event(ev::Error{"login", "no username given"});
+      co_return false;
+    }
+    user_ = *line;
+  }
+  if (!co_await check_server()) co_return false;
+  std::string password;
+  if (config_.password) {
+    password = *config_.password;
+  } else if (auto line = co_await next_line("password: ", true)) {
+    password = *line;
+  } else {
+    on_event(ev::Error{"login", "no password given"});
+    co_return false;
+  }
+
+  bool sign_up = false;
+  int busy = 0;
+  std::mt19937 rng(std::random_device{}());
+  for (;;) {
+    auto outcome = co_await engine_.log_in(user_, password, sign_up);
+    if (outcome.ok()) {
+      if (sign_up) on_event(ev::Notice{fmt::format("account {} created", user_), {{"user", user_}, {"created", true}}});
+      co_return true;
+    }
+    if (outcome.connect_failed) {
+      on_event(ev::Error{"connect", outcome.message});
+      co_return false;
+    }
+    if (outcome.status == wire::Status::unavailable && ++busy <= kBusyRetries) {
+      // Busy checking passwords (after a restart everyone logs in at once): wait, retry.
+      asio::steady_timer wait(io_, std::chrono::seconds(std::max<std::int64_t>(outcome.retry_after_s, 1)) +
+                                       std::chrono::milliseconds(rng() % 1000));
+      co_await wait.async_wait(net::use_nothrow);
+      continue;
+    }
+    const bool was_sign_up = std::exchange(sign_up, false);  // a refused sign-up is not retried as one
+    if (outcome.status == wire::Status::unknown_user && outcome.can_sign_up && !was_sign_up) {
+      if (config_.interactive) {
+        on_event(ev::Notice{outcome.message, {}});
+        auto chosen = co_await choose_password();
+        if (!chosen) co_return false;
+        password = *chosen;
+        sign_up = true;
+        continue;
+      }
+      if (config_.sign_up) {
+        sign_up = true;
+        continue;
+      }
+      on_event(ev::Error{"login", outcome.message + " (run with --sign-up to create it)"});
+      co_return false;
+    }
+    on_event(ev::Error{"login", outcome.message});
+    // People at a terminal may try again; scripts fail fast with the error above.
+    const bool retry = config_.interactive && (outcome.status == wire::Status::wrong_password ||
+                                               outcome.status == wire::Status::unknown_user);
+    if (!retry) co_return false;
+    if (outcome.status == wire::Status::unknown_user) {
+      auto line = co_await next_line("username: ");
+      if (!line) co_return false;
+      user_ = *line;
+    }
+    auto line = co_await next_line("password: ", true);
+    if (!line) co_return false;
+    password = *line;
+  }
+}
+
+}  // namespace parley::peer

@@ -1,0 +1,138 @@
+// End to end for the peer's front ends (issue 13): scripts that wait for downloads, the
+// idle warning and logging back in, commands in any case, own messages and actions.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "tests/e2e/e2e_support.hpp"
+
+using namespace parley::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user) {
+  std::filesystem::create_directories(dir / ("share-" + user));
+  return Peer(dir, port, user, user + "123",
+              {"--share-dir", (dir / ("share-" + user)).string(), "--download-dir", (dir / ("dl-" + user)).string()});
+}
+
+// The index of the first line of type `type` in what `peer` printed, or -1.
+int index_of(Peer& peer, const std::string& type) {
+  int i = 0;
+  for (const auto& line : peer->seen()) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && is(j, type)) return i;
+    ++i;
+  }
+  return -1;
+}
+
+struct TwoSharers {
+  TwoSharers() : server(accounts(dir)), alice(sharer(dir, server.port, "alice")), bob(sharer(dir, server.port, "bob")) {
+    REQUIRE(alice->wait_type("login"));
+    REQUIRE(bob->wait_type("login"));
+    std::string content(3 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 131 % 251);
+    write_text(dir / "share-alice" / "data.bin", content);
+    alice->write_line("register data.bin 12");
+    REQUIRE(alice->wait_type("registered", 60s));
+  }
+  static const TempDir& accounts(const TempDir& d) {
+    write_text(d / "credentials.txt", kAccounts);
+    return d;
+  }
+  TempDir dir;
+  ServerProcess server;
+  Peer alice, bob;
+};
+
+}  // namespace
+
+TEST_CASE("e2e: a script that ends right after download still gets the file before logging out") {
+  TwoSharers t;
+  t.bob->write_line("download data.bin");
+  t.bob->close_stdin();
+  REQUIRE(t.bob->wait_exit(60s) == 0);
+  const int downloaded = index_of(t.bob, "downloaded");
+  const int logout = index_of(t.bob, "logout");
+  CHECK(downloaded >= 0);
+  CHECK(logout > downloaded);
+  CHECK(std::filesystem::file_size(t.dir / "dl-bob" / "data.bin") == 3u * 1024 * 1024);
+}
+
+TEST_CASE("e2e: wait returns once running downloads are done, and the script goes on") {
+  TwoSharers t;
+  t.bob->write_line("download data.bin");
+  t.bob->write_line("wait");
+  t.bob->write_line("ping");
+  REQUIRE(t.bob->wait_type("pong", 60s));
+  CHECK(index_of(t.bob, "downloaded") >= 0);
+  CHECK(index_of(t.bob, "downloaded") < index_of(t.bob, "pong"));
+}
+
+TEST_CASE("e2e: download of an unknown file says so at once, and nothing is downloading") {
+  TwoSharers t;
+  t.bob->write_line("download nothing.bin");
+  auto error = t.bob->wait_type("error");
+  REQUIRE(error);
+  CHECK((*error)["command"] == "download");
+  for (const auto& line : t.bob->seen()) CHECK(line.find("in the background") == std::string::npos);
+}
+
+TEST_CASE("e2e: command names are case-insensitive") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir);
+  Peer alice(dir, server.port, "alice", "alice123");
+  REQUIRE(alice->wait_type("login"));
+  alice->write_line("WHOELSE");
+  auto users = alice->wait_type("users");
+  REQUIRE(users);
+  CHECK((*users)["command"] == "whoelse");
+  alice->write_line("SearchFile nothing.bin");
+  auto error = alice->wait_type("error");
+  REQUIRE(error);
+  CHECK((*error)["command"] == "searchFile");
+}
+
+TEST_CASE("e2e: an idle user is warned, logged out, and logs back in with login") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir, {"--timeout", "4"});
+  Peer alice(dir, server.port, "alice", "alice123");
+  REQUIRE(alice->wait_type("login"));
+  auto warning = alice->wait_json([](const json& j) { return j.contains("idle_logout_in"); }, 10s);
+  REQUIRE(warning);
+  CHECK((*warning)["idle_logout_in"].get<int>() >= 1);
+  auto logout = alice->wait_type("logout", 10s);
+  REQUIRE(logout);
+  CHECK((*logout)["reason"].get<std::string>().find("inactivity") != std::string::npos);
+  CHECK((*logout)["can_log_in"] == true);
+  alice->write_line("login");
+  REQUIRE(alice->wait_type("login", 10s));
+  alice->write_line("whoelse");
+  REQUIRE(alice->wait_type("users"));
+  alice->close_stdin();
+  CHECK(alice->wait_exit() == 0);
+}
+
+TEST_CASE("e2e: /me is an action, and its receiver sees it flagged") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir);
+  Peer alice(dir, server.port, "alice", "alice123");
+  Peer bob(dir, server.port, "bob", "bob123");
+  REQUIRE(alice->wait_type("login"));
+  REQUIRE(bob->wait_type("login"));
+  bob->write_line("/me waves");  // nobody to act to yet
+  REQUIRE(bob->wait_type("error"));
+  alice->write_line("message bob hi");
+  REQUIRE(bob->wait_type("message"));
+  bob->write_line("/me waves");
+  auto action = alice->wait_type("message");
+  REQUIRE(action);
+  CHECK((*action)["text"] == "waves");
+  CHECK((*action)["action"] == true);
+}

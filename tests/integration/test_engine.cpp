@@ -1,0 +1,232 @@
+// The peer engine without a terminal: commands in, typed events out, against a real
+// server on 127.0.0.1. Several engines share the test's io_context; the server runs on
+// its own thread.
+#include <doctest/doctest.h>
+
+#include <asio/co_spawn.hpp>
+
+#include "peer/engine/engine.hpp"
+#include "tests/integration/harness.hpp"
+
+using namespace parley;
+using namespace parley::test;
+using namespace std::chrono_literals;
+using peer::Event;
+namespace ev = peer::ev;
+
+namespace {
+
+struct EnginePeer {
+  EnginePeer(asio::io_context& io, const TempDir& dir, const std::string& name, std::uint16_t port) {
+    peer::PeerConfig config;
+    config.port = std::to_string(port);
+    config.user = name;
+    config.data_dir = dir / name;
+    config.share_dir = dir / name;
+    config.download_dir = dir / name / "downloads";
+    std::filesystem::create_directories(config.data_dir);
+    engine = std::make_unique<peer::Engine>(io, config);
+    engine->subscribe([this](const Event& e) { events.push_back(e); });
+    engine->on_finished([this](int code) { exit_code = code; });
+  }
+  template <class T>
+  std::vector<T> all() const {
+    std::vector<T> out;
+    for (const auto& e : events)
+      if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    return out;
+  }
+  template <class T>
+  bool has(const std::function<bool(const T&)>& match = {}) const {
+    for (const auto& t : all<T>())
+      if (!match || match(t)) return true;
+    return false;
+  }
+  std::unique_ptr<peer::Engine> engine;
+  std::vector<Event> events;
+  std::optional<int> exit_code;
+};
+
+struct Fixture {
+  TestServer server{[](server::ServerConfig& c) { c.timeout = std::chrono::seconds(300); }};
+  TempDir dir;
+  asio::io_context io;
+
+  // Runs the loop until `done` or the deadline; false on timeout.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io.run_for(10ms);
+      io.restart();
+    }
+    return true;
+  }
+  // Runs an awaitable to its end on the loop.
+  template <class T>
+  T run(asio::awaitable<T> task) {
+    std::optional<T> result;
+    asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+      if (e) std::rethrow_exception(e);
+      result = std::move(value);
+    });
+    REQUIRE(run_until([&] { return result.has_value(); }, 30s));
+    return std::move(*result);
+  }
+  std::unique_ptr<EnginePeer> log_in(const std::string& name, std::uint16_t port = 0) {
+    auto p = std::make_unique<EnginePeer>(io, dir, name, port ? port : server.port());
+    auto outcome = run(p->engine->log_in(name, name + "123", false));
+    REQUIRE_MESSAGE(outcome.ok(), outcome.message);
+    p->engine->start();
+    return p;
+  }
+  bool execute(EnginePeer& p, const std::string& line) {
+    auto parsed = peer::parse_command(line);
+    REQUIRE_MESSAGE(parsed.command, parsed.error.message);
+    return run(p.engine->execute(*parsed.command));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine: login is shown first, then what waited offline") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  CHECK(f.execute(*alice, "message bob hello while you were away"));
+  auto bob = f.log_in("bob");
+  REQUIRE(f.run_until([&] { return bob->has<ev::Chat>(); }));
+  CHECK(std::holds_alternative<ev::LoggedIn>(bob->events.front()));
+  auto chat = bob->all<ev::Chat>().front();
+  CHECK(chat.message.text == "hello while you were away");
+  CHECK(chat.message.seq != 0);
+}
+
+TEST_CASE("engine: a message is shown to its sender with each recipient's outcome") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  CHECK(f.execute(*alice, "message bob hi"));
+  auto sent = alice->all<ev::Sent>();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].to == std::vector<std::string>{"bob"});
+  CHECK(sent[0].text == "hi");
+  REQUIRE(sent[0].results.size() == 1);
+  CHECK(sent[0].results[0].status == wire::Status::ok);
+  CHECK(f.run_until([&] { return bob->has<ev::Chat>(); }));
+
+  CHECK_FALSE(f.execute(*alice, "message bob,nobody hi all"));
+  CHECK(alice->has<ev::Error>([](const ev::Error& e) { return e.message.find("nobody") != std::string::npos; }));
+}
+
+TEST_CASE("engine: /me goes to the last partner and arrives as an action") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  CHECK_FALSE(f.execute(*alice, "/me waves"));
+  CHECK(alice->has<ev::Error>([](const ev::Error& e) { return e.command == "me"; }));
+  CHECK(f.execute(*alice, "message bob hi"));
+  CHECK(f.execute(*alice, "/me waves"));
+  REQUIRE(f.run_until([&] { return bob->all<ev::Chat>().size() == 2; }));
+  auto action = bob->all<ev::Chat>()[1];
+  CHECK(action.action);
+  CHECK(action.message.text == "waves");
+  CHECK(alice->all<ev::Sent>().back().action);
+}
+
+TEST_CASE("engine: block refuses their messages and unblock lets them through") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  CHECK(f.execute(*bob, "block alice"));
+  CHECK_FALSE(f.execute(*alice, "message bob hi"));
+  CHECK(alice->has<ev::Error>([](const ev::Error& e) { return e.message.find("blocked") != std::string::npos; }));
+  CHECK(f.execute(*bob, "unblock alice"));
+  CHECK(f.execute(*alice, "message bob hi again"));
+}
+
+TEST_CASE("engine: who is online, with and without yourself") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  CHECK(f.execute(*alice, "whoelse"));
+  auto users = alice->all<ev::Users>().back();
+  REQUIRE(users.users.size() == 1);
+  CHECK(users.users[0].user == "bob");
+  CHECK(f.execute(*alice, "users"));
+  CHECK(alice->all<ev::Users>().back().users.size() == 2);
+  CHECK(f.execute(*alice, "whoelsesince 60"));
+  CHECK(alice->all<ev::Users>().back().command == "whoelsesince");
+}
+
+TEST_CASE("engine: a direct link shows both fingerprints, and private text crosses it") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  CHECK_FALSE(f.execute(*alice, "fingerprint bob"));  // no link yet
+  CHECK(f.execute(*alice, "startprivate bob"));
+  REQUIRE(f.run_until([&] { return bob->has<ev::Link>() && alice->has<ev::Link>(); }));
+  auto link = alice->all<ev::Link>().front();
+  CHECK(link.open);
+  CHECK(link.fingerprint.size() == 64);
+
+  CHECK(f.execute(*bob, "fingerprint"));
+  auto bobs_own = bob->all<ev::Fingerprint>().back();
+  CHECK(bobs_own.mine);
+  CHECK(bobs_own.fingerprint == link.fingerprint);
+  CHECK(f.execute(*alice, "fingerprint bob"));
+  CHECK(alice->all<ev::Fingerprint>().back().fingerprint == link.fingerprint);
+
+  CHECK(f.execute(*alice, "private bob psst"));
+  CHECK(alice->has<ev::Private>([](const ev::Private& p) { return p.mine && p.message.text == "psst"; }));
+  REQUIRE(f.run_until([&] { return bob->has<ev::Private>(); }));
+  CHECK(bob->all<ev::Private>().front().message.text == "psst");
+  CHECK(f.execute(*alice, "stopprivate bob"));
+}
+
+TEST_CASE("engine: commands that need the server say so when logged out; login brings it back") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  CHECK_FALSE(f.execute(*alice, "login"));  // already logged in
+  CHECK_FALSE(f.execute(*alice, "reconnect"));
+  CHECK(f.execute(*alice, "wait"));  // nothing running: returns at once
+  CHECK(f.execute(*alice, "downloads"));
+  CHECK(alice->all<ev::Downloads>().back().downloads.empty());
+  CHECK(f.execute(*alice, "uploads"));
+  CHECK(alice->has<ev::Uploads>());
+  f.server.on_server([](server::Server& s) { s.kick("alice", "testing"); });
+  REQUIRE(f.run_until([&] { return alice->has<ev::LoggedOut>(); }));
+  CHECK(alice->all<ev::LoggedOut>().front().can_log_in_again);
+  CHECK_FALSE(alice->exit_code.has_value());
+  CHECK_FALSE(f.execute(*alice, "whoelse"));
+  CHECK(f.execute(*alice, "login"));
+  CHECK(alice->all<ev::LoggedIn>().size() == 2);
+  CHECK(f.execute(*alice, "whoelse"));
+}
+
+TEST_CASE("engine: logout ends the engine with exit code 0") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  CHECK(f.execute(*alice, "logout"));
+  CHECK(alice->exit_code == 0);
+  CHECK(alice->has<ev::LoggedOut>());
+}
+
+TEST_CASE("engine: a server restart shows one line each way and no presence churn") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  auto bob = f.log_in("bob");
+  auto carol = f.log_in("carol");
+  const auto port = f.server.port();
+  const auto presence_before = alice->all<ev::Presence>().size();
+  TestServer restarted(f.server, [port](server::ServerConfig& c) { c.port = port; });
+  for (auto* p : {alice.get(), bob.get(), carol.get()})
+    REQUIRE(f.run_until([&] { return p->has<ev::Server>([](const ev::Server& s) { return s.up; }); }, 30s));
+  CHECK(alice->all<ev::Server>().size() == 2);  // lost, back
+  // carol leaves for real: that one is told.
+  CHECK(f.execute(*carol, "logout"));
+  REQUIRE(f.run_until([&] { return alice->all<ev::Presence>().size() > presence_before; }));
+  auto shown = alice->all<ev::Presence>();
+  REQUIRE(shown.size() == presence_before + 1);
+  CHECK(shown.back().event.user == "carol");
+  CHECK_FALSE(shown.back().event.online);
+}
