@@ -23,6 +23,7 @@
 
 #include "peer/commands.hpp"
 #include "peer/download/download.hpp"
+#include "peer/engine/config.hpp"
 #include "peer/links/link_manager.hpp"
 #include "peer/registry_client.hpp"
 #include "peer/sharing/catalog.hpp"
@@ -34,28 +35,6 @@ namespace parley::peer {
 
 class LineEditor;
 struct ScriptReader;
-
-struct PeerConfig {
-  std::string host = "127.0.0.1";
-  std::string port = "7878";
-  std::string user;
-  std::optional<std::string> password;
-  std::filesystem::path data_dir;
-  std::string server_fingerprint;  // pinned explicitly; empty: trust on first use
-  bool json = false;
-  bool interactive = false;  // stdin is a terminal
-  bool color = false;
-  // Direct links: where to listen, and what to tell others to dial. Empty: the address
-  // this peer reached the registry from.
-  std::string p2p_bind;
-  std::uint16_t p2p_port = 0;
-  std::string advertise;
-  // Files: what this peer shares (registers) and where downloads go.
-  std::filesystem::path share_dir = ".";
-  std::filesystem::path download_dir = "downloads";
-  std::uint64_t upload_limit = 0;  // bytes per second to other peers, all together; 0: no limit
-  bool sign_up = false;            // scripts: create the account if the name is free
-};
 
 class App {
  public:

@@ -255,6 +255,11 @@ asio::awaitable<void> App::execute(const Command& command) {
         output_.help(c.topic.empty() ? help_text() : usage(c.topic));
         co_return;
       },
+      // Bridge until the engine's handlers land: the parser knows these commands already.
+      [&](const auto&) -> asio::awaitable<void> {
+        output_.error(name, "not available in this build yet");
+        co_return;
+      },
   };
   co_await std::visit(run, command);
 }
