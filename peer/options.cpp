@@ -33,56 +33,78 @@ struct Raw {
   std::string config_file;
 };
 
+// Validators return the error message, or empty. Their descriptions are left empty: the
+// options' type names (PORT, HOST:PORT) say the same in --help.
 CLI::Validator port_validator(bool allow_zero) {
-  return CLI::Validator([allow_zero](std::string& text) { return port_error(text, allow_zero); },
-                        allow_zero ? "PORT" : "PORT (1-65535)");
+  return CLI::Validator([allow_zero](std::string& text) { return port_error(text, allow_zero); }, "");
+}
+
+CLI::Validator server_validator() {
+  return CLI::Validator(
+      [](std::string& text) {
+        std::string host, port;
+        return split_server(text, host, port);
+      },
+      "");
+}
+
+CLI::Validator kib_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        // At most 15 digits, so the limit in bytes cannot overflow.
+        if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 15)
+          return {};
+        return fmt::format("'{}' is not a whole number of KiB/s (0 to 999999999999999)", text);
+      },
+      "");
 }
 
 void add_options(CLI::App& app, PeerConfig& config, Raw& raw, std::string& log_level) {
   app.add_option("server_host", config.host, "registry server host");
-  app.add_option("server_port", config.port, "registry server port")->check(port_validator(false));
+  app.add_option("server_port", config.port, "registry server port")
+      ->check(port_validator(false))
+      ->type_name("PORT");
   app.add_option("--server", raw.server, "registry server as HOST:PORT")
-      ->check(CLI::Validator(
-          [](std::string& text) {
-            std::string host, port;
-            return split_server(text, host, port);
-          },
-          "HOST:PORT"));
-  app.add_option("--user", config.user, "username");
-  app.add_option("--password-file", raw.password_file, "file whose first line is the password");
-  app.add_option("--data-dir", config.data_dir, "known servers, history (default ~/.parley)");
+      ->check(server_validator())
+      ->type_name("HOST:PORT");
+  app.add_option("--user", config.user, "username")->type_name("NAME");
+  app.add_option("--password-file", raw.password_file, "file whose first line is the password")
+      ->type_name("FILE");
+  app.add_option("--data-dir", config.data_dir, "known servers, history (default ~/.parley)")
+      ->type_name("DIR");
   app.add_option("--server-fingerprint", config.server_fingerprint,
                  "expected SHA-256 fingerprint of the server certificate (64 hex digits, ':' allowed)")
-      ->transform(CLI::Validator(normalise_fingerprint, "HEX"));
+      ->transform(CLI::Validator(normalise_fingerprint, ""))
+      ->type_name("HEX");
   app.add_option("--p2p-port", config.p2p_port,
                  "port for direct links from other peers (default 0: any free port)")
-      ->check(port_validator(true));
+      ->check(port_validator(true))
+      ->type_name("PORT");
   app.add_option("--p2p-bind", config.p2p_bind,
-                 "address to listen on for direct links (default: the address used to reach the server)");
+                 "address to listen on for direct links (default: the address used to reach the server)")
+      ->type_name("ADDR");
   app.add_option("--advertise", config.advertise,
-                 "address other peers should dial for direct links (default: the listening address)");
-  app.add_option("--share-dir", config.share_dir, "folder whose files you can register (default: .)");
-  app.add_option("--download-dir", config.download_dir, "folder for downloaded files (default: ./downloads)");
+                 "address other peers should dial for direct links (default: the listening address)")
+      ->type_name("HOST");
+  app.add_option("--share-dir", config.share_dir, "folder whose files you can register (default: .)")
+      ->type_name("DIR");
+  app.add_option("--download-dir", config.download_dir, "folder for downloaded files (default: ./downloads)")
+      ->type_name("DIR");
   app.add_option("--upload-limit", raw.upload_kib,
                  "KiB/s sent to other peers, all together (default: no limit)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            // At most 15 digits, so the limit in bytes cannot overflow.
-            if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
-                text.size() <= 15)
-              return {};
-            return fmt::format("'{}' is not a whole number of KiB/s (0 to 999999999999999)", text);
-          },
-          "KIB"));
+      ->check(kib_validator())
+      ->type_name("KIB");
   app.add_flag("--sign-up", config.sign_up,
                "create the account if the name is free and the server allows sign-up (for scripts; "
                "the interactive shell asks)");
   app.add_flag("--json", config.json, "print one JSON object per line for every event and result");
   app.add_flag("--no-bell", raw.no_bell, "no terminal bell on a private or direct message");
   app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, off")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->type_name("LEVEL");
   app.add_option("--config", raw.config_file,
-                 "settings file (default $XDG_CONFIG_HOME/parley/config or ~/.config/parley/config)");
+                 "settings file (default $XDG_CONFIG_HOME/parley/config or ~/.config/parley/config)")
+      ->type_name("FILE");
 }
 
 // One setting, unless the command line gave that option (or, for `server`, the
