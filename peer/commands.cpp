@@ -13,34 +13,12 @@
 #include <variant>
 #include <vector>
 
+#include "peer/command_table.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::peer {
+namespace detail {
 namespace {
-
-// What may follow a command word. A new command usually reuses one of these; a command
-// with a new argument shape adds a value here and a case in parse_args().
-enum class Args {
-  kNone,              // nothing
-  kText,              // <text>: the rest of the line, verbatim
-  kUsersText,         // <user>[,<user>...] <text>
-  kUserText,          // <user> <text>
-  kFile,              // <file>
-  kFileCount,         // <file> <count>: a positive integer
-  kFileNumbers,       // <file> <n> [<n> ...]: positive integers
-  kFileMaybeNumbers,  // <file> [<n> ...]
-  kUser,              // <user>
-  kSeconds,           // <seconds>: non-negative integer
-  kOptionalTopic,     // [command]
-};
-
-// Arguments after parsing, before they become a Command; each Args fills some fields.
-struct Parsed {
-  std::vector<std::string> users;
-  std::string text;
-  std::int64_t number = 0;
-  std::vector<std::uint32_t> numbers;
-};
 
 template <typename T, typename Variant>
 struct AlternativeIndex;
@@ -58,18 +36,7 @@ struct AlternativeIndex<T, std::variant<Ts...>> {
 template <typename T>
 inline constexpr std::size_t kKind = AlternativeIndex<T, Command>::value;
 
-struct Row {
-  std::string_view name;
-  Args args;
-  std::string_view syntax;  // what follows the name in usage text
-  std::string_view description;
-  // Which Command alternative the row builds; the first row of a kind supplies the
-  // canonical name, so an alias row (e.g. "all" for broadcast) goes after its command.
-  std::size_t kind;
-  Command (*build)(Parsed&&);
-};
-
-// Rows are listed in the order help shows them.
+// One row per command and alias, in the order help shows them.
 constexpr std::array kTable{
     Row{"message", Args::kUsersText, "<user>[,<user>...] <text>", "send a private or group message",
         kKind<cmd::Message>,
@@ -84,6 +51,10 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command { return cmd::Broadcast{std::move(p.text)}; }},
     Row{"all", Args::kText, "<text>", "the same as broadcast", kKind<cmd::Broadcast>,
         [](Parsed&& p) -> Command { return cmd::Broadcast{std::move(p.text)}; }},
+    Row{"reply", Args::kText, "<text>", "answer the last person who messaged you", kKind<cmd::Reply>,
+        [](Parsed&& p) -> Command { return cmd::Reply{std::move(p.text)}; }},
+    Row{"me", Args::kText, "<action>", "send an action (me waves) to whoever reply answers", kKind<cmd::Me>,
+        [](Parsed&& p) -> Command { return cmd::Me{std::move(p.text)}; }},
     Row{"whoelse", Args::kNone, "", "list the other users online now", kKind<cmd::WhoElse>,
         [](Parsed&&) -> Command { return cmd::WhoElse{}; }},
     Row{"whoelsesince", Args::kSeconds, "<seconds>", "list users online within the last <seconds>",
@@ -104,79 +75,49 @@ constexpr std::array kTable{
         }},
     Row{"stopprivate", Args::kUser, "<user>", "close the private link with <user>", kKind<cmd::StopPrivate>,
         [](Parsed&& p) -> Command { return cmd::StopPrivate{std::move(p.users.front())}; }},
-    Row{"reply", Args::kText, "<text>", "answer the last person who messaged you", kKind<cmd::Reply>,
-        [](Parsed&& p) -> Command { return cmd::Reply{std::move(p.text)}; }},
-    Row{"register", Args::kFileCount, "<file> <number_of_chunks>",
-        "share <file> from your share folder, cut into that many chunks", kKind<cmd::Register>,
+    Row{"fingerprint", Args::kOptionalUser, "[user]", "certificate fingerprint: yours, or a linked user's",
+        kKind<cmd::Fingerprint>,
+        [](Parsed&& p) -> Command {
+          return cmd::Fingerprint{p.users.empty() ? std::string() : std::move(p.users.front())};
+        }},
+    Row{"register", Args::kFileCount, "<file> <number_of_chunks>", "share <file>, cut into that many chunks",
+        kKind<cmd::Register>,
         [](Parsed&& p) -> Command {
           return cmd::Register{std::move(p.text), static_cast<std::uint32_t>(p.number)};
         }},
     Row{"searchFile", Args::kFile, "<file>", "who online has chunks of <file>", kKind<cmd::SearchFile>,
         [](Parsed&& p) -> Command { return cmd::SearchFile{std::move(p.text)}; }},
     Row{"searchChunk", Args::kFileNumbers, "<file> <chunk> [<chunk> ...]",
-        "who online has these chunks of <file> (numbered from 1)", kKind<cmd::SearchChunk>,
+        "who online has these chunks (numbered from 1)", kKind<cmd::SearchChunk>,
         [](Parsed&& p) -> Command {
           return cmd::SearchChunk{std::move(p.text), std::move(p.numbers)};
         }},
     Row{"download", Args::kFileMaybeNumbers, "<file> [<chunk> ...]",
-        "fetch <file> (or only these chunks) from the peers holding it", kKind<cmd::Download>,
+        "fetch <file> (or some chunks) from its holders", kKind<cmd::Download>,
         [](Parsed&& p) -> Command {
           return cmd::Download{std::move(p.text), std::move(p.numbers)};
         }},
     Row{"downloads", Args::kNone, "", "list downloads in progress and finished", kKind<cmd::Downloads>,
         [](Parsed&&) -> Command { return cmd::Downloads{}; }},
+    Row{"wait", Args::kNone, "", "wait until running downloads finish or fail", kKind<cmd::Wait>,
+        [](Parsed&&) -> Command { return cmd::Wait{}; }},
+    Row{"uploads", Args::kNone, "", "list what you are serving to other peers", kKind<cmd::Uploads>,
+        [](Parsed&&) -> Command { return cmd::Uploads{}; }},
+    Row{"ping", Args::kNone, "", "round-trip time to the server, in milliseconds", kKind<cmd::Ping>,
+        [](Parsed&&) -> Command { return cmd::Ping{}; }},
+    Row{"reconnect", Args::kNone, "", "retry the server now", kKind<cmd::Reconnect>,
+        [](Parsed&&) -> Command { return cmd::Reconnect{}; }},
+    Row{"login", Args::kNone, "", "log back in after an idle logout", kKind<cmd::Login>,
+        [](Parsed&&) -> Command { return cmd::Login{}; }},
     Row{"logout", Args::kNone, "", "log out and quit", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
     Row{"disconnect", Args::kNone, "", "the same as logout", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
     Row{"quit", Args::kNone, "", "the same as logout", kKind<cmd::Logout>,
         [](Parsed&&) -> Command { return cmd::Logout{}; }},
-    Row{"ping", Args::kNone, "", "round-trip time to the server, in milliseconds", kKind<cmd::Ping>,
-        [](Parsed&&) -> Command { return cmd::Ping{}; }},
     Row{"help", Args::kOptionalTopic, "[command]", "list commands, or explain one", kKind<cmd::Help>,
         [](Parsed&& p) -> Command { return cmd::Help{std::move(p.text)}; }},
 };
-
-constexpr std::string_view kSpace = " \t\r\n\v\f";
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
-}
-
-// Splits off the first whitespace-delimited word; `rest` starts at the next word.
-std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
-  const auto end = std::min(s.find_first_of(kSpace), s.size());
-  const auto next = std::min(s.find_first_not_of(kSpace, end), s.size());
-  return {s.substr(0, end), s.substr(next)};
-}
-
-std::string_view strip_slash(std::string_view word) {
-  if (!word.empty() && word.front() == '/') word.remove_prefix(1);
-  return word;
-}
-
-const Row* find_row(std::string_view name) {
-  for (const Row& row : kTable) {
-    if (row.name == name) return &row;
-  }
-  return nullptr;
-}
-
-const Row& canonical_row(std::size_t kind) {
-  for (const Row& row : kTable) {
-    if (row.kind == kind) return row;
-  }
-  // Every alternative has a row; a missing one is a programming error caught by tests.
-  return kTable.front();
-}
-
-std::string syntax_of(const Row& row) {
-  std::string s(row.name);
-  if (!row.syntax.empty()) s.append(" ").append(row.syntax);
-  return s;
-}
 
 // fmt, not operator+: g++ 12 at -O3 raises a false -Wrestrict on "literal" + std::string.
 std::string quoted(std::string_view s) { return fmt::format("'{}'", s); }
@@ -196,9 +137,19 @@ std::optional<std::string> check_text(std::string_view text) {
   return std::nullopt;
 }
 
+// The server's own rule (shared/wire), so a name it would refuse never leaves the shell
+// and comes back as "unknown user".
 std::optional<std::string> check_user(std::string_view name) {
-  if (!wire::is_valid_username(name)) return "invalid user name " + quoted(name);
+  if (!wire::is_valid_username(name)) return "invalid name " + quoted(name);
   return std::nullopt;
+}
+
+// A command that names one person, given a comma list.
+std::optional<std::string> check_single_user(const Row& row, std::string_view name) {
+  if (name.find(',') == std::string_view::npos) return check_user(name);
+  if (row.kind == kKind<cmd::Message>)
+    return std::string(row.name) + " takes one user; use message for a group";
+  return std::string(row.name) + " takes one user";
 }
 
 std::optional<std::string> parse_recipients(std::string_view list, std::vector<std::string>& out) {
@@ -218,6 +169,71 @@ std::optional<std::string> parse_recipients(std::string_view list, std::vector<s
     return "too many recipients (max " + std::to_string(wire::kMaxRecipients) + ")";
   }
   return std::nullopt;
+}
+
+// from_chars alone would accept a leading '-' and stop at "1e3"'s 'e': the whole word
+// must be digits, without overflow.
+template <typename T>
+std::optional<T> whole_number(std::string_view word) {
+  T value = 0;
+  const bool digits_only = !word.empty() && word.find_first_not_of("0123456789") == std::string_view::npos;
+  const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
+  if (!digits_only || ec != std::errc{} || end != word.data() + word.size()) return std::nullopt;
+  return value;
+}
+
+// <file> followed by numbers: one count (register) or chunk numbers.
+std::optional<std::string> parse_file_numbers(const Row& row, std::string_view rest, Parsed& out,
+                                              const std::string& usage_error) {
+  auto [file, numbers] = split_word(rest);
+  if (file.empty() || (numbers.empty() && row.args != Args::kFileMaybeNumbers)) return usage_error;
+  out.text = file;
+  while (!numbers.empty()) {
+    const auto [word, next] = split_word(numbers);
+    numbers = next;
+    const auto value = whole_number<std::uint32_t>(word);
+    if (!value) return std::string(row.name) + ": " + quoted(word) + " is not a whole number";
+    if (row.args == Args::kFileCount) {
+      if (!numbers.empty()) return usage_error;
+      out.number = *value;
+      return std::nullopt;
+    }
+    if (std::find(out.numbers.begin(), out.numbers.end(), *value) == out.numbers.end())
+      out.numbers.push_back(*value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_one_word(const Row& row, std::string_view rest, Parsed& out,
+                                          const std::string& usage_error) {
+  const auto [word, extra] = split_word(rest);
+  if (!extra.empty()) return usage_error;
+  if (word.empty()) {
+    if (row.args == Args::kOptionalUser || row.args == Args::kOptionalTopic) return std::nullopt;
+    return usage_error;
+  }
+  switch (row.args) {
+    case Args::kFile:
+      out.text = word;
+      return std::nullopt;
+    case Args::kSeconds: {
+      const auto seconds = whole_number<std::int64_t>(word);
+      if (!seconds) return std::string(row.name) + ": " + quoted(word) + " is not a number of seconds";
+      out.number = *seconds;
+      return std::nullopt;
+    }
+    case Args::kOptionalTopic: {
+      const auto topic = strip_slash(word);
+      const Row* topic_row = find_row(topic);
+      if (topic_row == nullptr) return std::string(row.name) + ": " + unknown_command_message(topic);
+      out.text = topic_row->name;
+      return std::nullopt;
+    }
+    default:  // kUser, kOptionalUser
+      if (auto error = check_single_user(row, word)) return error;
+      out.users.emplace_back(word);
+      return std::nullopt;
+  }
 }
 
 // Fills `out` from the text after the command word (already trimmed at both ends), or
@@ -247,116 +263,81 @@ std::optional<std::string> parse_args(const Row& row, std::string_view rest, Par
     case Args::kUserText: {
       const auto [user, text] = split_word(rest);
       if (user.empty() || text.empty()) return usage_error;
-      if (auto error = check_user(user)) return error;
+      if (auto error = check_single_user(row, user)) return error;
       if (auto error = check_text(text)) return error;
       out.users.emplace_back(user);
       out.text = text;
       return std::nullopt;
     }
 
-    case Args::kFile: {
-      const auto [file, extra] = split_word(rest);
-      if (file.empty() || !extra.empty()) return usage_error;
-      out.text = file;
-      return std::nullopt;
-    }
-
     case Args::kFileCount:
     case Args::kFileNumbers:
-    case Args::kFileMaybeNumbers: {
-      auto [file, numbers] = split_word(rest);
-      if (file.empty() || (numbers.empty() && row.args != Args::kFileMaybeNumbers)) return usage_error;
-      out.text = file;
-      while (!numbers.empty()) {
-        const auto [word, next] = split_word(numbers);
-        numbers = next;
-        std::uint32_t value = 0;
-        const bool digits_only = word.find_first_not_of("0123456789") == std::string_view::npos;
-        const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
-        if (!digits_only || ec != std::errc{} || end != word.data() + word.size())
-          return std::string(row.name) + ": " + quoted(word) + " is not a whole number";
-        if (row.args == Args::kFileCount) {
-          if (!numbers.empty()) return usage_error;
-          out.number = value;
-          return std::nullopt;
-        }
-        if (std::find(out.numbers.begin(), out.numbers.end(), value) == out.numbers.end())
-          out.numbers.push_back(value);
-      }
-      return std::nullopt;
-    }
+    case Args::kFileMaybeNumbers:
+      return parse_file_numbers(row, rest, out, usage_error);
 
-    case Args::kUser: {
-      const auto [user, extra] = split_word(rest);
-      if (user.empty() || !extra.empty()) return usage_error;
-      if (auto error = check_user(user)) return error;
-      out.users.emplace_back(user);
-      return std::nullopt;
-    }
-
-    case Args::kSeconds: {
-      const auto [number, extra] = split_word(rest);
-      if (number.empty() || !extra.empty()) return usage_error;
-      // from_chars alone would accept a leading '-' and stop at "1e3"'s 'e'; require
-      // the whole word to be digits and reject overflow.
-      std::int64_t value = 0;
-      const bool digits_only = number.find_first_not_of("0123456789") == std::string_view::npos;
-      const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-      if (!digits_only || ec != std::errc{} || end != number.data() + number.size()) {
-        return std::string(row.name) + ": " + quoted(number) + " is not a number of seconds";
-      }
-      out.number = value;
-      return std::nullopt;
-    }
-
-    case Args::kOptionalTopic: {
-      const auto [word, extra] = split_word(rest);
-      if (!extra.empty()) return usage_error;
-      if (word.empty()) return std::nullopt;
-      const auto topic = strip_slash(word);
-      const Row* topic_row = find_row(topic);
-      if (topic_row == nullptr) return std::string(row.name) + ": " + unknown_command_message(topic);
-      out.text = topic_row->name;
-      return std::nullopt;
-    }
+    case Args::kFile:
+    case Args::kUser:
+    case Args::kOptionalUser:
+    case Args::kSeconds:
+    case Args::kOptionalTopic:
+      return parse_one_word(row, rest, out, usage_error);
   }
   return usage_error;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Optimal string alignment distance (Damerau-Levenshtein without repeated edits of a
-// substring), case-insensitive: a swapped pair of letters is one typo, not two.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  const std::size_t m = b.size();
-  std::vector<std::size_t> d((n + 1) * (m + 1));
-  auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * (m + 1) + j]; };
-  for (std::size_t i = 0; i <= n; ++i) at(i, 0) = i;
-  for (std::size_t j = 0; j <= m; ++j) at(0, j) = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
-      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
-        at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
-      }
-    }
-  }
-  return at(n, m);
-}
-
-bool is_prefix_ci(std::string_view prefix, std::string_view s) {
-  if (prefix.size() > s.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(prefix[i]) != lower(s[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
+std::span<const Row> command_table() { return kTable; }
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+const Row* find_row(std::string_view name) {
+  for (const Row& row : kTable) {
+    if (equal_ci(row.name, name)) return &row;
+  }
+  return nullptr;
+}
+
+const Row& canonical_row(std::size_t kind) {
+  for (const Row& row : kTable) {
+    if (row.kind == kind) return row;
+  }
+  // Every alternative has a row; a missing one is a programming error caught by tests.
+  return kTable.front();
+}
+
+std::string syntax_of(const Row& row) {
+  std::string s(row.name);
+  if (!row.syntax.empty()) s.append(" ").append(row.syntax);
+  return s;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
+  const auto end = std::min(s.find_first_of(kSpace), s.size());
+  const auto next = std::min(s.find_first_not_of(kSpace, end), s.size());
+  return {s.substr(0, end), s.substr(next)};
+}
+
+std::string_view strip_slash(std::string_view word) {
+  if (!word.empty() && word.front() == '/') word.remove_prefix(1);
+  return word;
+}
+
+}  // namespace detail
+
 ParseResult parse_command(std::string_view line) {
+  using namespace detail;
   ParseResult result;
   line = trim(line);
   if (line.empty()) {
@@ -383,65 +364,15 @@ ParseResult parse_command(std::string_view line) {
   return result;
 }
 
-std::string_view command_name(const Command& command) { return canonical_row(command.index()).name; }
+std::string_view command_name(const Command& command) { return detail::canonical_row(command.index()).name; }
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
-    for (const Row& row : kTable) v.emplace_back(row.name);
+    for (const detail::Row& row : detail::kTable) v.emplace_back(row.name);
     return v;
   }();
   return names;
-}
-
-std::string usage(std::string_view name) {
-  const Row* row = find_row(strip_slash(trim(name)));
-  if (row == nullptr) return {};
-  return syntax_of(*row) + "  — " + std::string(row->description);
-}
-
-std::string help_text() {
-  std::size_t width = 0;
-  for (const Row& row : kTable) width = std::max(width, syntax_of(row).size());
-  std::string text;
-  for (const Row& row : kTable) {
-    std::string syntax = syntax_of(row);
-    syntax.resize(width, ' ');
-    if (!text.empty()) text += '\n';
-    text += syntax + "  — " + std::string(row.description);
-  }
-  return text;
-}
-
-std::optional<std::string> closest_command(std::string_view word) {
-  word = strip_slash(trim(word));
-  if (word.empty()) return std::nullopt;
-
-  // A unique prefix is the strongest hint: "whoelses" is whoelsesince being typed, even
-  // though it is one letter from whoelse. It also catches abbreviations too far by
-  // edit distance ("unbl").
-  const Row* prefix_match = nullptr;
-  bool ambiguous = false;
-  for (const Row& row : kTable) {
-    if (!is_prefix_ci(word, row.name)) continue;
-    ambiguous = prefix_match != nullptr;
-    if (ambiguous) break;
-    prefix_match = &row;
-  }
-  if (prefix_match != nullptr && !ambiguous) return std::string(prefix_match->name);
-
-  const std::size_t max_distance = std::max<std::size_t>(1, word.size() / 3);
-  const Row* best = nullptr;
-  std::size_t best_distance = max_distance + 1;
-  for (const Row& row : kTable) {
-    const std::size_t distance = edit_distance(word, row.name);
-    if (distance < best_distance) {
-      best = &row;
-      best_distance = distance;
-    }
-  }
-  if (best != nullptr) return std::string(best->name);
-  return std::nullopt;
 }
 
 }  // namespace parley::peer

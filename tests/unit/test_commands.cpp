@@ -115,7 +115,7 @@ TEST_CASE("message: recipient limits") {
 
   const std::string longest(parley::wire::kMaxUsername, 'a');
   CHECK(parse_as<cmd::Message>("message " + longest + " hi").to.front() == longest);
-  CHECK(parse_error("message " + longest + "a hi").message == "invalid user name '" + longest + "a'");
+  CHECK(parse_error("message " + longest + "a hi").message == "invalid name '" + longest + "a'");
 }
 
 TEST_CASE("message: errors") {
@@ -129,9 +129,9 @@ TEST_CASE("message: errors") {
       {"message alice", "message text is empty"},
       {"message alice    ", "message text is empty"},
       {"/message alice,bob", "message text is empty"},
-      {"message x! hi", "invalid user name 'x!'"},
-      {"message alice,x! hi", "invalid user name 'x!'"},
-      {"message al/ice hi", "invalid user name 'al/ice'"},
+      {"message x! hi", "invalid name 'x!'"},
+      {"message alice,x! hi", "invalid name 'x!'"},
+      {"message al/ice hi", "invalid name 'al/ice'"},
       {"message a,,b hi", "empty user name in 'a,,b' (separate names with commas, no spaces)"},
       {"message a, b hi", "empty user name in 'a,' (separate names with commas, no spaces)"},
       {"message ,a hi", "empty user name in ',a' (separate names with commas, no spaces)"},
@@ -221,9 +221,9 @@ TEST_CASE("block and unblock") {
     }
     const auto invalid = parse_error(n + " x!");
     CHECK(invalid.command == n);
-    CHECK(invalid.message == "invalid user name 'x!'");
+    CHECK(invalid.message == "invalid name 'x!'");
     // A block list is per person: a comma list is not a name.
-    CHECK(parse_error(n + " a,b").message == "invalid user name 'a,b'");
+    CHECK(parse_error(n + " a,b").message == n + " takes one user");
   }
 }
 
@@ -292,7 +292,7 @@ TEST_CASE("unknown commands suggest the closest one") {
       {"brodcast hi", "brodcast", "unknown command 'brodcast' (did you mean broadcast?)"},
       {"blok bob", "blok", "unknown command 'blok' (did you mean block?)"},
       {"unbl bob", "unbl", "unknown command 'unbl' (did you mean unblock?)"},
-      {"WhoElse", "WhoElse", "unknown command 'WhoElse' (did you mean whoelse?)"},
+      {"WhoEls", "WhoEls", "unknown command 'WhoEls' (did you mean whoelse?)"},
       {"xyz", "xyz", "unknown command 'xyz' (type help for a list)"},
       {"/xyz 1 2", "xyz", "unknown command 'xyz' (type help for a list)"},
       {"who", "who", "unknown command 'who' (type help for a list)"},
@@ -372,31 +372,59 @@ TEST_CASE("usage") {
   CHECK(usage("block").rfind("block <user>  — ", 0) == 0);
   CHECK(usage("help").rfind("help [command]  — ", 0) == 0);
   CHECK(usage("nosuch").empty());
-  CHECK(usage("Message").empty());
+  CHECK(usage("Message") == usage("message"));
 }
 
-TEST_CASE("help_text lists every command, aligned") {
+TEST_CASE("help_text lists every command and the keys, within 80 columns") {
   const std::string text = help_text();
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  REQUIRE(lines.size() == command_names().size());
-
-  const auto dash = lines.front().find("  — ");
-  REQUIRE(dash != std::string::npos);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    INFO("line: ", lines[i]);
-    const std::string& name = command_names()[i];
-    CHECK(lines[i].rfind(name + " ", 0) == 0);
-    CHECK(lines[i].find("  — ") == dash);
-    // Same content as usage(), only padded.
-    const std::string u = usage(name);
-    const auto u_dash = u.find("  — ");
-    CHECK(lines[i].substr(0, u_dash) == u.substr(0, u_dash));
-    CHECK(lines[i].substr(dash) == u.substr(u_dash));
+  for (const auto& line : lines) {
+    INFO("line: ", line);
+    // Columns, not bytes: the only non-ASCII text is one code point per column.
+    const auto columns = std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) != 0x80; });
+    CHECK(columns <= 80);
+    CHECK(line.find_last_not_of(' ') == line.size() - 1);  // no trailing spaces
   }
+  for (const std::string& name : command_names()) {
+    INFO("command: ", name);
+    const std::string syntax = usage(name).substr(0, usage(name).find("  — "));
+    const bool listed = std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+      return line.rfind("  " + syntax.substr(0, syntax.find('\n')), 0) == 0;
+    });
+    CHECK(listed);
+  }
+  // Descriptions start in one column, under a syntax too long to leave room for them.
+  auto line_with = [&](std::string_view part) {
+    const auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& line) {
+      return line.find(part) != std::string::npos;
+    });
+    REQUIRE(it != lines.end());
+    return *it;
+  };
+  CHECK(line_with("send a private or group message").find("send") == 28);
+  CHECK(line_with("  whisper <user> <text>").find("the same as message") == 28);
+  CHECK(line_with("  broadcast <text>").find("send a message") == 28);
+  for (std::string_view key : {"Tab", "Up", "Ctrl-R", "Ctrl-D"}) CHECK(text.find(key) != std::string::npos);
   CHECK(text.find("message <user>[,<user>...] <text>") != std::string::npos);
   CHECK(text.back() != '\n');
+}
+
+TEST_CASE("usage of one command fits 80 columns") {
+  for (const std::string& name : command_names()) {
+    const std::string u = usage(name);
+    INFO("usage: ", u);
+    REQUIRE_FALSE(u.empty());
+    CHECK(u.rfind(name, 0) == 0);
+    std::istringstream in(u);
+    for (std::string line; std::getline(in, line);) {
+      CHECK(std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) != 0x80; }) <= 80);
+    }
+  }
+  // Too long for one line: the syntax, then the description indented.
+  CHECK(usage("searchChunk") ==
+        "searchChunk <file> <chunk> [<chunk> ...]\n    who online has these chunks (numbered from 1)");
 }
 
 TEST_CASE("direct-link commands") {
@@ -422,7 +450,7 @@ TEST_CASE("direct-link commands") {
   CHECK(error("startprivate").message == "usage: startprivate <user>");
   CHECK(error("startprivate bob carol").message == "usage: startprivate <user>");
   CHECK(error("private bob").message == "usage: private <user> <text>");
-  CHECK(error("private bob,carol hi").message.find("invalid user name") != std::string::npos);
+  CHECK(error("private bob,carol hi").message == "private takes one user");
   CHECK(error("stopprivate").command == "stopprivate");
   CHECK(error("reply").message == "usage: reply <text>");
   CHECK(error("startprivte bob").message.find("did you mean startprivate") != std::string::npos);
@@ -459,7 +487,11 @@ TEST_CASE("slash aliases stand for their commands, with the same checks") {
   CHECK(parse_error("/all").message == "usage: all <text>");
   CHECK(parse_error("/all    ").message == "usage: all <text>");
   CHECK(parse_error("/whisper bob").message == "usage: whisper <user> <text>");
-  CHECK(parse_error("/whisper b@d hi").message.find("invalid user name") != std::string::npos);
+  CHECK(parse_error("/whisper b@d hi").message == "invalid name 'b@d'");
+  // The issue's wording: whisper is the one-user form of message.
+  const auto group = parse_error("/whisper bob,carol hi");
+  CHECK(group.command == "message");
+  CHECK(group.message == "whisper takes one user; use message for a group");
   CHECK(
       parse_error("/whisper bob " + std::string(parley::wire::kMaxText + 1, 'x')).message.find("too long") !=
       std::string::npos);
@@ -468,4 +500,127 @@ TEST_CASE("slash aliases stand for their commands, with the same checks") {
   CHECK(parse_error("/users x").message == "usage: users");
   CHECK(command_name(cmd::Ping{}) == "ping");
   CHECK(command_name(cmd::Users{}) == "users");
+}
+
+TEST_CASE("command names are case-insensitive; canonical names keep their case") {
+  CHECK(parse_as<cmd::SearchFile>("searchfile song.mp3").file == "song.mp3");
+  CHECK(parse_as<cmd::SearchFile>("SEARCHFILE song.mp3").file == "song.mp3");
+  CHECK(parse_as<cmd::SearchChunk>("/SearchChunk f 2").chunks == std::vector<std::uint32_t>{2});
+  CHECK(parse_as<cmd::Message>("/Whisper bob hi").to == std::vector<std::string>{"bob"});
+  parse_as<cmd::WhoElse>("WhoElse");
+  parse_as<cmd::Logout>("QUIT");
+  // Arguments keep their case: names and files are case-sensitive.
+  CHECK(parse_as<cmd::Message>("MESSAGE Bob Hi").to == std::vector<std::string>{"Bob"});
+  CHECK(parse_as<cmd::Download>("Download Movie.MKV").file == "Movie.MKV");
+  // Errors name the canonical command, and usage shows its canonical spelling.
+  const auto error = parse_error("SEARCHFILE");
+  CHECK(error.command == "searchFile");
+  CHECK(error.message == "usage: searchFile <file>");
+  CHECK(command_name(parse_as<cmd::SearchFile>("searchfile x")) == "searchFile");
+  CHECK(parse_as<cmd::Help>("help SEARCHFILE").topic == "searchFile");
+  CHECK(usage("SEARCHCHUNK") == usage("searchChunk"));
+  CHECK(closest_command("searchfil") == "searchFile");
+}
+
+TEST_CASE("new commands: wait, reconnect, login, uploads, fingerprint, me") {
+  parse_as<cmd::Wait>("wait");
+  parse_as<cmd::Reconnect>("/reconnect");
+  parse_as<cmd::Login>("login");
+  parse_as<cmd::Uploads>("uploads");
+  CHECK(parse_as<cmd::Fingerprint>("fingerprint").user.empty());  // your own
+  CHECK(parse_as<cmd::Fingerprint>("/fingerprint bob").user == "bob");
+  CHECK(parse_as<cmd::Me>("/me waves  at you ").text == "waves  at you");
+  CHECK(parse_as<cmd::Me>("me waves").text == "waves");
+
+  CHECK(parse_error("wait 5").message == "usage: wait");
+  CHECK(parse_error("reconnect now").message == "usage: reconnect");
+  CHECK(parse_error("login alice").message == "usage: login");
+  CHECK(parse_error("uploads x").message == "usage: uploads");
+  CHECK(parse_error("fingerprint bob carol").message == "usage: fingerprint [user]");
+  CHECK(parse_error("fingerprint b@d").message == "invalid name 'b@d'");
+  CHECK(parse_error("fingerprint bob,carol").message == "fingerprint takes one user");
+  CHECK(parse_error("/me").message == "usage: me <action>");
+  CHECK(parse_error("/me " + std::string(parley::wire::kMaxText + 1, 'x')).message ==
+        "message too long (max 4096 bytes)");
+
+  CHECK(command_name(cmd::Wait{}) == "wait");
+  CHECK(command_name(cmd::Reconnect{}) == "reconnect");
+  CHECK(command_name(cmd::Login{}) == "login");
+  CHECK(command_name(cmd::Uploads{}) == "uploads");
+  CHECK(command_name(cmd::Fingerprint{}) == "fingerprint");
+  CHECK(command_name(cmd::Me{}) == "me");
+  for (std::string_view name : {"wait", "reconnect", "login", "uploads", "fingerprint", "me"}) {
+    CHECK_FALSE(usage(name).empty());
+    CHECK(help_text().find("  " + std::string(name)) != std::string::npos);
+  }
+}
+
+TEST_CASE("a name the server could never accept is invalid, not unknown") {
+  for (std::string_view line : {"message b@d hi", "/whisper b@d hi", "block b@d", "startprivate b@d",
+                                "private b@d hi", "stopprivate b@d", "fingerprint b@d", "unblock b@d"}) {
+    INFO("line: ", line);
+    CHECK(parse_error(line).message == "invalid name 'b@d'");
+  }
+  const std::string too_long(parley::wire::kMaxUsername + 1, 'a');
+  CHECK(parse_error("block " + too_long).message == "invalid name '" + too_long + "'");
+}
+
+TEST_CASE("completion_kind: what the word at the cursor completes to") {
+  using K = CompletionKind;
+  struct Case {
+    std::string_view before;
+    CompletionKind kind;
+  };
+  const std::vector<Case> cases{
+      // The first word is a command, with or without '/', in any case.
+      {"", K::kCommand},
+      {"   ", K::kCommand},
+      {"mes", K::kCommand},
+      {"/wh", K::kCommand},
+      {"/", K::kCommand},
+      {"  SEARCHF", K::kCommand},
+      // After help: a command name, once.
+      {"help ", K::kCommand},
+      {"/help who", K::kCommand},
+      {"help message ", K::kNone},
+      // User names: the first argument of commands about people.
+      {"message ", K::kUser},
+      {"message al", K::kUser},
+      {"message alice,b", K::kUser},  // each name of a group
+      {"message alice,", K::kUser},
+      {"/whisper b", K::kUser},
+      {"block ", K::kUser},
+      {"unblock m", K::kUser},
+      {"startprivate ", K::kUser},
+      {"private b", K::kUser},
+      {"stopprivate ", K::kUser},
+      {"fingerprint ", K::kUser},
+      {"MESSAGE b", K::kUser},
+      // Then text: nothing to complete.
+      {"message alice ", K::kNone},
+      {"message alice hello th", K::kNone},
+      {"private bob hi", K::kNone},
+      {"block bob ", K::kNone},
+      // File names: the first argument of file commands, not the numbers after it.
+      {"register ", K::kFile},
+      {"register so", K::kFile},
+      {"download ", K::kFile},
+      {"/searchFile s", K::kFile},
+      {"searchchunk s", K::kFile},
+      {"searchChunk song.mp3 ", K::kNone},
+      {"download song.mp3 1 ", K::kNone},
+      {"register song.mp3 ", K::kNone},
+      // Commands without arguments, text commands and unknown words: nothing.
+      {"broadcast ", K::kNone},
+      {"me wav", K::kNone},
+      {"reply ", K::kNone},
+      {"whoelsesince ", K::kNone},
+      {"whoelse ", K::kNone},
+      {"nosuch ", K::kNone},
+      {"nosuch bo", K::kNone},
+  };
+  for (const auto& c : cases) {
+    INFO("before cursor: '", c.before, "'");
+    CHECK(completion_kind(c.before) == c.kind);
+  }
 }
