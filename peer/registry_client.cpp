@@ -46,12 +46,8 @@ RegistryClient::RegistryClient(asio::any_io_executor executor, Handlers handlers
 RegistryClient::~RegistryClient() {
   *alive_ = false;
   // Pending calls resume later, see alive_ is false, and touch nothing of ours.
-  for (auto& [id, pending] : pending_) pending->wake->cancel();
+  for (auto& [id, pending] : pending_) pending->wake->notify();
   if (connection_) connection_->close("client destroyed");
-}
-
-net::Clock::time_point RegistryClient::last_received() const {
-  return connection_ ? connection_->last_received() : net::Clock::time_point{};
 }
 
 asio::awaitable<std::string> RegistryClient::connect(const std::string& host, const std::string& port,
@@ -127,12 +123,14 @@ asio::awaitable<std::optional<wire::Message>> RegistryClient::call(const wire::M
   std::uint32_t id = std::holds_alternative<wire::Hello>(request) ? kWelcomeSlot : next_request_++;
   if (next_request_ == 0) next_request_ = 1;
   set_request_id(request, id);
-  asio::steady_timer wake(executor_, timeout);
+  // The event lives in this frame, not in the client: it outlives a client destroyed
+  // while we wait.
+  net::AsyncEvent wake(executor_);
   Pending pending{&wake, std::nullopt};
   pending_[id] = &pending;
   connection_->send(request);
   auto alive = alive_;
-  co_await wake.async_wait(net::use_nothrow);
+  co_await wake.wait_for(timeout);
   if (!*alive) co_return std::nullopt;  // destroyed meanwhile
   pending_.erase(id);
   co_return std::move(pending.reply);
@@ -156,7 +154,7 @@ void RegistryClient::on_frame(std::span<const std::uint8_t> payload) {
   if (auto id = reply_id(*decoded.message)) {
     if (auto it = pending_.find(*id); it != pending_.end()) {
       it->second->reply = std::move(*decoded.message);
-      it->second->wake->cancel();
+      it->second->wake->notify();
     }
     return;  // a reply nobody waits for any more (timed out)
   }
@@ -166,7 +164,7 @@ void RegistryClient::on_frame(std::span<const std::uint8_t> payload) {
 
 void RegistryClient::on_closed(const std::string& reason) {
   close_reason_ = reason;
-  for (auto& [id, pending] : pending_) pending->wake->cancel();
+  for (auto& [id, pending] : pending_) pending->wake->notify();
   if (handlers_.on_close) handlers_.on_close(reason);
 }
 

@@ -5,7 +5,6 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ssl/context.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "shared/net/async.hpp"
 #include "shared/net/connection.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -45,7 +45,6 @@ class RegistryClient {
   void close(const std::string& reason);
 
   bool is_open() const { return connection_ && connection_->is_open(); }
-  net::Clock::time_point last_received() const;
   // The address the server sees us at, from our side of the socket: what direct links
   // will advertise by default.
   std::string local_address() const { return local_address_; }
@@ -53,7 +52,7 @@ class RegistryClient {
 
  private:
   struct Pending {
-    asio::steady_timer* wake;
+    net::AsyncEvent* wake;
     std::optional<wire::Message> reply;
   };
 

@@ -15,7 +15,6 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
 #include <chrono>
@@ -32,6 +31,7 @@
 #include "peer/download/chunk_picker.hpp"
 #include "peer/download/partial_file.hpp"
 #include "peer/download/request_budget.hpp"
+#include "shared/net/async.hpp"
 #include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
 #include "shared/wire/piece_frame.hpp"
@@ -103,10 +103,13 @@ class Download : public std::enable_shared_from_this<Download> {
   std::uint64_t bytes() const { return bytes_; }              // verified bytes of wanted chunks
   std::uint64_t total_bytes() const { return total_bytes_; }  // bytes of wanted chunks
   double rate() const;                                        // bytes per second fetched, this run
+  // From the start (once the file is known) to the end, or to now while running.
+  double elapsed_seconds() const;
+  // 0-based chunk numbers asked for; empty means the whole file.
+  const std::vector<std::uint32_t>& wanted() const { return wanted_; }
   const std::filesystem::path& path() const { return path_; }
   const std::string& sha256() const { return meta_.file_hash; }
   std::vector<std::string> sources() const;  // who sent verified chunks
-  std::uint32_t chunk_count() const { return meta_.chunk_count; }
 
  private:
   struct Piece {
@@ -127,6 +130,13 @@ class Download : public std::enable_shared_from_this<Download> {
   };
 
   asio::awaitable<bool> prepare();
+  // Takes the server's description of the file; false (and failed) if it does not fit.
+  bool describe(const wire::FileInfo& info);
+  // Opens (or resumes) the partial file; the chunks already verified, or nullopt (and
+  // failed) if it cannot be stored.
+  asio::awaitable<std::optional<std::string>> open_partial();
+  // The picker, and the counts of wanted chunks and of those already `have`.
+  void count_wanted(const std::string& have);
   asio::awaitable<void> connect(std::vector<std::string> users);
   asio::awaitable<void> connect_one(std::string user);
   asio::awaitable<bool> refresh();
@@ -143,14 +153,14 @@ class Download : public std::enable_shared_from_this<Download> {
   void check_progress();
   asio::awaitable<void> finish();
   void fail(std::string error);
-  void wake() { wake_.cancel(); }
+  void wake() { wake_.notify(); }
   std::string missing_chunks(bool only_reachable) const;
 
   Env env_;
   std::string file_;
   std::vector<std::uint32_t> wanted_;
   asio::strand<asio::thread_pool::executor_type> disk_;
-  asio::steady_timer wake_;
+  net::AsyncEvent wake_;  // run() and connect() wait on it for anything that may let them go on
   FileMeta meta_;
   std::optional<files::Chunking> chunking_;  // set once the file is known
   std::unique_ptr<PartialFile> partial_;     // touched only on disk_
@@ -169,6 +179,7 @@ class Download : public std::enable_shared_from_this<Download> {
   std::uint64_t bytes_ = 0, total_bytes_ = 0, fetched_bytes_ = 0;
   std::filesystem::path path_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> ended_;
   bool complete_ = false;  // every wanted chunk verified
   bool started_flag_ = false;
 };

@@ -4,50 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/connect.hpp>
 
+#include "peer/links/link_state.hpp"
 #include "shared/net/async.hpp"
-#include "shared/util/hex.hpp"
-#include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
 #include "shared/wire/codec.hpp"
-#include "shared/wire/limits.hpp"
 
 namespace parley::peer {
-namespace {
-
-// Direct links carry chunk pieces: room for one piece per frame, and for the pieces a
-// downloader may have asked for (kMaxPiecesInFlight) while it reads slowly.
-const net::ConnectionLimits kLinkLimits{
-    .max_frame = wire::kMaxLinkFrame, .max_outbox_bytes = 2 * wire::kMaxPiecesInFlight * wire::kMaxLinkFrame};
-
-bool is_piece_message(const wire::LinkMessage& m) {
-  return std::holds_alternative<wire::PieceRequest>(m) || std::holds_alternative<wire::PieceData>(m) ||
-         std::holds_alternative<wire::PieceRefused>(m);
-}
-
-}  // namespace
-
-struct LinkManager::Link {
-  std::string user;
-  Purpose purpose = Purpose::chat;
-  std::shared_ptr<net::Connection> connection;
-  bool dialed_by_me = false;
-  net::Clock::time_point last_sent = net::Clock::now();
-  net::Clock::time_point last_piece = net::Clock::now();  // transfer links: last piece either way
-  // Private messages waiting for their acknowledgement: msg_id -> the waiter's flag and timer.
-  struct Waiter {
-    asio::steady_timer* wake;
-    bool acknowledged = false;
-  };
-  std::unordered_map<std::string, Waiter*> waiting;
-};
-
-struct LinkManager::Dial {
-  Key key;  // the user as the server named them, whatever the listener says
-  asio::steady_timer* wake;
-  std::optional<std::string> outcome;  // "" when the link opened
-};
 
 LinkManager::LinkManager(asio::any_io_executor executor, const net::Identity& identity, Events events)
     : LinkManager(std::move(executor), identity, std::move(events), Settings{}) {}
@@ -61,7 +24,8 @@ LinkManager::LinkManager(asio::any_io_executor executor, const net::Identity& id
       settings_(settings),
       acceptor_(executor),
       sweep_timer_(executor),
-      tokens_(settings.token_lifetime_ms) {
+      tokens_(settings.token_lifetime_ms),
+      connection_closed_(std::make_shared<net::AsyncEvent>(executor)) {
   asio::co_spawn(executor_, sweep_loop(), net::LogExceptions{"link sweep"});
 }
 
@@ -73,6 +37,7 @@ LinkManager::~LinkManager() {
   sweep_timer_.cancel();
   for (auto& [key, link] : links_) link->connection->abandon();
   for (auto& [raw, connection] : incoming_) connection->abandon();
+  connection_closed_->notify();  // a close_all still waiting must look again, not at us
 }
 
 std::uint16_t LinkManager::listen(const std::string& address, std::uint16_t port) {
@@ -92,6 +57,14 @@ std::vector<std::string> LinkManager::users(Purpose purpose) const {
   return out;  // sorted: the map is
 }
 
+std::string LinkManager::peer_fingerprint(const std::string& user) const {
+  // Both links with a user present the same identity certificate.
+  for (auto purpose : {Purpose::chat, Purpose::transfer})
+    if (auto it = links_.find({user, purpose}); it != links_.end())
+      return it->second->connection->peer_fingerprint();
+  return {};
+}
+
 std::vector<LinkManager::Key> LinkManager::keys() const {
   std::vector<Key> out;
   for (const auto& [key, link] : links_) out.push_back(key);
@@ -103,20 +76,23 @@ bool LinkManager::expect(const wire::LinkRequest& request) {
 }
 
 // Starts `connection`, routing its frames and its end through this manager, guarded so
-// that nothing runs after the manager is gone. `on_handshake` may refuse the other side.
+// that nothing runs after the manager is gone (coroutines may still hold alive_, so its
+// value is what counts). `on_handshake` may refuse the other side.
 void LinkManager::adopt(const std::shared_ptr<net::Connection>& connection, net::Role role,
                         std::function<std::string()> on_handshake) {
   std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<net::Connection> weak = connection;
+  const auto usable = [alive, weak]() -> std::shared_ptr<net::Connection> {
+    auto manager = alive.lock();
+    return manager && *manager ? weak.lock() : nullptr;
+  };
   net::Connection::Handlers handlers;
   handlers.on_handshake = std::move(on_handshake);
-  handlers.on_frame = [this, alive, weak](std::span<const std::uint8_t> payload) {
-    auto c = weak.lock();
-    if (c && !alive.expired()) on_frame(c, payload);
+  handlers.on_frame = [this, usable](std::span<const std::uint8_t> payload) {
+    if (auto c = usable()) on_frame(c, payload);
   };
-  handlers.on_close = [this, alive, weak](const std::string& reason) {
-    auto c = weak.lock();
-    if (c && !alive.expired()) on_connection_closed(c, reason);
+  handlers.on_close = [this, usable](const std::string& reason) {
+    if (auto c = usable()) on_connection_closed(c, reason);
   };
   connection->start(role, std::move(handlers));
 }
@@ -136,62 +112,6 @@ asio::awaitable<void> LinkManager::accept_loop() {
     incoming_.emplace(connection.get(), connection);
     adopt(connection, net::Role::server, nullptr);  // the dialer's certificate is checked with its token
   }
-}
-
-asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
-  const std::string user = offer.user;
-  const Key key{user, offer.purpose};
-  if (links_.contains(key))
-    co_return fmt::format("a {} link with {} is already open", wire::to_string(offer.purpose), user);
-  asio::ip::tcp::resolver resolver(executor_);
-  auto [rec, endpoints] = co_await resolver.async_resolve(
-      offer.endpoint.host, std::to_string(offer.endpoint.port), net::use_nothrow);
-  if (rec) co_return fmt::format("cannot resolve {}: {}", offer.endpoint.host, rec.message());
-
-  // An unreachable address must not hang the shell: a watchdog closes the socket under
-  // the connect (its handler touches nothing once cancelled).
-  asio::ip::tcp::socket socket(executor_);
-  asio::steady_timer watchdog(executor_, settings_.hello_timeout);
-  watchdog.async_wait([&socket](std::error_code ec) {
-    if (!ec) socket.close(ec);
-  });
-  auto [cec, connected_to] = co_await asio::async_connect(socket, endpoints, net::use_nothrow);
-  watchdog.cancel();
-  if (cec)
-    co_return fmt::format("cannot reach {} at {}:{}: {}", user, offer.endpoint.host, offer.endpoint.port,
-                          cec.message());
-
-  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
-  asio::steady_timer wake(executor_, settings_.hello_timeout);
-  Dial dial{key, &wake, std::nullopt};
-  dialing_[connection.get()] = &dial;
-  // Pin before anything is sent: a listener with another certificate is not `user`.
-  std::weak_ptr<net::Connection> weak = connection;
-  adopt(connection, net::Role::client, [weak, expected = offer.endpoint.fingerprint, user]() -> std::string {
-    auto c = weak.lock();
-    if (!c) return "closed";
-    if (net::fingerprints_equal(c->peer_fingerprint(), expected)) return {};
-    return fmt::format("the certificate of {}'s listener is not the one the server vouched for", user);
-  });
-  connection->send(wire::LinkMessage{wire::LinkHello{wire::kLinkVersion, user_, offer.token, offer.purpose}});
-
-  while (!dial.outcome) {
-    auto [ec] = co_await wake.async_wait(net::use_nothrow);
-    if (!ec) break;  // deadline
-  }
-  dialing_.erase(connection.get());
-  // Both sides dialed at once and the other connection was kept: the link the user
-  // asked for exists all the same.
-  if ((!dial.outcome || !dial.outcome->empty()) && links_.contains(key)) {
-    connection->close("duplicate link");
-    co_return std::string{};
-  }
-  if (!dial.outcome) {
-    connection->close("no answer to hello");
-    co_return fmt::format("{} did not answer the direct link", user);
-  }
-  if (!dial.outcome->empty()) connection->close(*dial.outcome);
-  co_return *dial.outcome;
 }
 
 LinkManager::Link* LinkManager::transfer_link(const net::Connection* connection) {
@@ -237,19 +157,7 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
     on_hello(connection, *hello);
     return;
   }
-  if (auto it = dialing_.find(connection.get()); it != dialing_.end()) {
-    Dial& dial = *it->second;
-    if (std::holds_alternative<wire::LinkWelcome>(*decoded.message)) {
-      dialing_.erase(it);
-      open_link(dial.key, connection, true);
-      dial.outcome = "";
-    } else if (auto* refused = std::get_if<wire::LinkRefused>(&*decoded.message)) {
-      dial.outcome = "the other side refused the link: " + refused->reason;
-    } else {
-      dial.outcome = "unexpected answer to hello";
-    }
-    dial.wake->cancel_one();
-  }
+  on_dial_answer(connection, *decoded.message);
 }
 
 void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello) {
@@ -277,27 +185,7 @@ void LinkManager::open_link(const Key& key, const std::shared_ptr<net::Connectio
                             bool dialed_by_me) {
   const std::string& user = key.first;
   if (auto existing = links_.find(key); existing != links_.end()) {
-    // Both sides dialed at once, or the other side restarted. Both sides must keep the
-    // same connection: the one dialed by the smaller name wins a simultaneous dial.
-    bool existing_dialed_by_me = existing->second->dialed_by_me;
-    const std::string& smaller = std::min(user_, user);
-    bool new_wins = dialed_by_me != existing_dialed_by_me ? (dialed_by_me ? user_ : user) == smaller : true;
-    if (!new_wins) {
-      connection->close("duplicate link");
-      return;
-    }
-    auto old = existing->second->connection;
-    key_of_.erase(old.get());
-    old->close("replaced by a newer link");
-    existing->second->connection = connection;
-    existing->second->dialed_by_me = dialed_by_me;
-    key_of_[connection.get()] = key;
-    spdlog::info("{} link with {} replaced ({})", wire::to_string(key.second), user,
-                 connection->remote_address());
-    // Piece requests and answers in flight on the old connection are gone: downloads
-    // must learn it as if the link had closed (the new one is already in place).
-    if (key.second == Purpose::transfer && events_.on_closed)
-      events_.on_closed(user, key.second, "replaced by a newer connection");
+    replace_link(*existing->second, connection, dialed_by_me);
     return;
   }
   auto link = std::make_shared<Link>();
@@ -311,57 +199,29 @@ void LinkManager::open_link(const Key& key, const std::shared_ptr<net::Connectio
   if (events_.on_open) events_.on_open(user, key.second, dialed_by_me);
 }
 
-void LinkManager::on_link_message(Link& link, wire::LinkMessage&& message) {
-  if (link.purpose == Purpose::transfer && is_piece_message(message)) {
-    link.last_piece = net::Clock::now();
-    if (events_.on_transfer) events_.on_transfer(link.user, std::move(message));
+void LinkManager::replace_link(Link& existing, const std::shared_ptr<net::Connection>& connection,
+                               bool dialed_by_me) {
+  // Both sides dialed at once, or the other side restarted. Both sides must keep the
+  // same connection: the one dialed by the smaller name wins a simultaneous dial.
+  const std::string user = existing.user;  // a copy: on_closed below may drop the link
+  const std::string& smaller = std::min(user_, user);
+  bool new_wins = dialed_by_me != existing.dialed_by_me ? (dialed_by_me ? user_ : user) == smaller : true;
+  if (!new_wins) {
+    connection->close("duplicate link");
     return;
   }
-  const Key key{link.user, link.purpose};
-  // Drops the link: `link` must not be touched afterwards.
-  auto fail = [this, &key, connection = link.connection](const std::string& why) {
-    drop_link(key, "protocol error: " + why);
-    connection->close(why);
-  };
-  std::visit(Overloaded{
-                 [&](wire::PrivateText& m) {
-                   if (link.purpose != Purpose::chat) return fail("private text on a transfer link");
-                   if (events_.on_private) events_.on_private(link.user, m);
-                   send(link, wire::PrivateAck{m.msg_id});
-                 },
-                 [&](wire::PrivateAck& m) {
-                   if (auto it = link.waiting.find(m.msg_id); it != link.waiting.end()) {
-                     it->second->acknowledged = true;
-                     it->second->wake->cancel_one();
-                   }
-                 },
-                 [&](wire::LinkBye& m) {
-                   auto connection = link.connection;
-                   drop_link(key, m.reason.empty() ? fmt::format("closed by {}", key.first) : m.reason);
-                   connection->close("goodbye received");
-                 },
-                 [&](wire::LinkHeartbeat&) {},
-                 [&](auto&) { fail(fmt::format("unexpected {}", wire::type_name(message))); },
-             },
-             message);
-}
-
-void LinkManager::send(Link& link, const wire::LinkMessage& message) {
-  link.last_sent = net::Clock::now();
-  link.connection->send(message);
-}
-
-bool LinkManager::send_transfer(const std::string& user, const wire::LinkMessage& message) {
-  return send_transfer(user, wire::make_frame(message));
-}
-
-bool LinkManager::send_transfer(const std::string& user, wire::SharedFrame frame) {
-  auto it = links_.find({user, Purpose::transfer});
-  if (it == links_.end()) return false;
-  Link& link = *it->second;
-  link.last_sent = link.last_piece = net::Clock::now();
-  link.connection->send(std::move(frame));
-  return true;
+  auto old = existing.connection;
+  key_of_.erase(old.get());
+  old->close("replaced by a newer link");
+  existing.connection = connection;
+  existing.dialed_by_me = dialed_by_me;
+  key_of_[connection.get()] = {user, existing.purpose};
+  spdlog::info("{} link with {} replaced ({})", wire::to_string(existing.purpose), user,
+               connection->remote_address());
+  // Piece requests and answers in flight on the old connection are gone: downloads
+  // must learn it as if the link had closed (the new one is already in place).
+  if (existing.purpose == Purpose::transfer && events_.on_closed)
+    events_.on_closed(user, existing.purpose, "replaced by a newer connection");
 }
 
 void LinkManager::drop_link(const Key& key, const std::string& reason) {
@@ -370,7 +230,7 @@ void LinkManager::drop_link(const Key& key, const std::string& reason) {
   auto link = it->second;
   links_.erase(it);
   key_of_.erase(link->connection.get());
-  for (auto& [id, waiter] : link->waiting) waiter->wake->cancel_one();
+  for (auto& [id, waiter] : link->waiting) waiter->wake->notify();
   spdlog::info("{} link with {} closed: {}", wire::to_string(key.second), key.first, reason);
   if (events_.on_closed) events_.on_closed(key.first, key.second, reason);
 }
@@ -380,7 +240,7 @@ void LinkManager::on_connection_closed(const std::shared_ptr<net::Connection>& c
   incoming_.erase(connection.get());
   if (auto it = dialing_.find(connection.get()); it != dialing_.end()) {
     it->second->outcome = "connection failed: " + reason;
-    it->second->wake->cancel_one();
+    it->second->wake->notify();
     dialing_.erase(it);
   }
   if (auto it = key_of_.find(connection.get()); it != key_of_.end()) {
@@ -389,90 +249,7 @@ void LinkManager::on_connection_closed(const std::shared_ptr<net::Connection>& c
     if (auto link = links_.find(key); link != links_.end() && link->second->connection == connection)
       drop_link(key, "connection lost: " + reason);
   }
-}
-
-void LinkManager::close(const std::string& user, const std::string& reason_for_them,
-                        const std::string& reason_for_us, Purpose purpose) {
-  const Key key{user, purpose};
-  auto it = links_.find(key);
-  if (it == links_.end()) return;
-  auto connection = it->second->connection;
-  send(*it->second, wire::LinkBye{reason_for_them});
-  drop_link(key, reason_for_us);
-  connection->close_after_flush("closed: " + reason_for_us);
-}
-
-void LinkManager::close_user(const std::string& user, const std::string& reason_for_them,
-                             const std::string& reason_for_us) {
-  close(user, reason_for_them, reason_for_us, Purpose::chat);
-  close(user, reason_for_them, reason_for_us, Purpose::transfer);
-}
-
-asio::awaitable<void> LinkManager::close_all(const std::string& reason_for_them,
-                                             const std::string& reason_for_us) {
-  std::vector<std::shared_ptr<net::Connection>> closing;
-  for (const auto& key : keys()) {
-    closing.push_back(links_[key]->connection);
-    close(key.first, reason_for_them, reason_for_us, key.second);
-  }
-  // Bounded: a goodbye is a courtesy; a peer that does not read it loses nothing.
-  asio::steady_timer poll(executor_);
-  auto deadline = net::Clock::now() + std::chrono::seconds(2);
-  while (net::Clock::now() < deadline &&
-         std::any_of(closing.begin(), closing.end(), [](const auto& c) { return !c->is_closed(); })) {
-    poll.expires_after(std::chrono::milliseconds(20));
-    co_await poll.async_wait(net::use_nothrow);
-  }
-}
-
-asio::awaitable<std::string> LinkManager::send_private(const std::string& user, const std::string& text) {
-  const Key key{user, Purpose::chat};
-  auto it = links_.find(key);
-  if (it == links_.end()) co_return fmt::format("no private link with {}", user);
-  std::shared_ptr<Link> link = it->second;
-  std::string id = random_id();
-  asio::steady_timer wake(executor_, settings_.ack_timeout);
-  Link::Waiter waiter{&wake};
-  link->waiting[id] = &waiter;
-  send(*link, wire::PrivateText{id, text, now_ms()});
-  co_await wake.async_wait(net::use_nothrow);
-  link->waiting.erase(id);
-  if (waiter.acknowledged) co_return std::string{};
-  if (!links_.contains(key) || links_[key] != link) co_return fmt::format("the link with {} closed", user);
-  co_return fmt::format("{} did not acknowledge the message", user);
-}
-
-asio::awaitable<void> LinkManager::sweep_loop() {
-  auto alive = alive_;
-  while (*alive && !stopped_) {
-    sweep_timer_.expires_after(std::chrono::seconds(1));
-    auto [ec] = co_await sweep_timer_.async_wait(net::use_nothrow);
-    if (ec || !*alive || stopped_) co_return;
-    auto now = net::Clock::now();
-    tokens_.expire(now_ms());
-    for (const auto& key : keys()) {
-      auto link = links_[key];
-      if (now - link->connection->last_received() > settings_.dead_after) {
-        auto connection = link->connection;
-        drop_link(
-            key, fmt::format("connection lost: nothing heard for {} s",
-                             std::chrono::duration_cast<std::chrono::seconds>(settings_.dead_after).count()));
-        connection->close("dead link");
-      } else if (key.second == Purpose::transfer && now - link->last_piece > settings_.transfer_idle) {
-        close(key.first, "idle", "idle", Purpose::transfer);  // no download uses it any more
-      } else if (now - link->last_sent >= settings_.heartbeat_every) {
-        send(*link, wire::LinkHeartbeat{});
-      }
-    }
-    std::vector<std::shared_ptr<net::Connection>> late;
-    for (const auto& [raw, connection] : incoming_)
-      if (now - connection->created() > settings_.hello_timeout) late.push_back(connection);
-    for (auto& connection : late) {
-      incoming_.erase(connection.get());
-      spdlog::warn("direct links: {} sent no hello in time", connection->remote_address());
-      connection->close("no hello in time");
-    }
-  }
+  connection_closed_->notify();
 }
 
 }  // namespace parley::peer

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "peer/links/link_tokens.hpp"
+#include "shared/net/async.hpp"
 #include "shared/net/connection.hpp"
 #include "shared/net/tls_context.hpp"
 #include "shared/wire/link_messages.hpp"
@@ -85,6 +86,10 @@ class LinkManager {
     return links_.contains({user, purpose});
   }
   std::vector<std::string> users(Purpose purpose = Purpose::chat) const;
+  // The other side's certificate fingerprint (SHA-256 of its DER, lowercase hex) on the
+  // open link with `user`, for comparing out of band; "" if there is none. Already set
+  // when on_open runs.
+  std::string peer_fingerprint(const std::string& user) const;
 
   // Queues a piece message (or its ready-made frame) on the transfer link with `user`;
   // false if there is none.
@@ -107,15 +112,20 @@ class LinkManager {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> sweep_loop();
+  // Expires tokens; closes dead links, idle transfer links and silent newcomers; sends
+  // heartbeats on quiet links.
+  void sweep(net::Clock::time_point now);
   void adopt(const std::shared_ptr<net::Connection>& connection, net::Role role,
              std::function<std::string()> on_handshake);
   void on_frame(const std::shared_ptr<net::Connection>& connection, std::span<const std::uint8_t> payload);
   // The transfer link `connection` currently speaks for, if it is one.
   Link* transfer_link(const net::Connection* connection);
   void on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello);
+  void on_dial_answer(const std::shared_ptr<net::Connection>& connection, const wire::LinkMessage& message);
   void on_link_message(Link& link, wire::LinkMessage&& message);
   void on_connection_closed(const std::shared_ptr<net::Connection>& connection, const std::string& reason);
   void open_link(const Key& key, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me);
+  void replace_link(Link& existing, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me);
   void drop_link(const Key& key, const std::string& reason);
   std::vector<Key> keys() const;
   void send(Link& link, const wire::LinkMessage& message);
@@ -133,6 +143,7 @@ class LinkManager {
   std::unordered_map<const net::Connection*, Key> key_of_;  // open links by connection
   std::unordered_map<const net::Connection*, std::shared_ptr<net::Connection>> incoming_;  // before hello
   std::unordered_map<const net::Connection*, Dial*> dialing_;                              // before welcome
+  std::shared_ptr<net::AsyncEvent> connection_closed_;          // shared: close_all may outlive us
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after destruction
   bool stopped_ = false;
 };

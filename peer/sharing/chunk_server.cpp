@@ -42,7 +42,25 @@ void ChunkServer::on_request(const std::string& user, const wire::PieceRequest& 
   }
 }
 
-void ChunkServer::forget(const std::string& user) { queues_.erase(user); }
+void ChunkServer::forget(const std::string& user) {
+  queues_.erase(user);
+  std::erase_if(served_, [&](const auto& entry) { return entry.first.first == user; });
+}
+
+void ChunkServer::count_sent(const std::string& user, const std::string& file, std::uint64_t bytes) {
+  bytes_served_ += bytes;
+  Served& served = served_[{user, file}];
+  served.bytes += bytes;
+  served.meter.add(bytes, std::chrono::steady_clock::now());
+}
+
+std::vector<ChunkServer::Serving> ChunkServer::serving() const {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Serving> out;
+  for (const auto& [key, served] : served_)
+    out.push_back({key.first, key.second, served.bytes, served.meter.rate(now)});
+  return out;
+}
 
 std::string ChunkServer::check(const std::string& user, const wire::PieceRequest& request,
                                std::filesystem::path* path, std::uint64_t* offset) const {
@@ -122,7 +140,7 @@ asio::awaitable<void> ChunkServer::serve(std::string user, std::uint64_t generat
     }
     co_await pace(request.length);
     if (!current()) co_return;
-    if (send_(user, std::move(frame))) bytes_served_ += request.length;
+    if (send_(user, std::move(frame))) count_sent(user, request.file, request.length);
   }
 }
 

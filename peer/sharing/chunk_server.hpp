@@ -17,11 +17,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "peer/sharing/catalog.hpp"
+#include "peer/sharing/rate_meter.hpp"
 #include "shared/wire/codec.hpp"
 
 namespace parley::peer {
@@ -39,10 +43,20 @@ class ChunkServer {
   ChunkServer& operator=(const ChunkServer&) = delete;
 
   void on_request(const std::string& user, const wire::PieceRequest& request);
-  // The transfer link with `user` closed: drop what they asked for.
+  // The transfer link with `user` closed: drop what they asked for, and their lines in
+  // serving().
   void forget(const std::string& user);
 
   std::uint64_t bytes_served() const { return bytes_served_; }
+
+  // What this peer has been sending, per requester and file, since their transfer link
+  // opened: bytes this session and bytes per second over the last few seconds.
+  struct Serving {
+    std::string user, file;
+    std::uint64_t bytes = 0;
+    double rate = 0;
+  };
+  std::vector<Serving> serving() const;  // by user, then file
 
  private:
   struct Queue {
@@ -57,6 +71,7 @@ class ChunkServer {
                     std::uint64_t* offset) const;
   void refuse(const std::string& user, std::uint32_t id, const std::string& reason);
   asio::awaitable<void> pace(std::uint64_t bytes);
+  void count_sent(const std::string& user, const std::string& file, std::uint64_t bytes);
 
   asio::any_io_executor loop_;
   asio::thread_pool& disk_;
@@ -68,6 +83,11 @@ class ChunkServer {
   std::unordered_map<std::string, Queue> queues_;
   std::uint64_t next_generation_ = 1;
   std::uint64_t bytes_served_ = 0;
+  struct Served {
+    std::uint64_t bytes = 0;
+    RateMeter meter;
+  };
+  std::map<std::pair<std::string, std::string>, Served> served_;  // user, file
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -76,7 +76,9 @@ class AsyncEvent {
     Waiter waiter{asio::steady_timer(executor_, deadline)};
     waiters_.push_back(&waiter);
     co_await waiter.timer.async_wait(use_nothrow);
-    std::erase(waiters_, &waiter);
+    // A notified waiter was already taken off the list, perhaps by the destructor: the
+    // event may be gone, so it is not touched again.
+    if (!waiter.notified) std::erase(waiters_, &waiter);
     co_return waiter.notified;
   }
   asio::awaitable<bool> wait_for(Clock::duration timeout) {

@@ -33,6 +33,7 @@ struct Peer {
             .on_open =
                 [this](const std::string& user, wire::LinkPurpose purpose, bool mine) {
                   opened.push_back({label(user, purpose), mine ? "me" : "them"});
+                  fingerprints_at_open.push_back(links->peer_fingerprint(user));
                 },
             .on_closed =
                 [this](const std::string& user, wire::LinkPurpose purpose, const std::string& why) {
@@ -61,6 +62,7 @@ struct Peer {
   std::unique_ptr<LinkManager> links;
   std::uint16_t port = 0;
   std::vector<std::pair<std::string, std::string>> opened, closed, texts;
+  std::vector<std::string> fingerprints_at_open;
   std::function<void(const std::string&, wire::LinkMessage&&)> on_transfer;
 };
 
@@ -145,6 +147,39 @@ TEST_CASE("a brokered link opens, carries acknowledged messages both ways, and c
   CHECK_FALSE(alice.links->has("bob"));
   CHECK_FALSE(bob.links->has("alice"));
   CHECK(loop.await(alice.links->send_private(user_bob, hi)).find("no private link") != std::string::npos);
+}
+
+TEST_CASE("each side sees the other's certificate fingerprint; close_all says goodbye on every link") {
+  TempDir dir;
+  Loop loop;
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  CHECK(alice.links->peer_fingerprint("bob") == "");
+  const auto chat = broker(alice, bob, random_id());
+  const auto transfer = broker(alice, bob, random_id(), wire::LinkPurpose::transfer);
+  REQUIRE(loop.await(alice.links->dial(chat)) == "");
+  REQUIRE(loop.await(alice.links->dial(transfer)) == "");
+  REQUIRE(loop.until([&] { return bob.opened.size() == 2; }));
+  CHECK(alice.links->peer_fingerprint("bob") == bob.identity.fingerprint);
+  CHECK(bob.links->peer_fingerprint("alice") == alice.identity.fingerprint);
+  CHECK(bob.links->peer_fingerprint("carol") == "");
+  // Already known when on_open runs, for both purposes.
+  CHECK(alice.fingerprints_at_open == std::vector<std::string>(2, bob.identity.fingerprint));
+  CHECK(bob.fingerprints_at_open == std::vector<std::string>(2, alice.identity.fingerprint));
+
+  const std::string them = "alice logged out", us = "you logged out";
+  auto close_all = [&]() -> asio::awaitable<bool> {
+    co_await alice.links->close_all(them, us);
+    co_return true;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(loop.await(close_all()));
+  // Woken by the connections closing, not by its 2 s bound.
+  CHECK(std::chrono::steady_clock::now() - started < 1900ms);
+  CHECK(alice.links->users().empty());
+  CHECK(alice.links->peer_fingerprint("bob") == "");
+  CHECK(alice.closed.size() == 2);
+  REQUIRE(loop.until([&] { return bob.closed.size() == 2; }));
+  for (const auto& [link, why] : bob.closed) CHECK(why == them);  // the goodbye arrived
 }
 
 TEST_CASE("the listener refuses replayed and forged tokens") {
