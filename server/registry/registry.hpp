@@ -92,7 +92,6 @@ class Registry {
   const std::string* user_of(SessionId session) const;
   std::optional<SessionId> session_of(const std::string& user) const;
   bool has_blocked(const std::string& blocker, const std::string& blocked) const;
-  std::size_t online_count() const { return online_.size(); }
 
  private:
   std::vector<SessionId> presence_audience(const std::string& subject) const;
