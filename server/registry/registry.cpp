@@ -283,11 +283,19 @@ wire::UserList Registry::who_else_since(SessionId session, std::uint32_t request
   // Clamp so a huge number of seconds means "ever" instead of overflowing.
   std::int64_t window_ms = seconds > now_ms / 1000 ? now_ms : seconds * 1000;
   std::int64_t since = now_ms - window_ms;
+  std::vector<std::pair<std::string, std::int64_t>> seen;  // 0: online now
   for (const auto& [user, at] : last_seen_ms_) {
     if (user == *me || has_blocked(user, *me)) continue;
-    if (online_.contains(user) || at >= since) list.users.push_back(user);
+    if (online_.contains(user))
+      seen.emplace_back(user, 0);
+    else if (at >= since)
+      seen.emplace_back(user, at);
   }
-  std::sort(list.users.begin(), list.users.end());
+  std::sort(seen.begin(), seen.end());
+  for (auto& [user, at] : seen) {
+    list.users.push_back(std::move(user));
+    list.last_seen_ms.push_back(at);
+  }
   return list;
 }
 
