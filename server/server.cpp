@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 
 #include "server/auth/credentials_file.hpp"
+#include "server/idle_policy.hpp"
 #include "server/session.hpp"
 #include "server/storage/sqlite_store.hpp"
 #include "shared/net/async.hpp"
@@ -44,7 +45,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
       registry_({}, {}),
       workers_(config_.password_workers),
       acceptor_(io),
-      sweep_timer_(io) {
+      sweep_timer_(io),
+      session_closed_(io.get_executor()) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
@@ -137,6 +139,22 @@ void Server::stop() {
   store_->flush();
 }
 
+void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  spdlog::info("shutting down");
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  stop();  // tells every session, and waits for the store to be durable
+  asio::co_spawn(io_, wait_for_sessions(deadline, std::move(done)), net::LogExceptions{"shutdown"});
+}
+
+asio::awaitable<void> Server::wait_for_sessions(std::chrono::steady_clock::time_point deadline,
+                                                std::function<void()> done) {
+  while (!sessions_.empty())
+    if (!co_await session_closed_.wait(deadline)) break;  // peers that do not read their goodbye
+  done();
+}
+
 asio::awaitable<void> Server::accept_loop() {
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);
@@ -161,7 +179,7 @@ asio::awaitable<void> Server::accept_loop() {
 
 asio::awaitable<void> Server::sweep_loop() {
   while (!stopping_) {
-    sweep_timer_.expires_after(std::chrono::seconds(1));
+    sweep_timer_.expires_after(sweep_interval(config_.timeout));
     auto [ec] = co_await sweep_timer_.async_wait(net::use_nothrow);
     if (ec || stopping_) co_return;
     auto now = net::Clock::now();
@@ -264,6 +282,9 @@ void Server::create_account(const std::string& user, std::string password, std::
   });
 }
 
-void Server::session_closed(SessionId session) { sessions_.erase(session); }
+void Server::session_closed(SessionId session) {
+  sessions_.erase(session);
+  session_closed_.notify();
+}
 
 }  // namespace parley::server
