@@ -143,16 +143,20 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
   if (shutting_down_) return;
   shutting_down_ = true;
   spdlog::info("shutting down");
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+  shutdown_deadline_ = std::chrono::steady_clock::now() + grace;
+  shutdown_done_ = std::move(done);
   stop();  // tells every session, and waits for the store to be durable
-  asio::co_spawn(io_, wait_for_sessions(deadline, std::move(done)), net::LogExceptions{"shutdown"});
+  asio::co_spawn(io_, wait_for_sessions(), net::LogExceptions{"shutdown"});
 }
 
-asio::awaitable<void> Server::wait_for_sessions(std::chrono::steady_clock::time_point deadline,
-                                                std::function<void()> done) {
-  while (!sessions_.empty())
-    if (!co_await session_closed_.wait(deadline)) break;  // peers that do not read their goodbye
-  done();
+asio::awaitable<void> Server::wait_for_sessions() {
+  while (!sessions_.empty()) {
+    // Awaited into a variable: with this co_await inside the if condition, g++ 12 built a
+    // coroutine that crashed here (a garbage `this`, or an invalid opcode).
+    const bool closed = co_await session_closed_.wait(shutdown_deadline_);
+    if (!closed) break;  // peers that do not read their goodbye are not waited for
+  }
+  if (shutdown_done_) shutdown_done_();
 }
 
 asio::awaitable<void> Server::accept_loop() {

@@ -113,8 +113,7 @@ class Server {
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> sweep_loop();
-  asio::awaitable<void> wait_for_sessions(std::chrono::steady_clock::time_point deadline,
-                                          std::function<void()> done);
+  asio::awaitable<void> wait_for_sessions();
 
   asio::io_context& io_;
   ServerConfig config_;
@@ -132,6 +131,8 @@ class Server {
   std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
   bool shutting_down_ = false;
+  std::chrono::steady_clock::time_point shutdown_deadline_;
+  std::function<void()> shutdown_done_;
   net::AsyncEvent session_closed_;                 // for a shutdown waiting for the last goodbye
   std::set<std::string, std::less<>> checking_;    // user names with a password check in flight
   std::set<std::string, std::less<>> signing_up_;  // lower-case names being created
