@@ -9,7 +9,6 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
-#include <charconv>
 #include <chrono>
 #include <deque>
 #include <exception>
@@ -28,6 +27,9 @@
 #include "shared/net/flush_scheduler.hpp"
 #include "shared/net/tls_context.hpp"
 #include "shared/util/overloaded.hpp"
+#include "shared/util/parse.hpp"
+#include "shared/util/posix.hpp"
+#include "shared/util/variant_index.hpp"
 #include "shared/wire/codec.hpp"
 #include "shared/wire/limits.hpp"
 
@@ -75,17 +77,6 @@ constexpr std::size_t kSpareDescriptors = 32;  // stdio, the resolver, /proc rea
 // late fan-out schedule catching up may queue a burst).
 constexpr std::size_t kOutboxBytes = 64 * 1024 * 1024;
 
-// Many clients means many sockets: use every file descriptor the hard limit allows.
-rlim_t raise_fd_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur;
-}
-
 // Every message's msg_id is "<sender index>-<send time, steady-clock ticks>": the
 // receiver needs nothing else to credit the sender and measure the latency on the one
 // clock both ends share (this process's).
@@ -101,14 +92,10 @@ struct Stamp {
 std::optional<Stamp> parse_stamp(std::string_view id) {
   const auto dash = id.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  Stamp out;
-  Clock::rep ticks = 0;
-  const char* end = id.data() + id.size();
-  auto [p1, e1] = std::from_chars(id.data(), id.data() + dash, out.sender);
-  auto [p2, e2] = std::from_chars(id.data() + dash + 1, end, ticks);
-  if (e1 != std::errc{} || p1 != id.data() + dash || e2 != std::errc{} || p2 != end) return std::nullopt;
-  out.sent = Clock::time_point(Clock::duration(ticks));
-  return out;
+  const auto sender = parse_decimal<std::size_t>(id.substr(0, dash));
+  const auto ticks = parse_decimal<Clock::rep>(id.substr(dash + 1));
+  if (!sender || !ticks) return std::nullopt;
+  return Stamp{*sender, Clock::time_point(Clock::duration(*ticks))};
 }
 
 class LoadGenerator {
@@ -208,7 +195,7 @@ LoadGenerator::LoadGenerator(const Options& options)
   // output gathers as the server's does, so that it is not the bottleneck.
   asio::use_service<net::FlushScheduler>(io_).set_bounds(net::kRelayFlushBounds);
 
-  const rlim_t descriptors = raise_fd_limit();
+  const auto descriptors = raise_fd_limit();
   if (descriptors != RLIM_INFINITY && descriptors < options_.clients + kSpareDescriptors) {
     throw std::runtime_error(
         fmt::format("{} clients need {} file descriptors, but the limit is {} (ulimit -Hn)", options_.clients,
@@ -538,7 +525,7 @@ void LoadGenerator::on_frame(std::size_t index, std::span<const std::uint8_t> pa
   Client& client = clients_[index];
   // Every login is announced to everyone: with thousands of clients, presence is most
   // of what arrives during logins, and none of it is measured.
-  if (wire::peek_index(payload) == wire::index_of<wire::PresenceEvent>()) return;
+  if (wire::peek_index(payload) == variant_index<wire::PresenceEvent, wire::Message>()) return;
   auto decoded = wire::decode(payload);
   if (!decoded.message)
     return fail(fmt::format("{}: the server sent an invalid frame: {}", client.user, decoded.error));

@@ -3,9 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <fstream>
 #include <iterator>
+
+#include "shared/util/parse.hpp"
 
 namespace parley::bench {
 namespace {
@@ -28,15 +29,6 @@ std::string_view next_token(std::string_view text, std::size_t& at) {
   return text.substr(begin, at - begin);
 }
 
-template <class T>
-std::optional<T> to_number(std::string_view token) {
-  T value{};
-  const auto* end = token.data() + token.size();
-  auto [ptr, ec] = std::from_chars(token.data(), end, value);
-  if (ec != std::errc{} || ptr != end || token.empty()) return std::nullopt;
-  return value;
-}
-
 double seconds_of(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
@@ -52,8 +44,8 @@ std::optional<CpuTicks> parse_proc_stat(std::string_view text) {
   for (int field = 3; field <= 15; ++field) {
     auto token = next_token(text, at);
     if (token.empty()) return std::nullopt;
-    if (field == 14) user = to_number<std::uint64_t>(token);
-    if (field == 15) system = to_number<std::uint64_t>(token);
+    if (field == 14) user = parse_decimal<std::uint64_t>(token);
+    if (field == 15) system = parse_decimal<std::uint64_t>(token);
   }
   if (!user || !system) return std::nullopt;
   return CpuTicks{*user, *system};
@@ -68,7 +60,7 @@ std::optional<std::int64_t> parse_vm_rss_kib(std::string_view text) {
     std::string_view row = text.substr(line, end - line);
     if (row.starts_with(kKey)) {
       std::size_t at = kKey.size();
-      auto value = to_number<std::int64_t>(next_token(row, at));
+      auto value = parse_decimal<std::int64_t>(next_token(row, at));
       if (next_token(row, at) != "kB") return std::nullopt;
       return value;
     }

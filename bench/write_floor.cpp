@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "shared/util/posix.hpp"
+
 namespace {
 
 struct CpuTime {
@@ -134,10 +136,7 @@ int main(int argc, char** argv) {
   app.add_option("--reader-cpu", reader_cpu, "core the reader is pinned to")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
+  parley::raise_fd_limit();
   std::vector<int> writers, readers;
   open_pairs(sockets, writers, readers);
 

@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 
 #include "server/auth/credentials_file.hpp"
+#include "server/idle_policy.hpp"
 #include "server/session.hpp"
 #include "server/storage/sqlite_store.hpp"
 #include "shared/net/async.hpp"
@@ -44,7 +45,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
       registry_({}, {}),
       workers_(config_.password_workers),
       acceptor_(io),
-      sweep_timer_(io) {
+      sweep_timer_(io),
+      session_closed_(io.get_executor()) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
@@ -137,6 +139,26 @@ void Server::stop() {
   store_->flush();
 }
 
+void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  spdlog::info("shutting down");
+  shutdown_deadline_ = std::chrono::steady_clock::now() + grace;
+  shutdown_done_ = std::move(done);
+  stop();  // tells every session, and waits for the store to be durable
+  asio::co_spawn(io_, wait_for_sessions(), net::LogExceptions{"shutdown"});
+}
+
+asio::awaitable<void> Server::wait_for_sessions() {
+  while (!sessions_.empty()) {
+    // Awaited into a variable: with this co_await inside the if condition, g++ 12 built a
+    // coroutine that crashed here (a garbage `this`, or an invalid opcode).
+    const bool closed = co_await session_closed_.wait(shutdown_deadline_);
+    if (!closed) break;  // peers that do not read their goodbye are not waited for
+  }
+  if (shutdown_done_) shutdown_done_();
+}
+
 asio::awaitable<void> Server::accept_loop() {
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);
@@ -161,7 +183,7 @@ asio::awaitable<void> Server::accept_loop() {
 
 asio::awaitable<void> Server::sweep_loop() {
   while (!stopping_) {
-    sweep_timer_.expires_after(std::chrono::seconds(1));
+    sweep_timer_.expires_after(sweep_interval(config_.timeout));
     auto [ec] = co_await sweep_timer_.async_wait(net::use_nothrow);
     if (ec || stopping_) co_return;
     auto now = net::Clock::now();
@@ -264,6 +286,9 @@ void Server::create_account(const std::string& user, std::string password, std::
   });
 }
 
-void Server::session_closed(SessionId session) { sessions_.erase(session); }
+void Server::session_closed(SessionId session) {
+  sessions_.erase(session);
+  session_closed_.notify();
+}
 
 }  // namespace parley::server

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "server/idle_policy.hpp"
 #include "server/server.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/util/overloaded.hpp"
@@ -44,29 +45,27 @@ void Session::protocol_error(wire::Status status, const std::string& message) {
   end("protocol error: " + message);
 }
 
+void Session::handle_hello(const wire::Message& message) {
+  auto* hello = std::get_if<wire::Hello>(&message);
+  if (!hello) return protocol_error(wire::Status::bad_request, "expected Hello first");
+  if (hello->version != wire::kProtocolVersion) {
+    return protocol_error(wire::Status::version_mismatch,
+                          fmt::format("incompatible protocol version {}: this server speaks version {}",
+                                      hello->version, wire::kProtocolVersion));
+  }
+  phase_ = Phase::login;
+  auto heartbeat =
+      std::chrono::duration_cast<std::chrono::milliseconds>(server_.config().dead_peer_timeout) / 3;
+  send(wire::Welcome{wire::kProtocolVersion, "parley-server", static_cast<std::uint32_t>(heartbeat.count())});
+}
+
 void Session::handle(wire::Message&& message) {
-  const bool is_command =
-      !std::holds_alternative<wire::Heartbeat>(message) && !std::holds_alternative<wire::AckOffline>(message);
   if (phase_ == Phase::ending) return;
   if (std::holds_alternative<wire::Heartbeat>(message)) {
     if (phase_ != Phase::hello) send(wire::Heartbeat{});
     return;
   }
-  if (phase_ == Phase::hello) {
-    auto* hello = std::get_if<wire::Hello>(&message);
-    if (!hello) return protocol_error(wire::Status::bad_request, "expected Hello first");
-    if (hello->version != wire::kProtocolVersion) {
-      return protocol_error(wire::Status::version_mismatch,
-                            fmt::format("incompatible protocol version {}: this server speaks version {}",
-                                        hello->version, wire::kProtocolVersion));
-    }
-    phase_ = Phase::login;
-    auto heartbeat =
-        std::chrono::duration_cast<std::chrono::milliseconds>(server_.config().dead_peer_timeout) / 3;
-    send(wire::Welcome{wire::kProtocolVersion, "parley-server",
-                       static_cast<std::uint32_t>(heartbeat.count())});
-    return;
-  }
+  if (phase_ == Phase::hello) return handle_hello(message);
   if (auto* login = std::get_if<wire::Login>(&message)) return handle_login(std::move(*login));
   if (phase_ != Phase::active) {
     if (phase_ == Phase::checking_password)
@@ -74,7 +73,12 @@ void Session::handle(wire::Message&& message) {
     return protocol_error(wire::Status::not_logged_in,
                           fmt::format("{} before login", wire::type_name(message)));
   }
-  if (is_command) last_command_ = net::Clock::now();
+  // Anything the user did counts, a Ping included (a peer's "still here"); what the
+  // software sends on its own (heartbeats, acknowledgements) does not.
+  if (!std::holds_alternative<wire::AckOffline>(message)) {
+    last_command_ = net::Clock::now();
+    idle_warned_ = false;
+  }
 
   auto now = now_ms();
   Registry& registry = server_.registry();
@@ -200,6 +204,7 @@ void Session::complete_login(Effects fx, const std::string& user) {
     user_ = user;
     logged_in_ms_ = now_ms();
     last_command_ = net::Clock::now();
+    idle_warned_ = false;
   } else {
     phase_ = Phase::login;
   }
@@ -267,11 +272,25 @@ void Session::check_deadlines(net::Clock::time_point now) {
         fmt::format("nothing received for {} s: peer presumed gone", config.dead_peer_timeout.count()));
   } else if (flushing) {
     return;  // ending already
-  } else if (phase_ == Phase::active && now - last_command_ > config.timeout) {
-    end(fmt::format("logged out after {} s of inactivity", config.timeout.count()));
+  } else if (phase_ == Phase::active) {
+    check_idle(now);
   } else if ((phase_ == Phase::hello || phase_ == Phase::login) &&
              now - connection_->created() > config.login_timeout) {
     end("login timeout");
+  }
+}
+
+void Session::check_idle(net::Clock::time_point now) {
+  const auto timeout = server_.config().timeout;
+  const auto idle = now - last_command_;
+  switch (idle_action(idle, timeout, idle_warned_)) {
+    case IdleAction::logout:
+      return end(fmt::format("logged out after {} s of inactivity", timeout.count()));
+    case IdleAction::warn:
+      idle_warned_ = true;
+      return send(wire::IdleWarning{idle_seconds_left(idle, timeout)});
+    case IdleAction::none:
+      return;
   }
 }
 

@@ -21,8 +21,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();
   void send(wire::SharedFrame frame) { connection_->send(std::move(frame)); }
   void send(const wire::Message& message) { connection_->send(message); }
-  // Called once a second: enforces the handshake, login, liveness, inactivity and
-  // write-stall deadlines.
+  // Called by the server's sweep (several times a second at most, see idle_policy.hpp):
+  // enforces the handshake, login, liveness, inactivity and write-stall deadlines, and
+  // warns a user who is about to be logged out for inactivity.
   void check_deadlines(net::Clock::time_point now);
   // Logs the user out (if logged in), tells them why, and closes after flushing.
   // `temporary`: the server is shutting down, the client should come back later.
@@ -41,10 +42,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_frame(std::span<const std::uint8_t> payload);
   void on_closed(const std::string& reason);
   void handle(wire::Message&& message);
+  void handle_hello(const wire::Message& message);
   void handle_login(wire::Login&& login);
   void handle_sign_up(wire::Login&& login);
   void complete_login(Effects fx, const std::string& user);
   static constexpr std::size_t kMinSignUpPassword = 8;
+  void check_idle(net::Clock::time_point now);
   void protocol_error(wire::Status status, const std::string& message);
   void deliver_offline();
   void acknowledge_offline(std::vector<std::int64_t> seqs);
@@ -56,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string user_;
   std::int64_t logged_in_ms_ = 0;
   net::Clock::time_point last_command_ = net::Clock::now();
+  bool idle_warned_ = false;                     // this idle period's IdleWarning has gone out
   std::vector<std::int64_t> offline_in_flight_;  // pushed, not yet acknowledged
   bool offline_more_ = false;                    // the last batch was full: fetch again after the ack
 };

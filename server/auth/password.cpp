@@ -8,13 +8,15 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
-#include <charconv>
 #include <climits>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <vector>
+
+#include "shared/util/parse.hpp"
 
 namespace parley::server {
 namespace {
@@ -118,10 +120,9 @@ std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
 std::optional<std::uint64_t> take_param(std::string_view& text, std::string_view key) {
   if (text.substr(0, key.size()) != key || text.substr(key.size(), 1) != "=") return std::nullopt;
   text.remove_prefix(key.size() + 1);
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end == text.data()) return std::nullopt;
-  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  const auto digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  const auto value = parse_decimal<std::uint64_t>(text.substr(0, digits));
+  if (value) text.remove_prefix(digits);
   return value;
 }
 

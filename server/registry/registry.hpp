@@ -3,6 +3,9 @@
 // current time and returns Effects, which say what to send to whom now, what to make
 // durable, and what to answer once that is durable. Tests drive it directly; the
 // server applies the effects.
+//
+// registry.cpp: accounts, logins, presence, lists and blocks; registry_chat.cpp:
+// relaying messages; registry_links.cpp: direct links; registry_files.cpp: files.
 #pragma once
 
 #include <cstdint>
@@ -92,9 +95,11 @@ class Registry {
   const std::string* user_of(SessionId session) const;
   std::optional<SessionId> session_of(const std::string& user) const;
   bool has_blocked(const std::string& blocker, const std::string& blocked) const;
-  std::size_t online_count() const { return online_.size(); }
 
  private:
+  static wire::Result reply_result(std::uint32_t request, wire::Status status, std::string message);
+  // Refuses the link requests made by or waiting on `user` (who is leaving).
+  void drop_pending_links(SessionId session, const std::string& user, Effects& fx);
   std::vector<SessionId> presence_audience(const std::string& subject) const;
   std::optional<wire::Result> check_block_target(const std::string* me, std::uint32_t request,
                                                  const std::string& target, const char* verb) const;

@@ -1,15 +1,87 @@
 #include "shared/util/log.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/details/os.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <mutex>
 
 namespace parley {
+namespace {
+
+// spdlog's own colours for each level, as its stderr colour sink shows them.
+constexpr std::array<std::string_view, 7> kLevelColours = {
+    "\033[37m",         // trace: white
+    "\033[36m",         // debug: cyan
+    "\033[32m",         // info: green
+    "\033[33m\033[1m",  // warn: bold yellow
+    "\033[31m\033[1m",  // error: bold red
+    "\033[1m\033[41m",  // critical: bold on red
+    "",                 // off
+};
+constexpr std::string_view kReset = "\033[m";
+
+// stderr, or a writer someone routed the lines to (an interactive console).
+class RoutableSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  RoutableSink()
+      : colour_(spdlog::details::os::in_terminal(stderr) && spdlog::details::os::is_color_terminal()) {}
+
+  void set_writer(LogWriter writer) {
+    std::lock_guard lock(mutex_);
+    writer_ = std::move(writer);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    const std::string_view text(formatted.data(), formatted.size());
+    std::string line;
+    if (colour_ && msg.color_range_end > msg.color_range_start) {
+      line.reserve(text.size() + 16);
+      line.append(text.substr(0, msg.color_range_start));
+      line.append(kLevelColours[static_cast<std::size_t>(msg.level)]);
+      line.append(text.substr(msg.color_range_start, msg.color_range_end - msg.color_range_start));
+      line.append(kReset);
+      line.append(text.substr(msg.color_range_end));
+    } else {
+      line.assign(text);
+    }
+    if (writer_) {
+      writer_(line);
+    } else {
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  const bool colour_;
+  LogWriter writer_;
+};
+
+std::shared_ptr<RoutableSink>& sink() {
+  static std::shared_ptr<RoutableSink> instance;
+  return instance;
+}
+
+}  // namespace
 
 void init_logging(const std::string& program, const std::string& level) {
-  auto logger = spdlog::stderr_color_mt(program);
+  sink() = std::make_shared<RoutableSink>();
+  auto logger = std::make_shared<spdlog::logger>(program, sink());
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);  // one line per event, visible at once in logs and tests
   spdlog::set_default_logger(logger);
+}
+
+void route_logs(LogWriter writer) {
+  if (sink()) sink()->set_writer(std::move(writer));
 }
 
 }  // namespace parley

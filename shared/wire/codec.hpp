@@ -8,7 +8,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -43,14 +42,6 @@ DecodedLink decode_link(std::span<const std::uint8_t> payload);
 // decoding the rest (nullopt if too short to say): lets a reader that ignores most
 // traffic skip it cheaply. decode() still has to validate what is kept.
 std::optional<std::size_t> peek_index(std::span<const std::uint8_t> payload);
-
-template <class M, class Variant = Message, std::size_t I = 0>
-constexpr std::size_t index_of() {
-  if constexpr (std::is_same_v<std::variant_alternative_t<I, Variant>, M>)
-    return I;
-  else
-    return index_of<M, Variant, I + 1>();
-}
 
 // The limit check alone, for messages built in memory (tests, the server's own output).
 // Returns an empty string when `message` is within limits.

@@ -13,33 +13,10 @@
 #include <variant>
 #include <vector>
 
+#include "shared/wire/file_messages.hpp"
+#include "shared/wire/status.hpp"
+
 namespace parley::wire {
-
-// Outcome of a request, or of one recipient of a message.
-enum class Status : std::uint8_t {
-  ok = 0,
-  bad_request,   // malformed or out-of-limits fields
-  unknown_user,  // no such account
-  yourself,      // the command cannot target its sender
-  empty_text,
-  blocked,  // the recipient has blocked the sender
-  already_blocked,
-  not_blocked,
-  not_logged_in,      // a command before a successful login
-  already_logged_in,  // this account is logged in elsewhere
-  wrong_password,
-  locked,  // too many failed logins: try again later
-  version_mismatch,
-  stored_offline,  // a message to an offline user was stored durably (a success)
-  internal,        // the server failed (storage); nothing was done
-  already_online,  // this connection has already logged in
-  offline,         // the user is not logged in (for requests that need them online)
-  unavailable,     // the user cannot take a direct link now (no answer, refused, no listener)
-  unknown_file,    // no file of that name is registered
-  already_registered,
-};
-
-const char* to_string(Status status);
 
 // ---- handshake, both directions ----
 struct Hello {  // client -> server, first frame
@@ -205,9 +182,12 @@ struct BroadcastResult {
 struct UserList {
   std::uint32_t request = 0;
   std::vector<std::string> users;
+  // WhoElseSince only, parallel to `users`: when each was last seen online (unix ms), 0
+  // for someone online now. Empty in the answer to WhoElse.
+  std::vector<std::int64_t> last_seen_ms;
   template <class A>
   void serialize(A& ar) {
-    ar(request, users);
+    ar(request, users, last_seen_ms);
   }
 };
 
@@ -314,61 +294,6 @@ struct LinkOffer {  // server -> requester, the reply to StartPrivate
   }
 };
 
-// ---- the file and chunk registry (docs/protocol.md, "Files") ----
-// Digests are raw 32-byte SHA-256 values; chunk numbers are 0-based on the wire.
-struct RegisterFile {
-  std::uint32_t request = 0;
-  std::string name;
-  std::uint64_t size = 0;
-  std::uint32_t chunk_count = 0;
-  std::string file_hash;
-  std::vector<std::string> chunk_hashes;
-  template <class A>
-  void serialize(A& ar) {
-    ar(request, name, size, chunk_count, file_hash, chunk_hashes);
-  }
-};
-struct SearchFile {
-  std::uint32_t request = 0;
-  std::string name;
-  bool with_hashes = false;  // a downloader needs them; a search does not
-  template <class A>
-  void serialize(A& ar) {
-    ar(request, name, with_hashes);
-  }
-};
-struct Holder {
-  std::string user;
-  std::string chunks;  // bitfield, chunk i is bit (i % 8) of byte i / 8
-  template <class A>
-  void serialize(A& ar) {
-    ar(user, chunks);
-  }
-};
-struct FileInfo {  // the reply to SearchFile: the file and its online holders
-  std::uint32_t request = 0;
-  Status status = Status::ok;
-  std::string message;
-  std::string name;
-  std::uint64_t size = 0;
-  std::uint32_t chunk_count = 0;
-  std::string file_hash;
-  std::vector<std::string> chunk_hashes;  // empty unless asked for
-  std::vector<Holder> holders;
-  template <class A>
-  void serialize(A& ar) {
-    ar(request, status, message, name, size, chunk_count, file_hash, chunk_hashes, holders);
-  }
-};
-struct HaveChunks {  // "I hold these chunks of this file now" (a full replacement)
-  std::string name;
-  std::string chunks;  // bitfield
-  template <class A>
-  void serialize(A& ar) {
-    ar(name, chunks);
-  }
-};
-
 // ---- round trip and server announcements ----
 struct Ping {  // client -> server; answered at once with Pong (the shell's /ping)
   std::uint32_t request = 0;
@@ -393,11 +318,22 @@ struct Announcement {  // server -> everyone online: the operator's `say`
   }
 };
 
+// server -> client, once per idle period: no command for a while, and the idle logout
+// comes in `seconds_left` unless one arrives (a Ping will do: it is what a peer sends
+// when its user says "still here").
+struct IdleWarning {
+  std::int64_t seconds_left = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(seconds_left);
+  }
+};
+
 using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
                              Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
                              BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
                              ProtocolError, StartPrivate, LinkRequest, LinkAnswer, LinkOffer, RegisterFile,
-                             SearchFile, FileInfo, HaveChunks, Ping, Pong, Announcement>;
+                             SearchFile, FileInfo, HaveChunks, Ping, Pong, Announcement, IdleWarning>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

@@ -4,21 +4,14 @@
 
 #include <variant>
 
+#include "shared/util/variant_index.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::wire {
 namespace {
 
 // Where PieceData sits in LinkMessage: cereal writes it as the variant's 32-bit index.
-template <class T, class Variant, std::size_t I = 0>
-constexpr std::uint32_t index_in() {
-  static_assert(I < std::variant_size_v<Variant>, "not an alternative");
-  if constexpr (std::is_same_v<std::variant_alternative_t<I, Variant>, T>)
-    return I;
-  else
-    return index_in<T, Variant, I + 1>();
-}
-constexpr std::uint32_t kPieceIndex = index_in<PieceData, LinkMessage>();
+constexpr auto kPieceIndex = static_cast<std::uint32_t>(variant_index<PieceData, LinkMessage>());
 
 constexpr std::size_t kPayloadHeader = kPieceHeader - kFrameHeader;
 

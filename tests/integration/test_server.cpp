@@ -2,10 +2,12 @@
 #include <doctest/doctest.h>
 
 #include <asio/write.hpp>
+#include <cstdlib>
 #include <thread>
 
 #include "server/auth/password.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/support/raw_client.hpp"
@@ -297,8 +299,11 @@ TEST_CASE("whoelse and whoelsesince") {
   }
   REQUIRE(alice.wait<wire::PresenceEvent>(presence_of("carol", false)));
   CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElse{})).users == std::vector<std::string>{"bob"});
-  CHECK(reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600})).users ==
-        std::vector<std::string>{"bob", "carol"});
+  auto since = reply_as<wire::UserList>(alice.call(wire::WhoElseSince{0, 3600}));
+  CHECK(since.users == std::vector<std::string>{"bob", "carol"});
+  REQUIRE(since.last_seen_ms.size() == 2);
+  CHECK(since.last_seen_ms[0] == 0);  // bob is online now
+  CHECK(std::abs(since.last_seen_ms[1] - now_ms()) < 60'000);
   {
     TestClient carol(server.port());
     carol.sign_in("carol");
@@ -349,6 +354,38 @@ TEST_CASE("inactivity: a user who sends no command is logged out, told why, and 
   CHECK(alice.wait_closed());
   CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", false)));
   CHECK_FALSE(bob.closed());
+}
+
+TEST_CASE("idle warning: about 2 s before a 4 s idle logout, once per idle period; a command re-arms it") {
+  TestServer server([](auto& c) { c.timeout = std::chrono::seconds(4); });
+  TestClient alice(server.port());
+  alice.sign_in("alice");
+  auto idle_since = std::chrono::steady_clock::now();
+  auto warning = alice.wait<wire::IdleWarning>({}, 10s);
+  REQUIRE(warning);
+  CHECK(warning->seconds_left == 2);
+  auto warned_after = std::chrono::steady_clock::now() - idle_since;
+  CHECK(warned_after >= 1900ms);
+  CHECK(warned_after < 3s);
+
+  // A ping is how a peer says "still here": the logout is put off and the warning re-armed.
+  REQUIRE(std::holds_alternative<wire::Pong>(*alice.call(wire::Ping{})));
+  idle_since = std::chrono::steady_clock::now();
+  auto again = alice.wait<wire::IdleWarning>({}, 10s);
+  REQUIRE(again);
+  CHECK(again->seconds_left == 2);
+  auto warned_at = std::chrono::steady_clock::now();
+  CHECK(warned_at - idle_since >= 1800ms);
+
+  // The next thing to arrive is the logout, not a second warning for the same period.
+  auto next = alice.wait_event([](const wire::Message&) { return true; }, 10s);
+  REQUIRE(next);
+  REQUIRE(std::holds_alternative<wire::LoggedOut>(*next));
+  CHECK(std::get<wire::LoggedOut>(*next).reason.find("inactivity") != std::string::npos);
+  auto lead = std::chrono::steady_clock::now() - warned_at;
+  CHECK(lead >= 1500ms);
+  CHECK(lead < 2700ms);
+  CHECK(alice.wait_closed());
 }
 
 TEST_CASE("a peer that vanishes without closing is detected by missing heartbeats") {

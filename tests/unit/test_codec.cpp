@@ -4,6 +4,7 @@
 #include <random>
 #include <sstream>
 
+#include "shared/util/variant_index.hpp"
 #include "shared/wire/codec.hpp"
 #include "shared/wire/frame.hpp"
 #include "shared/wire/limits.hpp"
@@ -61,7 +62,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Result{12, Status::already_blocked, "bob is already blocked"},
       SendResult{8, {{"bob", Status::ok}, {"carol", Status::stored_offline}}},
       BroadcastResult{9, 3, true},
-      UserList{10, {"bob", "carol"}},
+      UserList{10, {"bob", "carol"}, {1700000000000, 0}},
       ChatEvent{"id1", "alice", {"bob", "carol"}, "hello", 1700000000000, 5},
       BroadcastEvent{"id2", "alice", "to all", 1700000000001},
       PresenceEvent{"alice", true, 1700000000002},
@@ -85,6 +86,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Ping{18},
       Pong{18},
       Announcement{"maintenance at six", 1700000000003},
+      IdleWarning{30},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {
@@ -193,6 +195,11 @@ TEST_CASE("limits are enforced on decode") {
   CHECK_FALSE(decode(payload_of(Login{1, std::string(kMaxUsername + 1, 'a'), "pw", {}})).message);
   CHECK_FALSE(decode(payload_of(WhoElseSince{1, -5})).message);
   CHECK_FALSE(decode(payload_of(ChatEvent{"id", "bad name!", {}, "x", 0, 0})).message);
+  // last_seen_ms is empty (whoelse) or one time per user (whoelsesince).
+  CHECK(validate(UserList{1, {"bob", "carol"}, {}}).empty());
+  CHECK(validate(UserList{1, {"bob", "carol"}, {5, 0}}).empty());
+  CHECK(validate(UserList{1, {"bob", "carol"}, {5}}).find("last_seen_ms") != std::string::npos);
+  CHECK_FALSE(decode(payload_of(IdleWarning{-1})).message);
 }
 
 TEST_CASE("usernames") {
@@ -263,7 +270,8 @@ TEST_CASE("peek_index names the alternative without decoding, and only for a pla
   auto frame = parley::wire::encode_frame(parley::wire::Message{parley::wire::PresenceEvent{"alice", {}, 5}});
   std::span<const std::uint8_t> payload(frame.data() + parley::wire::kFrameHeader,
                                         frame.size() - parley::wire::kFrameHeader);
-  CHECK(parley::wire::peek_index(payload) == parley::wire::index_of<parley::wire::PresenceEvent>());
+  CHECK(parley::wire::peek_index(payload) ==
+        (parley::variant_index<parley::wire::PresenceEvent, parley::wire::Message>()));
   CHECK(parley::wire::peek_index(payload) == parley::wire::decode(payload).message->index());
   CHECK_FALSE(parley::wire::peek_index(payload.first(4)));  // too short
   std::vector<std::uint8_t> bad(payload.begin(), payload.end());

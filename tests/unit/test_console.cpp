@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "server/console.hpp"
+#include "server/console/commands.hpp"
 #include "server/registry/registry.hpp"
 
 using namespace parley::server;
@@ -40,4 +40,14 @@ TEST_CASE("sign-up names: rules, reserved names whatever their case, and names t
   r.add_account("carol");
   CHECK(r.account_exists("carol"));
   CHECK(r.sign_up_refusal("Carol") == "'Carol' is taken");
+}
+
+TEST_CASE("operator console: Tab completes every command, and only commands") {
+  for (const auto& name : console::command_names()) {
+    CAPTURE(name);
+    CHECK_FALSE(std::holds_alternative<console::Invalid>(console::parse(name == "kick"  ? "kick bob"
+                                                                        : name == "say" ? "say hi"
+                                                                                        : name)));
+    CHECK(console::help_text().find(name) != std::string::npos);
+  }
 }

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <sstream>
 #include <string>
 
+#include "server/auth/hash_command.hpp"
 #include "server/auth/password.hpp"
 
 using parley::server::classify_secret;
@@ -171,4 +173,29 @@ TEST_CASE("plaintext comparison") {
   const Credential looks_hashed{Credential::Kind::plaintext, kPbkdf2I1000};
   CHECK_FALSE(verify_password(looks_hashed, "battery staple"));
   CHECK(verify_password(looks_hashed, kPbkdf2I1000));
+}
+
+TEST_CASE("hash-password: asked twice at a terminal, refused when the two differ") {
+  using parley::server::hash_password_command;
+  std::istringstream differ("first-try\nsecond-try\n");
+  std::ostringstream out, err;
+  CHECK(hash_password_command(HashAlgorithm::pbkdf2_sha256, differ, out, err, true) == 1);
+  CHECK(out.str().empty());
+  CHECK(err.str().find("differ") != std::string::npos);
+
+  std::istringstream same("right-one\nright-one\n");
+  std::ostringstream hash, prompts;
+  CHECK(hash_password_command(HashAlgorithm::pbkdf2_sha256, same, hash, prompts, true) == 0);
+  CHECK(prompts.str().find("again: ") != std::string::npos);
+  CHECK(verify_password(*classify_secret(hash.str().substr(0, hash.str().size() - 1)), "right-one"));
+
+  // A script pipes the password once, and gets no prompts.
+  std::istringstream piped("scripted\n");
+  std::ostringstream piped_hash, quiet;
+  CHECK(hash_password_command(HashAlgorithm::pbkdf2_sha256, piped, piped_hash, quiet, false) == 0);
+  CHECK(quiet.str().empty());
+  CHECK(piped_hash.str().starts_with("$pbkdf2-sha256$"));
+
+  std::istringstream empty("\n");
+  CHECK(hash_password_command(HashAlgorithm::scrypt, empty, out, err, false) == 1);
 }

@@ -222,6 +222,30 @@ TEST_CASE("whoelse and whoelsesince hide users who blocked you") {
   CHECK(r.who_else(2, 1).users == std::vector<std::string>{"alice"});
 }
 
+TEST_CASE("whoelsesince says when each user was last seen: 0 for online now; whoelse says nothing") {
+  auto r = make_registry();
+  log_in(r, "alice", 1, T0);
+  log_in(r, "dave", 4, T0);
+  log_in(r, "carol", 3, T0);
+  r.logout(3, "bye", T0 + 1'000);
+  log_in(r, "bob", 2, T0 + 2'000);
+  r.logout(2, "bye", T0 + 3'000);
+  auto since = r.who_else_since(1, 7, 10, T0 + 5'000);
+  CHECK(since.request == 7);
+  CHECK(since.users == std::vector<std::string>{"bob", "carol", "dave"});  // sorted by name
+  CHECK(since.last_seen_ms == std::vector<std::int64_t>{T0 + 3'000, T0 + 1'000, 0});
+  CHECK(r.who_else(1, 1).last_seen_ms.empty());
+  // A restored last-seen time is reported as it was saved.
+  auto restored = make_registry();
+  PersistedState state;
+  state.last_seen_ms["carol"] = T0 - 60'000;
+  restored.restore(state);
+  log_in(restored, "alice", 1, T0);
+  auto list = restored.who_else_since(1, 1, 3600, T0);
+  CHECK(list.users == std::vector<std::string>{"carol"});
+  CHECK(list.last_seen_ms == std::vector<std::int64_t>{T0 - 60'000});
+}
+
 TEST_CASE("block and unblock: errors, persistence requests") {
   auto r = make_registry();
   log_in(r, "alice", 1);

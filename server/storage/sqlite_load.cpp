@@ -1,0 +1,76 @@
+// Tables::load: the registry's state read back at start-up, one table at a time.
+#include <cstdint>
+#include <string>
+
+#include "server/storage/sqlite_tables.hpp"
+#include "shared/util/time.hpp"
+
+namespace parley::server::sqlite {
+namespace {
+
+constexpr std::size_t kDigest = 32;  // a raw SHA-256
+
+void load_blocks(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT blocker, blocked FROM blocks ORDER BY blocker, blocked", 0);
+  Use use(db, stmt.get());
+  while (use.step()) state.blocks.emplace_back(use.text(0), use.text(1));
+}
+
+void load_locks(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT user, until_ms FROM locks WHERE until_ms > ?1", 0);
+  Use use(db, stmt.get());
+  use.bind(1, now_ms());
+  while (use.step()) state.locked_until_ms.emplace(use.text(0), use.int64(1));
+}
+
+void load_last_seen(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT user, at_ms FROM last_seen", 0);
+  Use use(db, stmt.get());
+  while (use.step()) state.last_seen_ms.emplace(use.text(0), use.int64(1));
+}
+
+void load_files(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(
+      db, "SELECT name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms FROM files", 0);
+  Use use(db, stmt.get());
+  while (use.step()) {
+    StoredFile f{use.text(0),
+                 use.text(1),
+                 static_cast<std::uint64_t>(use.int64(2)),
+                 static_cast<std::uint32_t>(use.int64(3)),
+                 use.blob(4),
+                 {},
+                 use.int64(6)};
+    const std::string hashes = use.blob(5);
+    for (std::size_t at = 0; at + kDigest <= hashes.size(); at += kDigest)
+      f.chunk_hashes.push_back(hashes.substr(at, kDigest));
+    state.files.push_back(std::move(f));
+  }
+}
+
+void load_holdings(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT name, user, chunks FROM holdings", 0);
+  Use use(db, stmt.get());
+  while (use.step()) state.holdings.push_back(StoredHolding{use.text(0), use.text(1), use.blob(2)});
+}
+
+void load_accounts(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT name, hash FROM accounts", 0);
+  Use use(db, stmt.get());
+  while (use.step()) state.accounts.emplace_back(use.text(0), use.text(1));
+}
+
+}  // namespace
+
+PersistedState Tables::load() {
+  PersistedState state;
+  load_blocks(db_, state);
+  load_locks(db_, state);
+  load_last_seen(db_, state);
+  load_files(db_, state);
+  load_holdings(db_, state);
+  load_accounts(db_, state);
+  return state;
+}
+
+}  // namespace parley::server::sqlite

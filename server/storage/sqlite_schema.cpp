@@ -1,0 +1,114 @@
+#include "server/storage/sqlite_schema.hpp"
+
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "server/storage/sqlite_db.hpp"
+#include "shared/util/parse.hpp"
+
+namespace parley::server::sqlite {
+namespace {
+
+// Schema upgrades in order: step i takes `PRAGMA user_version` from i to i+1. Add new
+// tables (files, chunks, ...) as a new step at the end; never edit a step that has shipped,
+// because existing databases have already run it.
+constexpr std::string_view kMigrations[] = {
+    // 1: initial schema.
+    R"sql(
+-- AUTOINCREMENT so a seq is never reused: a late acknowledgement of a deleted message
+-- must not delete a newer one that happened to get the same number.
+CREATE TABLE IF NOT EXISTS offline_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  msg_id TEXT NOT NULL,
+  sender TEXT NOT NULL CHECK (sender <> ''),
+  recipient TEXT NOT NULL CHECK (recipient <> ''),
+  grp TEXT,
+  text TEXT NOT NULL,
+  sent_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offline_messages_by_recipient ON offline_messages (recipient);
+
+CREATE TABLE IF NOT EXISTS blocks (
+  blocker TEXT NOT NULL CHECK (blocker <> ''),
+  blocked TEXT NOT NULL CHECK (blocked <> ''),
+  PRIMARY KEY (blocker, blocked)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS locks (
+  user TEXT NOT NULL PRIMARY KEY CHECK (user <> ''),
+  until_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS logins (
+  id INTEGER PRIMARY KEY,
+  user TEXT NOT NULL CHECK (user <> ''),
+  login_ms INTEGER NOT NULL,
+  logout_ms INTEGER,
+  address TEXT NOT NULL,
+  reason TEXT
+);
+CREATE INDEX IF NOT EXISTS logins_by_user ON logins (user);
+
+CREATE TABLE IF NOT EXISTS last_seen (
+  user TEXT NOT NULL PRIMARY KEY CHECK (user <> ''),
+  at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+    // 2: the file and chunk registry.
+    R"sql(
+CREATE TABLE IF NOT EXISTS files (
+  name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+  owner TEXT NOT NULL,
+  size INTEGER NOT NULL CHECK (size > 0),
+  chunk_count INTEGER NOT NULL CHECK (chunk_count > 0),
+  file_hash BLOB NOT NULL,
+  chunk_hashes BLOB NOT NULL,  -- chunk_count raw SHA-256 digests, concatenated
+  registered_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS holdings (
+  name TEXT NOT NULL REFERENCES files (name),
+  user TEXT NOT NULL CHECK (user <> ''),
+  chunks BLOB NOT NULL,        -- bitfield
+  PRIMARY KEY (name, user)
+) WITHOUT ROWID;
+)sql",
+    // 3: accounts created by sign-up (the credentials file stays read-only)
+    R"sql(
+CREATE TABLE IF NOT EXISTS accounts (
+  name TEXT PRIMARY KEY COLLATE NOCASE CHECK (name <> ''),  -- "Alice" and "alice" are one name
+  hash TEXT NOT NULL,          -- self-describing scrypt hash, as in the credentials file
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+}  // namespace
+
+void migrate(sqlite3* db) {
+  // IMMEDIATE takes the write lock before reading the version, so two servers starting
+  // on the same database cannot both run the same step.
+  exec(db, "BEGIN IMMEDIATE");
+  try {
+    const std::string text = query_text(db, "PRAGMA user_version");
+    const auto parsed = parse_decimal<int>(text);
+    if (!parsed) throw std::runtime_error("database schema version '" + text + "' is not one of Parley's");
+    const int version = *parsed;
+    if (version > kSchemaVersion) {
+      throw std::runtime_error("database schema version " + std::to_string(version) +
+                               " is newer than this server supports (" + std::to_string(kSchemaVersion) +
+                               ")");
+    }
+    for (int step = version; step < kSchemaVersion; ++step) exec(db, std::string(kMigrations[step]));
+    if (version != kSchemaVersion) exec(db, "PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    exec(db, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace parley::server::sqlite

@@ -1,0 +1,167 @@
+#include "server/storage/sqlite_tables.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <variant>
+
+namespace parley::server::sqlite {
+namespace {
+
+StmtPtr prep(sqlite3* db, std::string_view sql) { return prepare(db, sql, SQLITE_PREPARE_PERSISTENT); }
+
+std::string join_group(const std::vector<std::string>& group) {
+  std::string out;
+  for (const auto& name : group) {
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+std::vector<std::string> split_group(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    const auto comma = joined.find(',');
+    out.emplace_back(joined.substr(0, comma));
+    joined.remove_prefix(comma == std::string_view::npos ? joined.size() : comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tables::Tables(sqlite3* db)
+    : db_(db),
+      begin_(prep(db, "BEGIN IMMEDIATE")),
+      commit_(prep(db, "COMMIT")),
+      rollback_(prep(db, "ROLLBACK")),
+      put_offline_(prep(db,
+                        "INSERT INTO offline_messages (msg_id, sender, recipient, grp, text, sent_ms) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      ack_offline_(prep(db, "DELETE FROM offline_messages WHERE seq = ?1 AND recipient = ?2")),
+      fetch_offline_(prep(db,
+                          "SELECT seq, msg_id, sender, recipient, grp, text, sent_ms FROM offline_messages "
+                          "WHERE recipient = ?1 ORDER BY seq LIMIT ?2")),
+      add_block_(prep(db, "INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?1, ?2)")),
+      remove_block_(prep(db, "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2")),
+      set_lock_(prep(db,
+                     "INSERT INTO locks (user, until_ms) VALUES (?1, ?2) "
+                     "ON CONFLICT (user) DO UPDATE SET until_ms = excluded.until_ms")),
+      remove_lock_(prep(db, "DELETE FROM locks WHERE user = ?1")),
+      insert_login_(prep(db, "INSERT INTO logins (user, login_ms, address) VALUES (?1, ?2, ?3)")),
+      close_login_(prep(db,
+                        "UPDATE logins SET logout_ms = ?2, reason = ?3 WHERE id = "
+                        "(SELECT max(id) FROM logins WHERE user = ?1 AND logout_ms IS NULL)")),
+      set_last_seen_(prep(db,
+                          "INSERT INTO last_seen (user, at_ms) VALUES (?1, ?2) "
+                          "ON CONFLICT (user) DO UPDATE SET at_ms = excluded.at_ms")),
+      put_file_(
+          prep(db,
+               "INSERT INTO files (name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      set_holding_(prep(db,
+                        "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
+      remove_holding_(prep(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
+      put_account_(prep(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
+
+void Tables::begin() { Use(db_, begin_.get()).run(); }
+void Tables::commit() { Use(db_, commit_.get()).run(); }
+void Tables::rollback() { Use(db_, rollback_.get()).run(); }
+
+void Tables::apply(const WriteOp& op) {
+  std::visit([this](const auto& o) { apply(o); }, op);
+}
+
+void Tables::apply(const op::PutOffline& put) {
+  const StoredMessage& m = put.message;
+  Use use(db_, put_offline_.get());
+  use.bind(1, m.msg_id).bind(2, m.from).bind(3, m.to);
+  if (m.group.empty()) {
+    use.bind_null(4);
+  } else {
+    use.bind(4, join_group(m.group));
+  }
+  use.bind(5, m.text).bind(6, m.sent_ms).run();
+}
+
+void Tables::apply(const op::AckOffline& ack) {
+  for (const std::int64_t seq : ack.seqs) {
+    Use(db_, ack_offline_.get()).bind(1, seq).bind(2, ack.user).run();
+  }
+}
+
+void Tables::apply(const op::PutAccount& put) {
+  Use(db_, put_account_.get()).bind(1, put.name).bind(2, put.hash).bind(3, put.created_ms).run();
+}
+
+void Tables::apply(const op::PutFile& put) {
+  const StoredFile& f = put.file;
+  std::string hashes;
+  for (const auto& h : f.chunk_hashes) hashes += h;
+  Use(db_, put_file_.get())
+      .bind(1, f.name)
+      .bind(2, f.owner)
+      .bind(3, static_cast<std::int64_t>(f.size))
+      .bind(4, static_cast<std::int64_t>(f.chunk_count))
+      .bind_blob(5, f.file_hash)
+      .bind_blob(6, hashes)
+      .bind(7, f.registered_ms)
+      .run();
+}
+
+void Tables::apply(const op::SetHolding& set) {
+  const StoredHolding& h = set.holding;
+  if (h.chunks.find_first_not_of('\0') == std::string::npos) {
+    Use(db_, remove_holding_.get()).bind(1, h.name).bind(2, h.user).run();
+  } else {
+    Use(db_, set_holding_.get()).bind(1, h.name).bind(2, h.user).bind_blob(3, h.chunks).run();
+  }
+}
+
+void Tables::apply(const op::SetBlock& block) {
+  sqlite3_stmt* stmt = block.blocked_now ? add_block_.get() : remove_block_.get();
+  Use(db_, stmt).bind(1, block.blocker).bind(2, block.blocked).run();
+}
+
+void Tables::apply(const op::SetLock& lock) {
+  // A lock that ends in the past is no lock; treat it like the documented 0.
+  if (lock.until_ms <= 0) {
+    Use(db_, remove_lock_.get()).bind(1, lock.user).run();
+  } else {
+    Use(db_, set_lock_.get()).bind(1, lock.user).bind(2, lock.until_ms).run();
+  }
+}
+
+void Tables::apply(const op::RecordLogin& login) {
+  Use(db_, insert_login_.get()).bind(1, login.user).bind(2, login.at_ms).bind(3, login.address).run();
+  Use(db_, set_last_seen_.get()).bind(1, login.user).bind(2, login.at_ms).run();
+}
+
+void Tables::apply(const op::RecordLogout& logout) {
+  Use(db_, close_login_.get()).bind(1, logout.user).bind(2, logout.at_ms).bind(3, logout.reason).run();
+  Use(db_, set_last_seen_.get()).bind(1, logout.user).bind(2, logout.at_ms).run();
+}
+
+std::vector<StoredMessage> Tables::fetch_offline(const std::string& user, std::size_t limit) {
+  std::vector<StoredMessage> messages;
+  const auto capped = static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+  Use use(db_, fetch_offline_.get());
+  use.bind(1, user).bind(2, capped);
+  while (use.step()) {
+    StoredMessage& m = messages.emplace_back();
+    m.seq = use.int64(0);
+    m.msg_id = use.text(1);
+    m.from = use.text(2);
+    m.to = use.text(3);
+    m.group = split_group(use.text(4));
+    m.text = use.text(5);
+    m.sent_ms = use.int64(6);
+  }
+  return messages;
+}
+
+}  // namespace parley::server::sqlite

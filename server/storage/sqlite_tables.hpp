@@ -1,0 +1,52 @@
+// What the store does to its tables: one prepared statement per job, prepared once for
+// the connection's life, and the write ops, the offline-mailbox fetch and the start-up
+// load built on them. Store-thread only.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "server/storage/sqlite_db.hpp"
+#include "server/storage/store.hpp"
+
+namespace parley::server::sqlite {
+
+class Tables {
+ public:
+  explicit Tables(sqlite3* db);
+
+  void begin();
+  void commit();
+  void rollback();
+  void apply(const WriteOp& op);  // inside begin() ... commit()
+
+  // The oldest `limit` offline messages waiting for `user`.
+  std::vector<StoredMessage> fetch_offline(const std::string& user, std::size_t limit);
+  // Everything the registry needs back at start-up (sqlite_load.cpp).
+  PersistedState load();
+
+ private:
+  void apply(const op::PutOffline& put);
+  void apply(const op::AckOffline& ack);
+  void apply(const op::SetBlock& block);
+  void apply(const op::SetLock& lock);
+  void apply(const op::RecordLogin& login);
+  void apply(const op::RecordLogout& logout);
+  void apply(const op::PutFile& put);
+  void apply(const op::SetHolding& set);
+  void apply(const op::PutAccount& put);
+
+  sqlite3* db_;
+  StmtPtr begin_, commit_, rollback_;
+  StmtPtr put_offline_, ack_offline_, fetch_offline_;
+  StmtPtr add_block_, remove_block_;
+  StmtPtr set_lock_, remove_lock_;
+  StmtPtr insert_login_, close_login_, set_last_seen_;
+  StmtPtr put_file_, set_holding_, remove_holding_;
+  StmtPtr put_account_;
+};
+
+}  // namespace parley::server::sqlite
