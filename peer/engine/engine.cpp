@@ -83,11 +83,11 @@ wire::LinkEndpoint Engine::endpoint(const std::string& local_address) {
   return endpoint_;
 }
 
-asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(std::string user, std::string password,
+asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(const std::string& user, const std::string& password,
                                                               bool sign_up) {
   holding_ = true;
   try {
-    co_return co_await session_.log_in(std::move(user), std::move(password), sign_up);
+    co_return co_await session_.log_in(user, password, sign_up);
   } catch (const std::system_error& e) {
     RegistrySession::LoginOutcome outcome;
     outcome.status = wire::Status::bad_request;
@@ -208,21 +208,26 @@ void Engine::touch() {
   if (session_.up()) {
     session_.client().send(wire::Ping{});  // any command resets the server's idle clock
   } else if (!session_.retrying() && started_ && !finished_) {
-    const Command login = cmd::Login{};
-    asio::co_spawn(io_, execute(login), net::LogExceptions{"login"});
+    asio::co_spawn(io_, log_back_in(), net::LogExceptions{"login"});
   }
+}
+
+asio::awaitable<void> Engine::log_back_in() {
+  const cmd::Login login;
+  co_await handle(login);
 }
 
 asio::awaitable<void> Engine::shut_down(int exit_code) {
   if (finished_ || logging_out_) co_return;
   logging_out_ = true;
-  co_await links_->close_all(fmt::format("{} logged out", session_.user()), "you logged out");
+  const std::string for_them = fmt::format("{} logged out", session_.user()), for_us = "you logged out";
+  co_await links_->close_all(for_them, for_us);
   if (session_.up()) {
     session_.client().send(wire::Logout{});
     // The server answers with LoggedOut; the connection closes after it.
     co_await session_.wait_closed(std::chrono::seconds(5));
   }
-  emit(ev::LoggedOut{"you logged out", false});
+  emit(ev::LoggedOut{"logged out", false});
   finish(exit_code);
 }
 

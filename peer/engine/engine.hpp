@@ -40,7 +40,8 @@ class Engine {
   // see the server's certificate; trust it if new; log in (or sign up); then start().
   asio::awaitable<RegistrySession::Connected> connect(bool ask_first_use) { return session_.connect(ask_first_use); }
   void trust_server() { session_.trust(); }
-  asio::awaitable<RegistrySession::LoginOutcome> log_in(std::string user, std::string password, bool sign_up);
+  asio::awaitable<RegistrySession::LoginOutcome> log_in(const std::string& user, const std::string& password,
+                                                        bool sign_up);
   void start();
   // Closes the connection while the person at the terminal is asked something: the
   // next log_in() connects again.
@@ -69,6 +70,7 @@ class Engine {
   void error(std::string_view command, std::string message) { emit(ev::Error{std::string(command), std::move(message)}); }
   void on_event(wire::Message&& message);
   void show_logged_in();
+  asio::awaitable<void> log_back_in();
   void on_session_ended(const wire::LoggedOut& logged_out);
   void on_server_up(bool again);
   asio::awaitable<void> learn_who_is_online(bool again);

@@ -94,7 +94,8 @@ asio::awaitable<bool> Engine::send_private(std::string_view command, const std::
     co_return false;
   }
   const auto sent_ms = now_ms();
-  if (auto why = co_await links_->send_private(user, text); !why.empty()) {
+  const auto why = co_await links_->send_private(user, text);
+  if (!why.empty()) {
     error(command, why);
     co_return false;
   }
@@ -199,7 +200,8 @@ asio::awaitable<bool> Engine::handle(const cmd::StartPrivate& c) {
   }
   // The link reports itself open (ev::Link) through the link manager's events.
   const wire::LinkOffer named = *offer;
-  if (auto why = co_await links_->dial(named); !why.empty()) {
+  const auto why = co_await links_->dial(named);
+  if (!why.empty()) {
     error(command, why);
     co_return false;
   }

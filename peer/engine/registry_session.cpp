@@ -68,7 +68,7 @@ void RegistrySession::trust() {
                          seen_fingerprint_);
 }
 
-asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(std::string user, std::string password,
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std::string& user, const std::string& password,
                                                                        bool sign_up) {
   LoginOutcome outcome;
   if (!connected_ || !client_.is_open()) {
@@ -91,7 +91,7 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(std::stri
   outcome = {result->status, result->message, result->can_sign_up, result->retry_after_s, false};
   if (outcome.ok()) {
     user_ = result->user;
-    password_ = std::move(password);
+    password_ = password;
     up_ = true;
   } else {
     // Prompting for another try blocks nobody, but a silent connection would time out.
@@ -107,7 +107,9 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in_again() {
 
 asio::awaitable<void> RegistrySession::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = net::AsyncEvent::Clock::now() + timeout;
-  while (client_.is_open() && co_await closed_.wait(deadline)) {
+  while (client_.is_open()) {
+    const bool notified = co_await closed_.wait(deadline);
+    if (!notified) break;
   }
 }
 

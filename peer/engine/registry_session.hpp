@@ -53,7 +53,7 @@ class RegistrySession {
   asio::awaitable<Connected> connect(bool ask_first_use);
   void trust();
   // Logs in on the current connection (connecting first if there is none).
-  asio::awaitable<LoginOutcome> log_in(std::string user, std::string password, bool sign_up);
+  asio::awaitable<LoginOutcome> log_in(const std::string& user, const std::string& password, bool sign_up);
 
   // Logged in and connected.
   bool up() const { return up_; }

@@ -85,11 +85,12 @@ void Shell::start_editor() {
   editor_->start();
 }
 
-asio::awaitable<std::optional<std::string>> Shell::next_line(const std::string& prompt, bool secret) {
+asio::awaitable<std::optional<std::string>> Shell::next_line(std::string_view prompt, bool secret) {
   if (config_.interactive && !editor_) {
     // Before the shell starts (login prompts) a plain blocking read is what we want.
     prompted_ = true;
-    std::string line = secret ? LineEditor::read_password(prompt) : LineEditor::read_line(prompt);
+    const std::string text(prompt);
+    std::string line = secret ? LineEditor::read_password(text) : LineEditor::read_line(text);
     if (!std::cin) co_return std::nullopt;
     co_return line;
   }
@@ -104,7 +105,8 @@ asio::awaitable<std::optional<std::string>> Shell::next_line(const std::string& 
 }
 
 asio::awaitable<void> Shell::main_flow() {
-  if (!co_await log_in()) {
+  const bool logged_in = co_await log_in();
+  if (!logged_in) {
     engine_.finish(1);
     co_return;
   }
@@ -157,9 +159,8 @@ void Shell::on_signal(int signal_number) {
     asio::co_spawn(io_, engine_.shut_down(0), net::LogExceptions{"leave"});
     return;
   }
-  if (engine_.server_up() || !done_)
-    asio::co_spawn(io_, engine_.shut_down(signal_number == SIGINT ? 0 : 128 + signal_number),
-                   net::LogExceptions{"leave"});
+  // Scripts and daemons: a clean logout, and the usual 128 + signal for whoever waits.
+  asio::co_spawn(io_, engine_.shut_down(128 + signal_number), net::LogExceptions{"leave"});
 }
 
 void Shell::finished(int exit_code) {

@@ -38,7 +38,9 @@ class Shell {
   asio::awaitable<bool> check_server();
   asio::awaitable<std::optional<std::string>> choose_password();
 
-  asio::awaitable<std::optional<std::string>> next_line(const std::string& prompt, bool secret = false);
+  // `prompt` is a literal: a std::string temporary inside co_await is destroyed twice
+  // by g++ 12.
+  asio::awaitable<std::optional<std::string>> next_line(std::string_view prompt, bool secret = false);
   void start_script_reader();
   void start_editor();
   void on_event(const Event& event);

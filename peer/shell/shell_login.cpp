@@ -76,15 +76,18 @@ asio::awaitable<bool> Shell::log_in() {
     }
     user_ = *line;
   }
-  if (!co_await check_server()) co_return false;
+  const bool trusted = co_await check_server();
+  if (!trusted) co_return false;
   std::string password;
   if (config_.password) {
     password = *config_.password;
-  } else if (auto line = co_await next_line("password: ", true)) {
-    password = *line;
   } else {
-    on_event(ev::Error{"login", "no password given"});
-    co_return false;
+    auto line = co_await next_line("password: ", true);
+    if (!line) {
+      on_event(ev::Error{"login", "no password given"});
+      co_return false;
+    }
+    password = *line;
   }
 
   bool sign_up = false;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "peer/shell/text_format.hpp"
 
@@ -23,7 +22,8 @@ std::string compose(std::string_view head, const std::vector<std::string>& tail)
 std::vector<std::string> tail_parts(const std::vector<DownloadView>& running) {
   std::uint64_t bytes = 0, total = 0;
   double rate = 0;
-  std::optional<double> slowest = 0.0;  // nullopt: some download makes no progress
+  double slowest = 0;    // seconds
+  bool stalled = false;  // some download makes no progress: no ETA
   for (const auto& d : running) {
     if (d.total_bytes > 0) {
       bytes += std::min(d.bytes, d.total_bytes);
@@ -31,16 +31,16 @@ std::vector<std::string> tail_parts(const std::vector<DownloadView>& running) {
     }
     rate += std::max(d.rate, 0.0);
     const bool left = d.total_bytes == 0 || d.bytes < d.total_bytes;
-    if (!left || !slowest) continue;
+    if (!left || stalled) continue;
     if (d.rate <= 0 || d.total_bytes == 0)
-      slowest.reset();
+      stalled = true;
     else
-      slowest = std::max(*slowest, static_cast<double>(d.total_bytes - d.bytes) / d.rate);
+      slowest = std::max(slowest, static_cast<double>(d.total_bytes - d.bytes) / d.rate);
   }
   std::vector<std::string> parts;
   if (total > 0) parts.push_back(fmt::format("{}%", bytes * 100 / total));
   parts.push_back(text::human_bytes(rate) + "/s");
-  if (slowest && *slowest > 0) parts.push_back("ETA " + text::human_duration(*slowest));
+  if (!stalled && slowest > 0) parts.push_back("ETA " + text::human_duration(slowest));
   return parts;
 }
 

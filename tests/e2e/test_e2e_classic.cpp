@@ -163,6 +163,8 @@ TEST_CASE("e2e classic: the operator console, driven through a pipe") {
   auto out = bob->wait_type("logout");
   REQUIRE(out);
   CHECK((*out)["reason"] == "kicked by the operator: being rude");
+  CHECK((*out)["can_log_in"] == true);  // the program stays; end of input leaves
+  bob->close_stdin();
   CHECK(bob->wait_exit() == 0);
   auto gone = alice->wait_json([](const json& j) { return is(j, "presence") && j["online"] == false; });
   REQUIRE(gone);

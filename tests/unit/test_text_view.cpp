@@ -43,7 +43,7 @@ std::string body(const std::string& text) {
 std::string plain_body(const Event& e) { return body(render(e, plain())); }
 
 ev::Sent sent_to(std::vector<std::string> to, std::vector<wire::RecipientResult> results) {
-  return ev::Sent{"id", std::move(to), "hi", false, kNow, std::move(results)};
+  return ev::Sent{"id", std::move(to), "hi", false, kNow, std::move(results), "message"};
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ TEST_CASE("uploads: who gets which file, how much and how fast") {
 TEST_CASE("progress lines only when there is no status line") {
   DownloadView d = movie();
   d.state = "running";
-  CHECK(render(ev::Progress{d}, plain(true)).empty());
-  CHECK(render(ev::Progress{d}, plain(false)).find("movie.mkv [") != std::string::npos);
+  CHECK(render(ev::Progress{d, {}}, plain(true)).empty());
+  CHECK(render(ev::Progress{d, {}}, plain(false)).find("movie.mkv [") != std::string::npos);
 }
 
 TEST_CASE("files: registering and searching") {
