@@ -39,7 +39,8 @@ PinCheck check_server_fingerprint(const std::filesystem::path& file, const std::
                         file.string())};
   }
   if (!pin_new)
-    return {Outcome::first_use, {},
+    return {Outcome::first_use,
+            {},
             fmt::format("first connection to {}: its certificate fingerprint is {}", server,
                         fingerprint_display(fingerprint))};
   return {Outcome::pinned_now, {}, pin_server_fingerprint(file, server, fingerprint)};

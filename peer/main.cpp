@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "peer/options.hpp"
 #include "peer/engine/engine.hpp"
+#include "peer/options.hpp"
 #include "peer/shell/shell.hpp"
 #include "shared/util/log.hpp"
 

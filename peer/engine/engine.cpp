@@ -22,7 +22,10 @@ Engine::Engine(asio::io_context& io, PeerConfig config)
       session_(io.get_executor(), config_,
                {.on_event = [this](wire::Message&& m) { on_event(std::move(m)); },
                 .endpoint = [this](const std::string& local) { return endpoint(local); },
-                .on_lost = [this](const std::string& reason) { emit(ev::Server{false, reason}); },
+                .on_lost =
+                    [this](const std::string& reason) {
+                      emit(ev::Server{false, reason});
+                    },
                 .on_back = [this] { on_server_up(true); },
                 .on_give_up =
                     [this](const std::string& reason) {
@@ -46,9 +49,10 @@ LinkManager::Events Engine::link_events() {
           [this](const std::string& user, wire::LinkPurpose purpose, bool dialed_by_me) {
             // Transfer links are plumbing: downloads report on themselves.
             if (purpose != wire::LinkPurpose::chat) return;
-            emit(ev::Link{user, true,
-                          dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user),
-                          links_->peer_fingerprint(user)});
+            emit(ev::Link{
+                user, true,
+                dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user),
+                links_->peer_fingerprint(user)});
           },
       .on_closed =
           [this](const std::string& user, wire::LinkPurpose purpose, const std::string& reason) {
@@ -64,8 +68,9 @@ LinkManager::Events Engine::link_events() {
             event.action = strip_action(event.message.text);
             emit(std::move(event));
           },
-      .on_transfer = [this](const std::string& user,
-                            wire::LinkMessage&& message) { transfers_->on_transfer(user, std::move(message)); },
+      .on_transfer = [this](
+                         const std::string& user,
+                         wire::LinkMessage&& message) { transfers_->on_transfer(user, std::move(message)); },
       .on_piece = [this](const std::string& user,
                          const wire::PieceView& piece) { transfers_->on_piece(user, piece); },
   };
@@ -83,8 +88,8 @@ wire::LinkEndpoint Engine::endpoint(const std::string& local_address) {
   return endpoint_;
 }
 
-asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(const std::string& user, const std::string& password,
-                                                              bool sign_up) {
+asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(const std::string& user,
+                                                              const std::string& password, bool sign_up) {
   holding_ = true;
   try {
     co_return co_await session_.log_in(user, password, sign_up);
@@ -104,7 +109,8 @@ void Engine::start() {
 }
 
 void Engine::show_logged_in() {
-  emit(ev::LoggedIn{session_.user(), fmt::format("{}:{}", endpoint_.host, endpoint_.port), endpoint_.fingerprint});
+  emit(ev::LoggedIn{session_.user(), fmt::format("{}:{}", endpoint_.host, endpoint_.port),
+                    endpoint_.fingerprint});
   holding_ = false;
   for (auto& message : std::exchange(held_, {})) on_event(std::move(message));
 }
@@ -179,7 +185,9 @@ void Engine::on_event(wire::Message&& message) {
                  },
                  [&](wire::IdleWarning& m) { emit(ev::IdleWarning{m.seconds_left}); },
                  [&](wire::ProtocolError& m) { error("server", m.message); },
-                 [&](wire::Announcement& m) { emit(ev::Announcement{m.text, m.sent_ms}); },
+                 [&](wire::Announcement& m) {
+                   emit(ev::Announcement{m.text, m.sent_ms});
+                 },
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
              },
              message);

@@ -38,7 +38,9 @@ class Engine {
 
   // Logging in, step by step, so a front end can ask its user in between: connect and
   // see the server's certificate; trust it if new; log in (or sign up); then start().
-  asio::awaitable<RegistrySession::Connected> connect(bool ask_first_use) { return session_.connect(ask_first_use); }
+  asio::awaitable<RegistrySession::Connected> connect(bool ask_first_use) {
+    return session_.connect(ask_first_use);
+  }
   void trust_server() { session_.trust(); }
   asio::awaitable<RegistrySession::LoginOutcome> log_in(const std::string& user, const std::string& password,
                                                         bool sign_up);
@@ -67,7 +69,9 @@ class Engine {
 
  private:
   void emit(Event event);
-  void error(std::string_view command, std::string message) { emit(ev::Error{std::string(command), std::move(message)}); }
+  void error(std::string_view command, std::string message) {
+    emit(ev::Error{std::string(command), std::move(message)});
+  }
   void on_event(wire::Message&& message);
   void show_logged_in();
   asio::awaitable<void> log_back_in();
@@ -81,11 +85,13 @@ class Engine {
 
   // engine_commands.cpp: one handler per command.
   asio::awaitable<bool> dispatch(const Command& command);
-  asio::awaitable<std::optional<wire::Message>> request(std::string_view command, const wire::Message& message);
+  asio::awaitable<std::optional<wire::Message>> request(std::string_view command,
+                                                        const wire::Message& message);
   bool generic_reply(std::string_view command, const wire::Message& reply);
   asio::awaitable<bool> send_message(std::string_view command, const std::vector<std::string>& to,
                                      const std::string& text);
-  asio::awaitable<bool> send_private(std::string_view command, const std::string& user, const std::string& text);
+  asio::awaitable<bool> send_private(std::string_view command, const std::string& user,
+                                     const std::string& text);
   asio::awaitable<bool> send_users(std::string_view command, bool include_me);
   asio::awaitable<bool> handle(const cmd::Message& c);
   asio::awaitable<bool> handle(const cmd::Broadcast& c);

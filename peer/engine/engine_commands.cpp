@@ -78,7 +78,8 @@ asio::awaitable<bool> Engine::send_message(std::string_view command, const std::
   ev::Sent event{id, to, text, false, now_ms(), sent->recipients, std::string(command)};
   event.action = strip_action(event.text);
   bool ok = true;
-  for (const auto& r : sent->recipients) ok = ok && (r.status == wire::Status::ok || r.status == wire::Status::stored_offline);
+  for (const auto& r : sent->recipients)
+    ok = ok && (r.status == wire::Status::ok || r.status == wire::Status::stored_offline);
   emit(std::move(event));  // refusals are shown with it, one per recipient
   co_return ok;
 }
@@ -169,14 +170,16 @@ asio::awaitable<bool> Engine::handle(const cmd::Block& c) {
   // Blocking someone ends any private link with them (they are not told why), and any
   // dial of theirs that was announced but has not arrived yet.
   links_->forget(c.user);
-  links_->close_user(c.user, fmt::format("closed by {}", session_.user()), fmt::format("you blocked {}", c.user));
+  links_->close_user(c.user, fmt::format("closed by {}", session_.user()),
+                     fmt::format("you blocked {}", c.user));
   co_return true;
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::Unblock& c) {
   const wire::Message message = wire::Unblock{0, c.user};
   auto reply = co_await request("unblock", message);
-  co_return reply && generic_reply("unblock", *reply) && std::get<wire::Result>(*reply).status == wire::Status::ok;
+  co_return reply&& generic_reply("unblock", *reply) &&
+      std::get<wire::Result>(*reply).status == wire::Status::ok;
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::StartPrivate& c) {
@@ -208,7 +211,9 @@ asio::awaitable<bool> Engine::handle(const cmd::StartPrivate& c) {
   co_return true;
 }
 
-asio::awaitable<bool> Engine::handle(const cmd::Private& c) { return send_private("private", c.user, c.text); }
+asio::awaitable<bool> Engine::handle(const cmd::Private& c) {
+  return send_private("private", c.user, c.text);
+}
 
 asio::awaitable<bool> Engine::handle(const cmd::StopPrivate& c) {
   if (c.user == session_.user()) {

@@ -20,9 +20,9 @@ struct DownloadView {
   std::string state;  // starting, running, finished, failed
   std::uint32_t done = 0, total = 0;
   std::uint64_t bytes = 0, total_bytes = 0;
-  double rate = 0;           // bytes per second
-  double elapsed_s = 0;      // since it started
-  bool whole_file = true;    // false: only some chunks were asked for
+  double rate = 0;                    // bytes per second
+  double elapsed_s = 0;               // since it started
+  bool whole_file = true;             // false: only some chunks were asked for
   std::vector<std::uint32_t> chunks;  // those chunks, numbered from 1 (empty: whole file)
   std::string path;
   std::string error;
@@ -166,10 +166,10 @@ struct Fingerprint {
 
 }  // namespace ev
 
-using Event = std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent, ev::Broadcast,
-                           ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private, ev::Link, ev::Server,
-                           ev::Registered, ev::FileFound, ev::Chunks, ev::Pong, ev::Announcement,
-                           ev::DownloadStarted, ev::Progress, ev::Downloaded, ev::Downloads, ev::Uploads,
-                           ev::IdleWarning, ev::Fingerprint>;
+using Event =
+    std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent, ev::Broadcast,
+                 ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private, ev::Link, ev::Server,
+                 ev::Registered, ev::FileFound, ev::Chunks, ev::Pong, ev::Announcement, ev::DownloadStarted,
+                 ev::Progress, ev::Downloaded, ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint>;
 
 }  // namespace parley::peer

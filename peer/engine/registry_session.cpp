@@ -24,14 +24,13 @@ RegistrySession::RegistrySession(asio::any_io_executor executor, const PeerConfi
     : executor_(executor),
       config_(config),
       hooks_(std::move(hooks)),
-      client_(executor,
-              {.on_event = [this](wire::Message&& m) { hooks_.on_event(std::move(m)); },
-               .on_close =
-                   [this](const std::string& reason) {
-                     connected_ = false;
-                     closed_.notify();
-                     if (up_) connection_lost(reason);
-                   }}),
+      client_(executor, {.on_event = [this](wire::Message&& m) { hooks_.on_event(std::move(m)); },
+                         .on_close =
+                             [this](const std::string& reason) {
+                               connected_ = false;
+                               closed_.notify();
+                               if (up_) connection_lost(reason);
+                             }}),
       retry_(executor),
       closed_(executor) {}
 
@@ -68,7 +67,8 @@ void RegistrySession::trust() {
                          seen_fingerprint_);
 }
 
-asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std::string& user, const std::string& password,
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std::string& user,
+                                                                       const std::string& password,
                                                                        bool sign_up) {
   LoginOutcome outcome;
   if (!connected_ || !client_.is_open()) {
@@ -80,7 +80,8 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std
       co_return outcome;
     }
   }
-  const wire::Message login = wire::Login{0, user, password, hooks_.endpoint(client_.local_address()), sign_up};
+  const wire::Message login =
+      wire::Login{0, user, password, hooks_.endpoint(client_.local_address()), sign_up};
   auto reply = co_await client_.call(login);
   auto* result = reply ? std::get_if<wire::LoginResult>(&*reply) : nullptr;
   if (!result) {

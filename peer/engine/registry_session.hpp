@@ -25,8 +25,8 @@ class RegistrySession {
     // Called once per connection, before Login: the direct-link endpoint to announce,
     // given the local address the server is reached from.
     std::function<wire::LinkEndpoint(const std::string& local_address)> endpoint;
-    std::function<void(const std::string& reason)> on_lost;  // unreachable, retrying
-    std::function<void()> on_back;                           // logged in again after a loss
+    std::function<void(const std::string& reason)> on_lost;     // unreachable, retrying
+    std::function<void()> on_back;                              // logged in again after a loss
     std::function<void(const std::string& reason)> on_give_up;  // retrying cannot help
   };
   // What connecting found out about the server's certificate.

@@ -31,7 +31,8 @@ DownloadView view_of(const Download& d) {
   v.path = d.path().string();
   v.error = d.error();
   const auto& sha = d.sha256();
-  v.sha256 = sha.empty() ? "" : to_hex(std::span(reinterpret_cast<const std::uint8_t*>(sha.data()), sha.size()));
+  v.sha256 =
+      sha.empty() ? "" : to_hex(std::span(reinterpret_cast<const std::uint8_t*>(sha.data()), sha.size()));
   v.sources = d.sources();
   v.resumed = d.resumed();
   v.fetched = d.fetched();
@@ -66,7 +67,8 @@ Transfers::Transfers(asio::any_io_executor loop, const PeerConfig& config, LinkM
 
 Transfers::~Transfers() = default;
 
-asio::awaitable<std::optional<wire::FileInfo>> Transfers::lookup_file(const std::string& name, std::string* error) {
+asio::awaitable<std::optional<wire::FileInfo>> Transfers::lookup_file(const std::string& name,
+                                                                      std::string* error) {
   if (!session_.up()) {
     *error = "the server is unreachable";
     co_return std::nullopt;
@@ -197,7 +199,9 @@ Download::Env Transfers::download_env(std::shared_ptr<std::optional<wire::FileIn
   env.disk = &workers_;
   env.dir = fs::absolute(config_.download_dir);
   env.self = session_.user();
-  env.lookup = [this, known](const std::string& name, std::string* why) { return lookup_once(known, name, why); };
+  env.lookup = [this, known](const std::string& name, std::string* why) {
+    return lookup_once(known, name, why);
+  };
   env.open_link = [this](const std::string& user) { return open_transfer_link(user); };
   env.send = [this](const std::string& user, const wire::LinkMessage& message) {
     return links_.send_transfer(user, message);
@@ -208,13 +212,11 @@ Download::Env Transfers::download_env(std::shared_ptr<std::optional<wire::FileIn
   };
   env.on_progress = [this](const Download& d) { on_progress(d, false); };
   env.on_corrupt = [this](const Download& d, const std::string& holder, std::uint32_t chunk) {
-    emit_(ev::Notice{fmt::format("{} sent a corrupt copy of chunk {} of {}: it was thrown away, and {} will not "
-                                 "be asked again",
-                                 holder, chunk + 1, d.file(), holder),
-                     {{"file", d.file()},
-                      {"holder", holder},
-                      {"chunk", std::int64_t{chunk} + 1},
-                      {"corrupt", true}}});
+    emit_(ev::Notice{
+        fmt::format("{} sent a corrupt copy of chunk {} of {}: it was thrown away, and {} will not "
+                    "be asked again",
+                    holder, chunk + 1, d.file(), holder),
+        {{"file", d.file()}, {"holder", holder}, {"chunk", std::int64_t{chunk} + 1}, {"corrupt", true}}});
   };
   env.on_end = [this](const Download& d) { on_end(d); };
   return env;

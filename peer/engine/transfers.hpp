@@ -30,8 +30,8 @@ class Transfers {
  public:
   using Emit = std::function<void(Event)>;
 
-  Transfers(asio::any_io_executor loop, const PeerConfig& config, LinkManager& links, RegistrySession& session,
-            Emit emit);
+  Transfers(asio::any_io_executor loop, const PeerConfig& config, LinkManager& links,
+            RegistrySession& session, Emit emit);
   ~Transfers();
 
   asio::awaitable<bool> register_file(const cmd::Register& command);
@@ -59,14 +59,17 @@ class Transfers {
  private:
   asio::awaitable<std::optional<wire::FileInfo>> find_file(std::string_view command, const std::string& name);
   asio::awaitable<std::optional<wire::FileInfo>> lookup_file(const std::string& name, std::string* error);
-  asio::awaitable<std::optional<wire::FileInfo>> lookup_once(std::shared_ptr<std::optional<wire::FileInfo>> known,
-                                                             const std::string& name, std::string* error);
+  asio::awaitable<std::optional<wire::FileInfo>> lookup_once(
+      std::shared_ptr<std::optional<wire::FileInfo>> known, const std::string& name, std::string* error);
   asio::awaitable<std::string> open_transfer_link(const std::string& user);
   Download::Env download_env(std::shared_ptr<std::optional<wire::FileInfo>> known);
-  void on_have(const FileMeta& meta, const std::filesystem::path& path, const std::string& have, bool complete);
+  void on_have(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
+               bool complete);
   void on_progress(const Download& download, bool final);
   void on_end(const Download& download);
-  void error(std::string_view command, std::string message) { emit_(ev::Error{std::string(command), std::move(message)}); }
+  void error(std::string_view command, std::string message) {
+    emit_(ev::Error{std::string(command), std::move(message)});
+  }
   std::vector<DownloadView> running_views() const;
 
   asio::any_io_executor loop_;

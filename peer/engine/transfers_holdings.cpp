@@ -43,38 +43,49 @@ std::optional<std::pair<std::string, std::int64_t>> check_holding(const SharedFi
   return std::pair{have, *mtime};
 }
 
+// The file `name` really in the share folder (a symbolic link may point anywhere), or
+// nullopt and why not.
+std::optional<fs::path> shared_file(const fs::path& share_dir, const std::string& name, std::string* why) {
+  if (!files::is_safe_file_name(name)) {
+    *why = fmt::format(
+        "'{}' is not the name of a file in your share folder (no '/', no '..', no leading '.')", name);
+    return std::nullopt;
+  }
+  std::error_code ec;
+  const fs::path share = fs::canonical(share_dir, ec);
+  if (ec) {
+    *why = fmt::format("the share folder {} does not exist", share_dir.string());
+    return std::nullopt;
+  }
+  const fs::path path = share / name;
+  if (!fs::exists(fs::symlink_status(path, ec))) {
+    *why = fmt::format("no such file '{}' in the share folder", name);
+    return std::nullopt;
+  }
+  const fs::path real = fs::canonical(path, ec);
+  if (ec || real.parent_path() != share) {
+    *why = fmt::format("'{}' leads outside the share folder", name);
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(real, ec)) {
+    *why = fmt::format("'{}' is not a regular file", name);
+    return std::nullopt;
+  }
+  return real;
+}
+
 }  // namespace
 
 asio::awaitable<bool> Transfers::register_file(const cmd::Register& c) {
   const std::string command = "register";
-  if (!files::is_safe_file_name(c.file)) {
-    error(command, fmt::format("'{}' is not the name of a file in your share folder "
-                                       "(no '/', no '..', no leading '.')",
-                                       c.file));
-    co_return false;
-  }
-  std::error_code ec;
-  const fs::path share = fs::canonical(config_.share_dir, ec);
-  if (ec) {
-    error(command, fmt::format("the share folder {} does not exist", config_.share_dir.string()));
-    co_return false;
-  }
-  const fs::path path = share / c.file;
-  if (!fs::exists(fs::symlink_status(path, ec))) {
-    error(command, fmt::format("no such file '{}' in the share folder", c.file));
-    co_return false;
-  }
-  // A symbolic link may point anywhere: only what really lies in the share folder is shared.
-  const fs::path real = fs::canonical(path, ec);
-  if (ec || real.parent_path() != share) {
-    error(command, fmt::format("'{}' leads outside the share folder", c.file));
-    co_return false;
-  }
-  if (!fs::is_regular_file(real, ec)) {
-    error(command, fmt::format("'{}' is not a regular file", c.file));
-    co_return false;
-  }
   std::string why;
+  const auto found = shared_file(config_.share_dir, c.file, &why);
+  if (!found) {
+    error(command, why);
+    co_return false;
+  }
+  const fs::path real = *found;
+  std::error_code ec;
   auto chunking = files::Chunking::make(fs::file_size(real, ec), c.chunks, &why);
   if (!chunking) {
     error(command, fmt::format("cannot cut '{}' into {} chunks: {}", c.file, c.chunks, why));

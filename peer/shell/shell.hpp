@@ -36,6 +36,11 @@ class Shell {
   // shell_login.cpp
   asio::awaitable<bool> log_in();
   asio::awaitable<bool> check_server();
+  // Coroutine parameters are references to objects that outlive the call (g++ 12).
+  asio::awaitable<bool> attempt_logins(const std::string& first_password);
+  asio::awaitable<std::optional<std::string>> sign_up_password(const std::string& offer,
+                                                               const std::string& given);
+  asio::awaitable<void> pause_before_retry(std::int64_t retry_after_s);
   asio::awaitable<std::optional<std::string>> choose_password();
 
   // `prompt` is a literal: a std::string temporary inside co_await is destroyed twice

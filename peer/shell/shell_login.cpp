@@ -58,8 +58,8 @@ asio::awaitable<std::optional<std::string>> Shell::choose_password() {
     if (*first != *second) {
       on_event(ev::Error{"login", "the two passwords differ; try again"});
     } else if (first->size() < 8 || first->size() > wire::kMaxPassword) {
-      on_event(
-          ev::Error{"login", fmt::format("a password has 8 to {} characters; try again", wire::kMaxPassword)});
+      on_event(ev::Error{"login",
+                         fmt::format("a password has 8 to {} characters; try again", wire::kMaxPassword)});
     } else {
       co_return first;
     }
@@ -89,14 +89,20 @@ asio::awaitable<bool> Shell::log_in() {
     }
     password = *line;
   }
+  co_return co_await attempt_logins(password);
+}
 
+// Logs in, retrying what is worth retrying: "busy" after a pause; a free name as a
+// sign-up; a wrong password or name at a terminal, asked again.
+asio::awaitable<bool> Shell::attempt_logins(const std::string& first_password) {
+  std::string password = first_password;
   bool sign_up = false;
   int busy = 0;
-  std::mt19937 rng(std::random_device{}());
   for (;;) {
     auto outcome = co_await engine_.log_in(user_, password, sign_up);
     if (outcome.ok()) {
-      if (sign_up) on_event(ev::Notice{fmt::format("account {} created", user_), {{"user", user_}, {"created", true}}});
+      if (sign_up)
+        on_event(ev::Notice{fmt::format("account {} created", user_), {{"user", user_}, {"created", true}}});
       co_return true;
     }
     if (outcome.connect_failed) {
@@ -104,28 +110,16 @@ asio::awaitable<bool> Shell::log_in() {
       co_return false;
     }
     if (outcome.status == wire::Status::unavailable && ++busy <= kBusyRetries) {
-      // Busy checking passwords (after a restart everyone logs in at once): wait, retry.
-      asio::steady_timer wait(io_, std::chrono::seconds(std::max<std::int64_t>(outcome.retry_after_s, 1)) +
-                                       std::chrono::milliseconds(rng() % 1000));
-      co_await wait.async_wait(net::use_nothrow);
+      co_await pause_before_retry(outcome.retry_after_s);
       continue;
     }
     const bool was_sign_up = std::exchange(sign_up, false);  // a refused sign-up is not retried as one
     if (outcome.status == wire::Status::unknown_user && outcome.can_sign_up && !was_sign_up) {
-      if (config_.interactive) {
-        on_event(ev::Notice{outcome.message, {}});
-        auto chosen = co_await choose_password();
-        if (!chosen) co_return false;
-        password = *chosen;
-        sign_up = true;
-        continue;
-      }
-      if (config_.sign_up) {
-        sign_up = true;
-        continue;
-      }
-      on_event(ev::Error{"login", outcome.message + " (run with --sign-up to create it)"});
-      co_return false;
+      auto chosen = co_await sign_up_password(outcome.message, password);
+      if (!chosen) co_return false;
+      password = *chosen;
+      sign_up = true;
+      continue;
     }
     on_event(ev::Error{"login", outcome.message});
     // People at a terminal may try again; scripts fail fast with the error above.
@@ -141,6 +135,27 @@ asio::awaitable<bool> Shell::log_in() {
     if (!line) co_return false;
     password = *line;
   }
+}
+
+// The name is free and the server takes sign-ups: the password of the new account
+// (asked twice at a terminal; a script with --sign-up uses the one it gave).
+asio::awaitable<std::optional<std::string>> Shell::sign_up_password(const std::string& offer,
+                                                                    const std::string& given) {
+  if (config_.interactive) {
+    on_event(ev::Notice{offer, {}});
+    co_return co_await choose_password();
+  }
+  if (config_.sign_up) co_return given;
+  on_event(ev::Error{"login", offer + " (run with --sign-up to create it)"});
+  co_return std::nullopt;
+}
+
+// Busy checking passwords (after a restart everyone logs in at once): wait, with jitter.
+asio::awaitable<void> Shell::pause_before_retry(std::int64_t retry_after_s) {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  asio::steady_timer wait(io_, std::chrono::seconds(std::max<std::int64_t>(retry_after_s, 1)) +
+                                   std::chrono::milliseconds(rng() % 1000));
+  co_await wait.async_wait(net::use_nothrow);
 }
 
 }  // namespace parley::peer

@@ -14,8 +14,9 @@ namespace {
 
 Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user) {
   std::filesystem::create_directories(dir / ("share-" + user));
-  return Peer(dir, port, user, user + "123",
-              {"--share-dir", (dir / ("share-" + user)).string(), "--download-dir", (dir / ("dl-" + user)).string()});
+  return Peer(
+      dir, port, user, user + "123",
+      {"--share-dir", (dir / ("share-" + user)).string(), "--download-dir", (dir / ("dl-" + user)).string()});
 }
 
 // The index of the first line of type `type` in what `peer` printed, or -1.
@@ -30,7 +31,10 @@ int index_of(Peer& peer, const std::string& type) {
 }
 
 struct TwoSharers {
-  TwoSharers() : server(accounts(dir)), alice(sharer(dir, server.port, "alice")), bob(sharer(dir, server.port, "bob")) {
+  TwoSharers()
+      : server(accounts(dir)),
+        alice(sharer(dir, server.port, "alice")),
+        bob(sharer(dir, server.port, "bob")) {
     REQUIRE(alice->wait_type("login"));
     REQUIRE(bob->wait_type("login"));
     std::string content(3 * 1024 * 1024, '\0');
