@@ -57,7 +57,10 @@ void Console::execute(std::string_view line) {
 }
 
 ConsoleInput::Mode ConsoleInput::mode_for_stdin(bool forced) {
-  if (::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp()) return Mode::terminal;
+  const bool foreground = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+  // Answers going to a file (`> log`) must not fill it with prompts and redraws: plain
+  // lines then, as from a pipe.
+  if (foreground) return ::isatty(STDOUT_FILENO) ? Mode::terminal : Mode::pipe;
   return forced ? Mode::pipe : Mode::none;
 }
 

@@ -38,9 +38,10 @@ class Console {
 class ConsoleInput {
  public:
   enum class Mode { none, terminal, pipe };
-  // terminal: stdin is a terminal this process has in the foreground (one started with
-  // `&` would be stopped by SIGTTIN at its first read); pipe: anything else, and only
-  // when asked for (`forced`, the --console flag).
+  // terminal: stdin and stdout are a terminal this process has in the foreground (one
+  // started with `&` would be stopped by SIGTTIN at its first read); pipe: stdout is
+  // not a terminal, or stdin is not one and the console was asked for (`forced`, the
+  // --console flag).
   static Mode mode_for_stdin(bool forced);
 
   ConsoleInput(asio::any_io_executor executor, Mode mode, Server& server, std::function<void()> shutdown);

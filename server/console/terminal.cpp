@@ -1,5 +1,7 @@
 #include "server/console/terminal.hpp"
 
+#include "shared/term/readline_screen.hpp"
+
 // readline.h uses FILE without including stdio.h.
 #include <cstdio>
 // clang-format off
@@ -17,7 +19,6 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -48,8 +49,6 @@ struct Terminal::Impl : std::enable_shared_from_this<Impl> {
 
   // Readline's state is global, and its C callbacks carry no user pointer.
   static Impl* active;
-  static std::vector<std::string> matches;
-  static std::size_t next_match;
 
   asio::any_io_executor executor;
   asio::posix::stream_descriptor input;
@@ -80,12 +79,9 @@ struct Terminal::Impl : std::enable_shared_from_this<Impl> {
 
   static void line_handler(char* line);
   static char** attempt_completion(const char* text, int start, int end);
-  static char* next_completion(const char* text, int state);
 };
 
 Terminal::Impl* Terminal::Impl::active = nullptr;
-std::vector<std::string> Terminal::Impl::matches;
-std::size_t Terminal::Impl::next_match = 0;
 
 void Terminal::Impl::start() {
   if (running) return;
@@ -99,14 +95,8 @@ void Terminal::Impl::start() {
     std::lock_guard lock(pending_mutex);
     accepting = true;
   }
-  rl_readline_name = "parley-server";  // for $if parley-server in ~/.inputrc
-  rl_instream = stdin;
-  rl_outstream = stdout;
-  // The loop owns SIGINT and SIGTERM (graceful shutdown); SIGWINCH is watched on the
-  // loop too, since readline's handlers would only be active inside its own calls.
-  rl_catch_signals = 0;
-  rl_catch_sigwinch = 0;
-  rl_change_environment = 0;
+  // The loop owns SIGINT and SIGTERM (graceful shutdown) and watches SIGWINCH.
+  term::configure_callback_mode("parley-server");
   rl_attempted_completion_function = &Impl::attempt_completion;
   clear_history();
   stifle_history(kHistoryLimit);
@@ -126,12 +116,7 @@ void Terminal::Impl::stop() {
   }
   if (running) {
     running = false;
-    if (!in_line_handler) {
-      // Leave no half-drawn prompt behind for whatever is printed after the console.
-      rl_set_prompt("");
-      rl_replace_line("", 0);
-      rl_redisplay();
-    }
+    if (!in_line_handler) term::erase_prompt();
     rl_callback_handler_remove();  // gives the terminal its settings back
     rl_attempted_completion_function = nullptr;
     std::error_code ignored;
@@ -149,25 +134,7 @@ void Terminal::Impl::print(std::string_view text, std::FILE* stream) {
   std::string out(text);
   if (out.empty() || out.back() != '\n') out += '\n';
   if (!running || in_line_handler) return write_to(stream, out);
-  if (rl_display_prompt != rl_prompt) {
-    // Readline shows a prompt of its own (reverse-i-search), kept in state that
-    // rl_set_prompt() would reset: erase the screen lines and draw them again instead.
-    rl_clear_visible_line();
-    write_to(stream, out);
-    rl_forced_update_display();
-    return;
-  }
-  // Erase the prompt and the partly typed line, print, then draw them again below.
-  const int saved_point = rl_point;
-  const std::string saved_line(rl_line_buffer, static_cast<std::size_t>(rl_end));
-  rl_set_prompt("");
-  rl_replace_line("", 0);
-  rl_redisplay();
-  write_to(stream, out);
-  rl_set_prompt(prompt.c_str());
-  rl_replace_line(saved_line.c_str(), 0);
-  rl_point = saved_point;
-  rl_redisplay();
+  term::print_above_prompt(out, stream, prompt);
 }
 
 void Terminal::Impl::print_from_any_thread(std::string_view text, std::FILE* stream) {
@@ -249,20 +216,9 @@ char** Terminal::Impl::attempt_completion(const char* text, int start, int /*end
   rl_attempted_completion_over = 1;  // never fall back to file names
   Impl* self = active;
   const std::string_view before(rl_line_buffer, static_cast<std::size_t>(std::max(start, 0)));
+  // Commands only: they are the first word.
   if (self == nullptr || before.find_first_not_of(" \t") != std::string_view::npos) return nullptr;
-  const std::string_view word(text);
-  matches.clear();
-  for (const auto& w : self->words)
-    if (w.starts_with(word)) matches.push_back(w);
-  if (matches.empty()) return nullptr;
-  next_match = 0;
-  return rl_completion_matches(text, &Impl::next_completion);
-}
-
-char* Terminal::Impl::next_completion(const char* /*text*/, int state) {
-  if (state == 0) next_match = 0;
-  if (next_match >= matches.size()) return nullptr;
-  return ::strdup(matches[next_match++].c_str());  // readline frees each match
+  return term::completion_matches(text, self->words);
 }
 
 Terminal::Terminal(asio::any_io_executor executor, std::string prompt, std::vector<std::string> words,

@@ -18,6 +18,12 @@ wire::Result Registry::reply_result(std::uint32_t request, Status status, std::s
   return wire::Result{request, status, std::move(message)};
 }
 
+Effects Registry::refusal(std::uint32_t request, Status status, std::string message) {
+  Effects fx;
+  fx.reply = reply_result(request, status, std::move(message));
+  return fx;
+}
+
 void Registry::restore(const PersistedState& state) {
   for (const auto& [blocker, blocked] : state.blocks) blocks_[blocker].insert(blocked);
   for (const auto& [user, until] : state.locked_until_ms) locked_until_ms_[user] = until;

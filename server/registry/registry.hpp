@@ -98,6 +98,7 @@ class Registry {
 
  private:
   static wire::Result reply_result(std::uint32_t request, wire::Status status, std::string message);
+  static Effects refusal(std::uint32_t request, wire::Status status, std::string message);  // nothing else
   // Refuses the link requests made by or waiting on `user` (who is leaving).
   void drop_pending_links(SessionId session, const std::string& user, Effects& fx);
   std::vector<SessionId> presence_audience(const std::string& subject) const;

@@ -20,18 +20,9 @@ bool blank(const std::string& text) {
 Effects Registry::send_message(SessionId session, wire::SendMessage&& request, std::int64_t now_ms) {
   Effects fx;
   const std::string* from = user_of(session);
-  if (!from) {
-    fx.reply = reply_result(request.request, Status::not_logged_in, "log in first");
-    return fx;
-  }
-  if (request.to.empty()) {
-    fx.reply = reply_result(request.request, Status::bad_request, "no recipient");
-    return fx;
-  }
-  if (blank(request.text)) {
-    fx.reply = reply_result(request.request, Status::empty_text, "message text is empty");
-    return fx;
-  }
+  if (!from) return refusal(request.request, Status::not_logged_in, "log in first");
+  if (request.to.empty()) return refusal(request.request, Status::bad_request, "no recipient");
+  if (blank(request.text)) return refusal(request.request, Status::empty_text, "message text is empty");
   // This runs for every relayed message: it points into `request` rather than copying
   // names, and finds repeated names by scanning (at most kMaxRecipients of them).
   wire::SendResult reply;
@@ -79,14 +70,8 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
 Effects Registry::broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms) {
   Effects fx;
   const std::string* from = user_of(session);
-  if (!from) {
-    fx.reply = reply_result(request.request, Status::not_logged_in, "log in first");
-    return fx;
-  }
-  if (blank(request.text)) {
-    fx.reply = reply_result(request.request, Status::empty_text, "message text is empty");
-    return fx;
-  }
+  if (!from) return refusal(request.request, Status::not_logged_in, "log in first");
+  if (blank(request.text)) return refusal(request.request, Status::empty_text, "message text is empty");
   wire::BroadcastResult reply;
   reply.request = request.request;
   std::vector<SessionId> audience;

@@ -8,10 +8,7 @@ using wire::Status;
 Effects Registry::register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms) {
   Effects fx;
   const std::string* me = user_of(session);
-  if (!me) {
-    fx.reply = reply_result(request.request, Status::not_logged_in, "log in first");
-    return fx;
-  }
+  if (!me) return refusal(request.request, Status::not_logged_in, "log in first");
   auto registration = files_.register_file(*me, request, now_ms);
   fx.writes = std::move(registration.writes);  // acknowledged only once durable
   fx.reply = reply_result(request.request, registration.status, std::move(registration.message));

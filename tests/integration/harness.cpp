@@ -28,6 +28,7 @@ TestServer::TestServer(TestServer& previous, std::function<void(server::ServerCo
 
 void TestServer::launch() {
   io_ = std::make_unique<asio::io_context>(1);
+  work_.emplace(io_->get_executor());
   server_ = std::make_unique<server::Server>(*io_, config_);
   server_->start();
   port_ = server_->port();
@@ -47,6 +48,7 @@ void TestServer::on_server(std::function<void(server::Server&)> f) {
 void TestServer::stop() {
   if (!thread_.joinable()) return;
   on_server([](server::Server& s) { s.stop(); });
+  work_.reset();
   io_->stop();
   thread_.join();
   server_.reset();

@@ -3,6 +3,7 @@
 // RegistryClient. Every wait has a deadline, so a broken build fails instead of hanging.
 #pragma once
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <deque>
@@ -44,6 +45,9 @@ class TestServer {
   std::shared_ptr<TempDir> dir_;
   server::ServerConfig config_;
   std::unique_ptr<asio::io_context> io_;
+  // The loop keeps running when the server has nothing left to do (after a shutdown),
+  // so on_server() still reaches it.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::unique_ptr<server::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;

@@ -3,6 +3,7 @@
 
 #include <asio/write.hpp>
 #include <cstdlib>
+#include <future>
 #include <thread>
 
 #include "server/auth/password.hpp"
@@ -725,4 +726,32 @@ TEST_CASE("files: registered durably, searched by others, holders listed only wh
   alice.send(wire::HaveChunks{"movie.mkv", std::string("\xff\x03", 2)});
   info = reply_as<wire::FileInfo>(alice.call(wire::SearchFile{0, "movie.mkv", false}));
   CHECK(holders_of(info) == std::vector<std::string>{"alice", "bob"});
+}
+
+TEST_CASE("graceful shutdown: everyone is told it is temporary, and it ends with the last goodbye") {
+  TestServer server;
+  TestClient alice(server.port()), bob(server.port());
+  alice.sign_in("alice");
+  bob.sign_in("bob");
+  std::promise<void> finished;
+  auto done = finished.get_future();
+  int calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  server.on_server([&](server::Server& s) {
+    s.shutdown(4000ms, [&] {
+      ++calls;
+      finished.set_value();
+    });
+    s.shutdown(4000ms, [&] { ++calls; });  // a second request (a second signal) changes nothing
+  });
+  for (TestClient* c : {&alice, &bob}) {
+    auto bye = c->wait<wire::LoggedOut>();
+    REQUIRE(bye);
+    CHECK(bye->temporary);
+    CHECK(c->wait_closed());
+  }
+  // Not the 4 s of grace: the wait ends when the last session has closed.
+  REQUIRE(done.wait_for(3s) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(calls == 1);
 }

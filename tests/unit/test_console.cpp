@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include "server/console/commands.hpp"
 #include "server/registry/registry.hpp"
+#include "shared/term/readline_screen.hpp"
 
 using namespace parley::server;
 
@@ -50,4 +55,23 @@ TEST_CASE("operator console: Tab completes every command, and only commands") {
                                                                                         : name)));
     CHECK(console::help_text().find(name) != std::string::npos);
   }
+}
+
+TEST_CASE("readline completion lists: only candidates that extend the word, sorted, once each") {
+  auto names = [](char** matches) {
+    std::vector<std::string> out;
+    if (matches == nullptr) return out;
+    for (char** m = matches; *m != nullptr; ++m) {
+      out.emplace_back(*m);
+      std::free(*m);
+    }
+    std::free(static_cast<void*>(matches));
+    return out;
+  };
+  // Readline puts the common prefix first, then every match.
+  CHECK(names(parley::term::completion_matches("s", {"shutdown", "say", "users", "say"})) ==
+        std::vector<std::string>{"s", "say", "shutdown"});
+  CHECK(names(parley::term::completion_matches("us", console::command_names())) ==
+        std::vector<std::string>{"users"});
+  CHECK(names(parley::term::completion_matches("x", console::command_names())).empty());
 }
