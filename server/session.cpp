@@ -300,7 +300,7 @@ void Session::end(const std::string& reason, bool temporary) {
   phase_ = Phase::ending;
   spdlog::info("session {} ({}): ending{}: {}", id_, connection_->remote_address(),
                was_active ? " " + user_ : "", reason);
-  if (was_active) server_.apply(server_.registry().logout(id_, reason, now_ms()), id_);
+  if (was_active) server_.apply(server_.registry().logout(id_, reason, now_ms(), !temporary), id_);
   send(wire::LoggedOut{reason, temporary});
   connection_->close_after_flush(reason);
 }

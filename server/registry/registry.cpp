@@ -143,7 +143,7 @@ std::string Registry::sign_up_refusal(std::string_view name) const {
   return {};
 }
 
-Effects Registry::logout(SessionId session, const std::string& reason, std::int64_t now_ms) {
+Effects Registry::logout(SessionId session, const std::string& reason, std::int64_t now_ms, bool announce) {
   Effects fx;
   auto it = user_by_session_.find(session);
   if (it == user_by_session_.end()) return fx;
@@ -154,7 +154,7 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   drop_pending_links(session, user, fx);
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, reason});
-  fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, false, now_ms}});
+  if (announce) fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, false, now_ms}});
   return fx;
 }
 

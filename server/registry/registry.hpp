@@ -58,7 +58,9 @@ class Registry {
   Effects finish_login(std::uint32_t request, const std::string& user, bool password_ok, SessionId session,
                        const std::string& address, const wire::LinkEndpoint& endpoint, std::int64_t now_ms);
   // Logs out whoever `session` is; nothing happens if it is not logged in.
-  Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms);
+  // `announce`: tell the others. Not when the server itself is going away: every session
+  // ends at once, and a wall of logouts followed by logins would hide the real changes.
+  Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms, bool announce = true);
 
   // ---- commands of a logged-in session ----
   // Takes the request's text and id over (no copy per relayed message).

@@ -115,6 +115,16 @@ TEST_CASE("presence goes to everyone online except users the subject has blocked
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
 }
 
+TEST_CASE("a logout because the server is going away is recorded but not announced") {
+  auto r = make_registry();
+  log_in(r, "bob", 2);
+  log_in(r, "alice", 1);
+  auto fx = r.logout(1, "server shutting down", T0, false);
+  CHECK(sent<PresenceEvent>(fx) == nullptr);
+  CHECK_FALSE(fx.bookkeeping.empty());  // last seen is still kept
+  CHECK_FALSE(r.session_of("alice").has_value());
+}
+
 TEST_CASE("private messages: delivered, stored offline, and every error") {
   auto r = make_registry();
   log_in(r, "alice", 1);
