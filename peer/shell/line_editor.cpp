@@ -8,27 +8,22 @@
 #include <readline/history.h>
 // clang-format on
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <asio/posix/stream_descriptor.hpp>
-#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <iostream>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "shared/term/readline_screen.hpp"
 
 namespace parley::peer {
 
@@ -40,111 +35,6 @@ void write_stdout(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
-
-// --- synchronous prompts (before the editor starts) --------------------------------------
-
-volatile std::sig_atomic_t g_interrupted_by = 0;
-
-extern "C" void note_interrupt(int signal_number) { g_interrupted_by = signal_number; }
-
-// While a prompt blocks in read(), SIGINT/SIGTERM must still get through: whoever owns
-// them (default action, or an Asio signal_set that is not being run yet) would otherwise
-// never see them, and with echo off a killed process would leave the terminal silent.
-// So catch them without SA_RESTART, let read() fail with EINTR, restore the terminal,
-// then re-raise under the original disposition.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted_by = 0;
-    for (std::size_t i = 0; i < kSignals.size(); ++i) {
-      struct sigaction action {};
-      action.sa_handler = &note_interrupt;
-      sigemptyset(&action.sa_mask);
-      action.sa_flags = 0;
-      if (sigaction(kSignals[i], nullptr, &saved_[i]) != 0 || saved_[i].sa_handler == SIG_IGN) {
-        installed_[i] = false;
-        continue;
-      }
-      installed_[i] = sigaction(kSignals[i], &action, nullptr) == 0;
-    }
-  }
-  ~InterruptGuard() { restore(); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
-  void restore() {
-    for (std::size_t i = 0; i < kSignals.size(); ++i) {
-      if (installed_[i]) sigaction(kSignals[i], &saved_[i], nullptr);
-      installed_[i] = false;
-    }
-  }
-
-  // Call after the terminal is restored: delivers the signal to its real owner, which
-  // may end the process; if it does not, the prompt reads as end of input.
-  static void reraise_if_interrupted() {
-    if (const int signal_number = g_interrupted_by; signal_number != 0) {
-      g_interrupted_by = 0;
-      std::raise(signal_number);
-    }
-  }
-
- private:
-  static constexpr std::array<int, 2> kSignals{SIGINT, SIGTERM};
-  std::array<struct sigaction, 2> saved_{};
-  std::array<bool, 2> installed_{};
-};
-
-// Reads up to a newline with read(2), one byte at a time: stdio would buffer input past
-// the newline, and those bytes (the first commands, when stdin is a pipe) would then be
-// invisible to the editor, which reads the file descriptor directly.
-// Returns nullopt at end of input or on interrupt.
-std::optional<std::string> read_stdin_line() {
-  std::string line;
-  for (;;) {
-    if (g_interrupted_by != 0) return std::nullopt;  // arrived before read() could see it
-    char c = 0;
-    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category(), "reading standard input");
-    }
-    if (n == 0) {
-      if (line.empty()) return std::nullopt;
-      break;
-    }
-    if (c == '\n') break;
-    line += c;
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-// Callers test std::cin after reading, as they would after std::getline.
-std::string line_or_end(std::optional<std::string> line) {
-  if (line) return std::move(*line);
-  std::cin.setstate(std::ios::eofbit | std::ios::failbit);
-  return {};
-}
-
-class EchoOff {
- public:
-  EchoOff() {
-    if (tcgetattr(STDIN_FILENO, &saved_) != 0) {
-      throw std::system_error(errno, std::generic_category(), "reading terminal settings");
-    }
-    termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &quiet) != 0) {
-      throw std::system_error(errno, std::generic_category(), "turning off echo");
-    }
-  }
-  ~EchoOff() { tcsetattr(STDIN_FILENO, TCSANOW, &saved_); }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  termios saved_{};
-};
 
 // Word index of the word ending at the end of `before`: whitespace-separated words
 // strictly before it. Commas do not start a new word, so every recipient in
@@ -176,8 +66,6 @@ struct LineEditor::Impl {
   // An exception thrown by a callback must not unwind through readline's C frames; it is
   // parked here and rethrown once rl_callback_read_char() has returned.
   static std::exception_ptr callback_exception;
-  static std::vector<std::string> completion_candidates;
-  static std::size_t next_candidate;
 
   asio::posix::stream_descriptor input;
   asio::signal_set winch;
@@ -208,13 +96,10 @@ struct LineEditor::Impl {
 
   static void line_handler(char* line);
   static char** attempt_completion(const char* text, int start, int end);
-  static char* next_completion(const char* text, int state);
 };
 
 LineEditor::Impl* LineEditor::Impl::active = nullptr;
 std::exception_ptr LineEditor::Impl::callback_exception;
-std::vector<std::string> LineEditor::Impl::completion_candidates;
-std::size_t LineEditor::Impl::next_candidate = 0;
 
 void LineEditor::Impl::start() {
   if (running) return;
@@ -228,15 +113,8 @@ void LineEditor::Impl::start() {
     throw std::system_error(ec, "watching standard input");
   }
   running = true;
-  rl_readline_name = "parley";  // for $if parley in ~/.inputrc
-  rl_instream = stdin;
-  rl_outstream = stdout;
-  // Asio owns SIGINT/SIGTERM. Readline's own handlers would only be active inside
-  // rl_callback_read_char() anyway, so a resize between keys would go unnoticed;
-  // SIGWINCH is watched on the io_context instead.
-  rl_catch_signals = 0;
-  rl_catch_sigwinch = 0;
-  rl_change_environment = 0;
+  // Asio owns the signals; SIGWINCH is watched on the io_context.
+  term::configure_callback_mode("parley");  // for $if parley in ~/.inputrc
   rl_attempted_completion_function = &Impl::attempt_completion;
   // ',' lets each name in a recipient list complete on its own.
   rl_completer_word_break_characters = " \t\n,";
@@ -250,12 +128,7 @@ void LineEditor::Impl::start() {
 void LineEditor::Impl::stop() {
   if (!running) return;
   running = false;
-  if (!in_line_handler) {
-    // Leave no half-drawn prompt behind for whatever is printed after the editor.
-    rl_set_prompt("");
-    rl_replace_line("", 0);
-    rl_redisplay();
-  }
+  if (!in_line_handler) term::erase_prompt();  // nothing half drawn for what follows
   rl_callback_handler_remove();
   rl_attempted_completion_function = nullptr;
   asio::error_code ignored;
@@ -289,31 +162,11 @@ void LineEditor::Impl::erase_accepted_status(const std::string& line) {
 }
 
 void LineEditor::Impl::print(const std::string& text) {
-  std::string out = text;
-  if (out.empty() || out.back() != '\n') out += '\n';
   if (!running || in_line_handler) {
-    write_stdout(out);
+    write_stdout(text.empty() || text.back() != '\n' ? text + '\n' : text);
     return;
   }
-  if (rl_display_prompt != rl_prompt) {
-    // Readline is showing its own prompt (reverse-i-search, "(arg: 3)"), kept in state
-    // that rl_set_prompt() would reset; erase and redraw the screen lines instead.
-    rl_clear_visible_line();
-    write_stdout(out);
-    rl_forced_update_display();
-    return;
-  }
-  // Erase the prompt and the partly typed line, print, then draw them again below.
-  const int saved_point = rl_point;
-  const std::string saved_line(rl_line_buffer, static_cast<std::size_t>(rl_end));
-  rl_set_prompt("");
-  rl_replace_line("", 0);
-  rl_redisplay();
-  write_stdout(out);
-  rl_set_prompt(prompt.c_str());
-  rl_replace_line(saved_line.c_str(), 0);
-  rl_point = saved_point;
-  rl_redisplay();
+  term::print_above_prompt(text, stdout, prompt);
 }
 
 void LineEditor::Impl::set_status(const std::string& status) {
@@ -393,8 +246,7 @@ void LineEditor::Impl::line_handler(char* raw_line) {
 }
 
 char** LineEditor::Impl::attempt_completion(const char* text, int /*start*/, int /*end*/) {
-  // Never fall back to completing file names.
-  rl_attempted_completion_over = 1;
+  rl_attempted_completion_over = 1;  // never fall back to completing file names
   Impl* self = active;
   if (self == nullptr || !self->callbacks.complete) return nullptr;
 
@@ -406,24 +258,7 @@ char** LineEditor::Impl::attempt_completion(const char* text, int /*start*/, int
     callback_exception = std::current_exception();
     return nullptr;
   }
-  // Readline replaces the word with the candidates' common prefix; a candidate that
-  // does not extend the word would make it delete what was typed.
-  const std::string_view word(text);
-  std::erase_if(candidates, [&](const std::string& c) { return !c.starts_with(word); });
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  if (candidates.empty()) return nullptr;
-
-  completion_candidates = std::move(candidates);
-  next_candidate = 0;
-  return rl_completion_matches(text, &Impl::next_completion);
-}
-
-char* LineEditor::Impl::next_completion(const char* /*text*/, int state) {
-  if (state == 0) next_candidate = 0;
-  if (next_candidate >= completion_candidates.size()) return nullptr;
-  // Readline frees each match with free().
-  return ::strdup(completion_candidates[next_candidate++].c_str());
+  return term::completion_matches(text, std::move(candidates));
 }
 
 void LineEditor::Impl::load_history() {
@@ -477,37 +312,6 @@ int LineEditor::columns() const {
   int rows = 0, columns = 0;
   rl_get_screen_size(&rows, &columns);
   return columns > 0 ? columns : 80;
-}
-
-std::string LineEditor::read_password(const std::string& prompt) {
-  write_stdout(prompt);
-  std::optional<std::string> line;
-  {
-    InterruptGuard interrupts;
-    if (::isatty(STDIN_FILENO)) {
-      EchoOff echo_off;
-      line = read_stdin_line();
-    } else {
-      line = read_stdin_line();
-    }
-  }
-  // The Enter key was not echoed either.
-  write_stdout("\n");
-  InterruptGuard::reraise_if_interrupted();
-  return line_or_end(std::move(line));
-}
-
-std::string LineEditor::read_line(const std::string& prompt) {
-  write_stdout(prompt);
-  std::optional<std::string> line;
-  {
-    InterruptGuard interrupts;
-    line = read_stdin_line();
-  }
-  // A terminal echoed the newline; from a pipe, keep the output line-structured.
-  if (!::isatty(STDIN_FILENO) || !line) write_stdout("\n");
-  InterruptGuard::reraise_if_interrupted();
-  return line_or_end(std::move(line));
 }
 
 }  // namespace parley::peer

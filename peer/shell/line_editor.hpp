@@ -49,13 +49,6 @@ class LineEditor {
   bool clear_line();
   int columns() const;  // of the terminal
 
-  // Reads a password without echo, synchronously, before start() (login prompt).
-  // Like std::getline, both return "" and set std::cin's failbit at end of input; also
-  // when SIGINT or SIGTERM arrives, after passing the signal on to its usual handler.
-  static std::string read_password(const std::string& prompt);
-  // Reads one line with echo, synchronously, before start().
-  static std::string read_line(const std::string& prompt);
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

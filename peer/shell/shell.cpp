@@ -10,6 +10,7 @@
 
 #include "peer/json/json_view.hpp"
 #include "peer/shell/line_editor.hpp"
+#include "peer/shell/prompt.hpp"
 #include "peer/shell/status_line.hpp"
 #include "peer/shell/text_view.hpp"
 
@@ -90,7 +91,7 @@ asio::awaitable<std::optional<std::string>> Shell::next_line(std::string_view pr
     // Before the shell starts (login prompts) a plain blocking read is what we want.
     prompted_ = true;
     const std::string text(prompt);
-    std::string line = secret ? LineEditor::read_password(text) : LineEditor::read_line(text);
+    std::string line = secret ? read_password(text) : read_line(text);
     if (!std::cin) co_return std::nullopt;
     co_return line;
   }
