@@ -144,7 +144,9 @@ struct DownloadStarted {
 };
 struct Progress {  // at most 4 a second per download, and always the last
   DownloadView download;
-  std::vector<DownloadView> running;  // every download still running, for a status line
+};
+struct Running {  // after each change: every download still running, for a status line
+  std::vector<DownloadView> downloads;
 };
 struct Downloaded {
   DownloadView download;
@@ -166,10 +168,10 @@ struct Fingerprint {
 
 }  // namespace ev
 
-using Event =
-    std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent, ev::Broadcast,
-                 ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private, ev::Link, ev::Server,
-                 ev::Registered, ev::FileFound, ev::Chunks, ev::Pong, ev::Announcement, ev::DownloadStarted,
-                 ev::Progress, ev::Downloaded, ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint>;
+using Event = std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent,
+                           ev::Broadcast, ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private,
+                           ev::Link, ev::Server, ev::Registered, ev::FileFound, ev::Chunks, ev::Pong,
+                           ev::Announcement, ev::DownloadStarted, ev::Progress, ev::Running, ev::Downloaded,
+                           ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint>;
 
 }  // namespace parley::peer

@@ -161,6 +161,7 @@ asio::awaitable<bool> Transfers::download(const cmd::Download& c) {
   auto download = std::make_shared<Download>(download_env(known), c.file, std::move(wanted));
   downloads_.push_back(download);
   emit_(ev::DownloadStarted{view_of(*download)});
+  emit_(ev::Running{running_views()});
   asio::co_spawn(loop_, download->run(), net::LogExceptions{"download"});
   co_return true;
 }
@@ -228,24 +229,27 @@ void Transfers::on_end(const Download& d) {
     emit_(ev::Downloaded{view_of(d)});
   else
     error("download", d.error());
-  last_progress_.erase(&d);
   // A download that never started (the file vanished between the check and the start)
   // was not a download to list.
   if (!d.started()) std::erase_if(downloads_, [&](const auto& p) { return p.get() == &d; });
   download_ended_.notify();
 }
 
+// A line per verified chunk at most every quarter second, and the last one once; the
+// status of everything running with each.
 void Transfers::on_progress(const Download& d, bool final) {
-  // A line per verified chunk at most every quarter second, and the last.
-  auto now = std::chrono::steady_clock::now();
-  auto& last = last_progress_[&d];
-  if (!final && now - last < std::chrono::milliseconds(250) && d.done() < d.total()) return;
-  if (final && d.state() != Download::State::finished && d.started()) {
-    emit_(ev::Progress{view_of(d), running_views()});  // the status line drops it
-    return;
+  const auto now = std::chrono::steady_clock::now();
+  auto& shown = shown_progress_[&d];
+  const bool complete = d.done() == d.total();
+  if (final) {
+    if (d.state() == Download::State::finished && shown.done != d.done()) emit_(ev::Progress{view_of(d)});
+    shown_progress_.erase(&d);
+  } else {
+    if (now - shown.at < std::chrono::milliseconds(250) && !complete) return;
+    shown = {now, d.done()};
+    emit_(ev::Progress{view_of(d)});
   }
-  last = now;
-  if (!final || d.done() == d.total()) emit_(ev::Progress{view_of(d), running_views()});
+  emit_(ev::Running{running_views()});
 }
 
 asio::awaitable<std::string> Transfers::open_transfer_link(const std::string& user) {

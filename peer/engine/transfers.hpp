@@ -87,7 +87,11 @@ class Transfers {
   bool kick_posted_ = false;
   // Transfer links being dialed: whoever else waits for the same one waits on its event.
   std::map<std::string, std::shared_ptr<net::AsyncEvent>> transfer_dials_;
-  std::map<const Download*, std::chrono::steady_clock::time_point> last_progress_;
+  struct Shown {
+    std::chrono::steady_clock::time_point at{};
+    std::uint32_t done = 0;
+  };
+  std::map<const Download*, Shown> shown_progress_;  // the last progress line of each
   net::AsyncEvent download_ended_;
   bool announcing_ = false;
 };

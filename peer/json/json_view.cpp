@@ -158,6 +158,7 @@ struct Renderer {
   Objects operator()(const ev::DownloadStarted& e) const {
     return {info(wording::downloading(e.download), {{"file", e.download.file}, {"state", "started"}})};
   }
+  Objects operator()(const ev::Running&) const { return {}; }  // for status lines only
   Objects operator()(const ev::Progress& e) const {
     const auto& d = e.download;
     return {{{"type", "progress"},

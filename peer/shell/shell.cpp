@@ -188,8 +188,8 @@ void Shell::on_event(const Event& event) {
     for (const auto& object : to_json(event)) print(json_line(object));
     return;
   }
-  if (auto* progress = std::get_if<ev::Progress>(&event); progress && editor_) {
-    show_status(*progress);
+  if (auto* running = std::get_if<ev::Running>(&event)) {
+    if (editor_) show_status(running->downloads);
     return;
   }
   const TextStyle style{.color = config_.color,
@@ -202,12 +202,12 @@ void Shell::on_event(const Event& event) {
 
 // One line for every running download, in front of the prompt, fitted to the terminal
 // with room left to type a short command before the line wraps.
-void Shell::show_status(const ev::Progress& progress) {
+void Shell::show_status(const std::vector<DownloadView>& running) {
   constexpr std::size_t kRoomToType = 24;
   const auto columns = static_cast<std::size_t>(editor_->columns());
   const auto prompt = engine_.user().size() + 2;
   const std::size_t width = columns > prompt + kRoomToType + 20 ? columns - prompt - kRoomToType : 20;
-  editor_->set_status(progress.running.empty() ? "" : status_line(progress.running, width));
+  editor_->set_status(running.empty() ? "" : status_line(running, width));
 }
 
 std::vector<std::string> Shell::complete(const std::string& line) const {

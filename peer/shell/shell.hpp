@@ -49,7 +49,7 @@ class Shell {
   void start_script_reader();
   void start_editor();
   void on_event(const Event& event);
-  void show_status(const ev::Progress& progress);
+  void show_status(const std::vector<DownloadView>& running);
   void print(const std::string& line);
   void on_signal(int signal_number);
   void finished(int exit_code);

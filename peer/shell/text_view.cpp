@@ -210,6 +210,7 @@ struct Renderer {
   }
   std::string operator()(const ev::DownloadStarted& e) const { return text::download_started(p, e); }
   std::string operator()(const ev::Progress& e) const { return text::progress(p, e); }
+  std::string operator()(const ev::Running&) const { return ""; }  // the shell's status line
   std::string operator()(const ev::Downloaded& e) const { return text::downloaded(p, e); }
   std::string operator()(const ev::Downloads& e) const { return text::downloads(p, e); }
   std::string operator()(const ev::Uploads& e) const { return text::uploads(p, e); }

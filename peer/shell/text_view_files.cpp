@@ -17,6 +17,15 @@ std::string which_chunks(const DownloadView& d) {
   return d.chunks.empty() ? " (some chunks)" : fmt::format(" (chunks {})", chunk_ranges(d.chunks));
 }
 
+// Where the bytes are. A download of some chunks keeps them at their place in a partial
+// file (hidden, beside where the whole file will go): say so, not just its name.
+std::string location(const DownloadView& d) {
+  const std::string path = printable(d.path, false);
+  if (d.whole_file && d.chunks.empty()) return path;
+  return fmt::format("{} (a partial file with those chunks in place; download {} fetches the rest)", path,
+                     printable(d.file, false));
+}
+
 std::string elapsed_text(double seconds) {
   return seconds < 10 ? fmt::format("{:.1f}s", seconds) : human_duration(seconds);
 }
@@ -38,8 +47,8 @@ std::string download_row(const Painter& p, const DownloadView& d) {
   const std::string file = printable(d.file, false);
   if (!d.error.empty())
     return fmt::format("\n  {}: {} {}/{} chunks ({})", state, file, d.done, d.total, printable(d.error));
-  return fmt::format("\n  {}: {} {}/{} chunks in {}{}", state, file, d.done, d.total,
-                     printable(d.path, false), from_sources(p, d.sources));
+  return fmt::format("\n  {}: {} {}/{} chunks in {}{}", state, file, d.done, d.total, location(d),
+                     from_sources(p, d.sources));
 }
 
 }  // namespace
@@ -78,12 +87,12 @@ std::string downloaded(const Painter& p, const ev::Downloaded& e) {
   const std::string what = d.whole_file && d.chunks.empty()
                                ? printable(d.file, false)
                                : fmt::format("{}{}", printable(d.file, false), which_chunks(d));
-  return p.line(p.paint(
-      fmt::format("downloaded {}: {} chunk{} ({}){} into {}{}{}", what, d.done, d.done == 1 ? "" : "s",
-                  human_bytes(static_cast<double>(d.bytes)), timing(d), printable(d.path, false),
-                  d.sources.empty() ? "" : ", from " + plain_list(d.sources),
-                  d.resumed == 0 ? "" : fmt::format("; {} were already here", d.resumed)),
-      kGreen));
+  return p.line(
+      p.paint(fmt::format("downloaded {}: {} chunk{} ({}){} into {}{}{}", what, d.done,
+                          d.done == 1 ? "" : "s", human_bytes(static_cast<double>(d.bytes)), timing(d),
+                          location(d), d.sources.empty() ? "" : ", from " + plain_list(d.sources),
+                          d.resumed == 0 ? "" : fmt::format("; {} were already here", d.resumed)),
+              kGreen));
 }
 
 std::string downloads(const Painter& p, const ev::Downloads& e) {

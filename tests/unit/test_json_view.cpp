@@ -144,7 +144,7 @@ TEST_CASE("json: downloads are today's objects, rows with rate and the chunks as
   CHECK(lines(started) ==
         "{\"type\":\"info\",\"message\":\"downloading movie.mkv (chunks 1, 3) in the background\","
         "\"file\":\"movie.mkv\",\"state\":\"started\"}\n");
-  CHECK(lines(ev::Progress{d, {}}) ==
+  CHECK(lines(ev::Progress{d}) ==
         "{\"type\":\"progress\",\"file\":\"movie.mkv\",\"done\":4,\"total\":4,"
         "\"bytes\":4096,\"rate\":1500,\"total_bytes\":4096}\n");
   CHECK(lines(ev::Downloaded{d}) ==
@@ -190,4 +190,8 @@ TEST_CASE("json: the new types") {
 
 TEST_CASE("json: text that is not UTF-8 is replaced, not thrown") {
   CHECK(lines(ev::Help{"bad \xff byte"}) == "{\"type\":\"help\",\"text\":\"bad \xef\xbf\xbd byte\"}\n");
+}
+
+TEST_CASE("json: the running-downloads status is for status lines, not a line of its own") {
+  CHECK(parley::peer::to_json(parley::peer::ev::Running{}).empty());
 }
