@@ -197,8 +197,9 @@ std::optional<int> parse_options(int argc, const char* const* argv, const Enviro
       "terminal, the second line of stdin; the first is the username unless --user is given).\n"
       "Settings file: 'key = value' lines, '#' comments; a key is any long option without '--'\n"
       "(server = example.org:7878, user = alice, json = true). Options given here win over it.\n"
-      "Exit codes: 0 after logging out, 1 if the peer could not connect or log in or lost the\n"
-      "server, 2 for a mistake in the options or the settings file.");
+      "Exit codes: 0 after logging out, 1 if the peer could not connect or log in at start\n"
+      "(a server lost later is retried), 2 for a mistake in the options or the settings file,\n"
+      "128+N after signal N.");
   add_options(app, config, raw, log_level);
   try {
     app.parse(argc, argv);

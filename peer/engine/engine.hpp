@@ -93,6 +93,7 @@ class Engine {
   asio::awaitable<bool> send_private(std::string_view command, const std::string& user,
                                      const std::string& text);
   asio::awaitable<bool> send_users(std::string_view command, bool include_me);
+  asio::awaitable<bool> to_partner(std::string_view command, const std::string& text);
   asio::awaitable<bool> handle(const cmd::Message& c);
   asio::awaitable<bool> handle(const cmd::Broadcast& c);
   asio::awaitable<bool> handle(const cmd::WhoElse& c);

@@ -233,14 +233,7 @@ asio::awaitable<bool> Engine::handle(const cmd::Reply& c) {
     error("reply", "nobody has sent you a message yet");
     co_return false;
   }
-  const std::string to = last_partner_;
-  if (links_->has(to)) co_return co_await send_private("reply", to, c.text);
-  if (!session_.up()) {
-    error("reply", fmt::format("no private link with {}, and the server is unreachable", to));
-    co_return false;
-  }
-  const std::vector<std::string> recipients{to};
-  co_return co_await send_message("reply", recipients, c.text);
+  co_return co_await to_partner("reply", c.text);
 }
 
 // An action goes where `reply` would: the last person you talked with.
@@ -249,8 +242,20 @@ asio::awaitable<bool> Engine::handle(const cmd::Me& c) {
     error("me", "nobody to act to yet: use message <user> /me <action>, or broadcast /me <action>");
     co_return false;
   }
-  const cmd::Reply reply{as_action(c.text)};
-  co_return co_await handle(reply);
+  const std::string action = as_action(c.text);
+  co_return co_await to_partner("me", action);
+}
+
+// Over the direct link with the last partner if one is open, else through the server.
+asio::awaitable<bool> Engine::to_partner(std::string_view command, const std::string& text) {
+  const std::string to = last_partner_;
+  if (links_->has(to)) co_return co_await send_private(command, to, text);
+  if (!session_.up()) {
+    error(command, fmt::format("no private link with {}, and the server is unreachable", to));
+    co_return false;
+  }
+  const std::vector<std::string> recipients{to};
+  co_return co_await send_message(command, recipients, text);
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::Downloads&) {
