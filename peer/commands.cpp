@@ -14,27 +14,15 @@
 #include <vector>
 
 #include "peer/command_table.hpp"
+#include "shared/util/variant_index.hpp"
 #include "shared/wire/limits.hpp"
 
 namespace parley::peer {
 namespace detail {
 namespace {
 
-template <typename T, typename Variant>
-struct AlternativeIndex;
-template <typename T, typename... Ts>
-struct AlternativeIndex<T, std::variant<Ts...>> {
-  static constexpr std::size_t value = [] {
-    constexpr std::array<bool, sizeof...(Ts)> same{std::is_same_v<T, Ts>...};
-    for (std::size_t i = 0; i < same.size(); ++i) {
-      if (same[i]) return i;
-    }
-    return same.size();
-  }();
-  static_assert(value < sizeof...(Ts), "not a Command alternative");
-};
 template <typename T>
-inline constexpr std::size_t kKind = AlternativeIndex<T, Command>::value;
+inline constexpr std::size_t kKind = variant_index<T, Command>();
 
 // One row per command and alias, in the order help shows them.
 constexpr std::array kTable{
