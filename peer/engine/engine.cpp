@@ -88,17 +88,24 @@ wire::LinkEndpoint Engine::endpoint(const std::string& local_address) {
   return endpoint_;
 }
 
+// What the server pushes during an attempt is held until LoggedIn is shown; an attempt
+// that fails drops it (it spoke for a connection that is gone).
 asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(const std::string& user,
                                                               const std::string& password, bool sign_up) {
   holding_ = true;
+  held_.clear();
+  RegistrySession::LoginOutcome outcome;
   try {
-    co_return co_await session_.log_in(user, password, sign_up);
+    outcome = co_await session_.log_in(user, password, sign_up);
   } catch (const std::system_error& e) {
-    RegistrySession::LoginOutcome outcome;
     outcome.status = wire::Status::bad_request;
     outcome.message = fmt::format("cannot listen for direct links: {}", e.what());
-    co_return outcome;
   }
+  if (!outcome.ok()) {
+    holding_ = false;
+    held_.clear();
+  }
+  co_return outcome;
 }
 
 void Engine::start() {
@@ -215,7 +222,7 @@ void Engine::acknowledge(std::int64_t seq) {
 void Engine::touch() {
   if (session_.up()) {
     session_.client().send(wire::Ping{});  // any command resets the server's idle clock
-  } else if (!session_.retrying() && started_ && !finished_) {
+  } else if (!session_.retrying() && !relogging_ && started_ && !finished_) {
     asio::co_spawn(io_, log_back_in(), net::LogExceptions{"login"});
   }
 }

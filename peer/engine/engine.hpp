@@ -59,13 +59,10 @@ class Engine {
   void finish(int exit_code);
 
   const std::string& user() const { return session_.user(); }
-  bool server_up() const { return session_.up(); }
-  bool finished() const { return finished_; }
   const PeerConfig& config() const { return config_; }
   std::vector<std::string> online_users() const;
   std::vector<std::string> linked_users() const { return links_->users(); }
   std::vector<std::string> file_names() const { return transfers_->file_names(); }
-  bool downloads_running() const { return transfers_->any_running(); }
 
  private:
   void emit(Event event);
@@ -137,6 +134,7 @@ class Engine {
   // messages come right behind the answer): shown after it.
   std::vector<wire::Message> held_;
   bool holding_ = false;
+  bool relogging_ = false;  // the login command is under way
   bool started_ = false;
   bool logging_out_ = false;
   bool finished_ = false;

@@ -287,6 +287,7 @@ asio::awaitable<bool> Engine::handle(const cmd::Reconnect&) {
   co_return true;
 }
 
+// After an idle logout or a kick: the same account again, with the password given at start.
 asio::awaitable<bool> Engine::handle(const cmd::Login&) {
   if (session_.up()) {
     error("login", fmt::format("you are logged in as {}", session_.user()));
@@ -294,13 +295,15 @@ asio::awaitable<bool> Engine::handle(const cmd::Login&) {
   }
   if (session_.retrying()) {
     session_.retry_now();
+    emit(ev::Notice{"retrying the server now", {}});
     co_return true;
   }
-  holding_ = true;
-  auto outcome = co_await session_.log_in_again();
+  if (relogging_) co_return true;  // Enter pressed twice: one attempt is enough
+  relogging_ = true;
+  const std::string user = session_.user(), password = session_.password();
+  auto outcome = co_await log_in(user, password, false);
+  relogging_ = false;
   if (!outcome.ok()) {
-    holding_ = false;
-    held_.clear();
     error("login", outcome.message);
     co_return false;
   }

@@ -32,7 +32,8 @@ RegistrySession::RegistrySession(asio::any_io_executor executor, const PeerConfi
                                if (up_) connection_lost(reason);
                              }}),
       retry_(executor),
-      closed_(executor) {}
+      closed_(executor),
+      login_done_(executor) {}
 
 std::string RegistrySession::check_fingerprint(const std::string& fingerprint, bool ask_first_use) {
   seen_fingerprint_ = fingerprint;
@@ -54,6 +55,7 @@ asio::awaitable<RegistrySession::Connected> RegistrySession::connect(bool ask_fi
   Connected result;
   result.error = co_await client_.connect(config_.host, config_.port, check);
   connected_ = result.error.empty();
+  connection_used_ = false;
   result.fingerprint = seen_fingerprint_;
   if (pin_) {
     result.first_use = pin_->outcome == PinCheck::Outcome::first_use;
@@ -70,8 +72,25 @@ void RegistrySession::trust() {
 asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std::string& user,
                                                                        const std::string& password,
                                                                        bool sign_up) {
+  if (logging_in_) {
+    while (logging_in_) co_await login_done_.wait();
+    co_return last_outcome_;
+  }
+  logging_in_ = true;
+  auto outcome = co_await attempt(user, password, sign_up);
+  last_outcome_ = outcome;
+  logging_in_ = false;
+  login_done_.notify();
+  co_return outcome;
+}
+
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::attempt(const std::string& user,
+                                                                        const std::string& password,
+                                                                        bool sign_up) {
   LoginOutcome outcome;
-  if (!connected_ || !client_.is_open()) {
+  // A connection that carried a login (refused, or a session since ended) is not reused:
+  // its late frames could speak for the new attempt.
+  if (!connected_ || !client_.is_open() || connection_used_) {
     auto connected = co_await connect(false);
     if (!connected.error.empty()) {
       outcome.status = wire::Status::unavailable;
@@ -80,6 +99,7 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std
       co_return outcome;
     }
   }
+  connection_used_ = true;
   const wire::Message login =
       wire::Login{0, user, password, hooks_.endpoint(client_.local_address()), sign_up};
   auto reply = co_await client_.call(login);

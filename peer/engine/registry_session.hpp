@@ -52,7 +52,8 @@ class RegistrySession {
   // until trust() pins it; otherwise it is pinned at once (scripts).
   asio::awaitable<Connected> connect(bool ask_first_use);
   void trust();
-  // Logs in on the current connection (connecting first if there is none).
+  // Logs in on the current connection if no login was tried on it yet, else on a new
+  // one. One attempt at a time: a call while one is under way waits for its outcome.
   asio::awaitable<LoginOutcome> log_in(const std::string& user, const std::string& password, bool sign_up);
 
   // Logged in and connected.
@@ -60,6 +61,7 @@ class RegistrySession {
   bool retrying() const { return retrying_; }
   const std::string& user() const { return user_; }
   bool has_password() const { return !password_.empty(); }
+  const std::string& password() const { return password_; }
 
   // The connection was lost while logged in: keep trying in the background.
   void connection_lost(const std::string& reason);
@@ -75,6 +77,7 @@ class RegistrySession {
 
  private:
   asio::awaitable<void> retry_loop();
+  asio::awaitable<LoginOutcome> attempt(const std::string& user, const std::string& password, bool sign_up);
   std::string check_fingerprint(const std::string& fingerprint, bool ask_first_use);
 
   asio::any_io_executor executor_;
@@ -83,6 +86,10 @@ class RegistrySession {
   RegistryClient client_;
   net::AsyncEvent retry_;
   net::AsyncEvent closed_;
+  net::AsyncEvent login_done_;
+  LoginOutcome last_outcome_;
+  bool logging_in_ = false;
+  bool connection_used_ = false;  // a Login was sent on the current connection
   std::string user_;
   std::string password_;
   std::string seen_fingerprint_;

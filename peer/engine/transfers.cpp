@@ -30,9 +30,7 @@ DownloadView view_of(const Download& d) {
   for (auto chunk : d.wanted()) v.chunks.push_back(chunk + 1);
   v.path = d.path().string();
   v.error = d.error();
-  const auto& sha = d.sha256();
-  v.sha256 =
-      sha.empty() ? "" : to_hex(std::span(reinterpret_cast<const std::uint8_t*>(sha.data()), sha.size()));
+  v.sha256 = d.sha256().empty() ? "" : to_hex(std::string_view(d.sha256()));
   v.sources = d.sources();
   v.resumed = d.resumed();
   v.fetched = d.fetched();

@@ -61,6 +61,7 @@ class Transfers {
   asio::awaitable<std::optional<wire::FileInfo>> lookup_file(const std::string& name, std::string* error);
   asio::awaitable<std::optional<wire::FileInfo>> lookup_once(
       std::shared_ptr<std::optional<wire::FileInfo>> known, const std::string& name, std::string* error);
+  asio::awaitable<void> announce_round();
   asio::awaitable<std::string> open_transfer_link(const std::string& user);
   Download::Env download_env(std::shared_ptr<std::optional<wire::FileInfo>> known);
   void on_have(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
@@ -94,6 +95,7 @@ class Transfers {
   std::map<const Download*, Shown> shown_progress_;  // the last progress line of each
   net::AsyncEvent download_ended_;
   bool announcing_ = false;
+  bool announce_again_ = false;
 };
 
 // A download as front ends show it.

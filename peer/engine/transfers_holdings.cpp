@@ -17,10 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string hex_of(const std::string& raw) {
-  return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
-}
-
 // Which chunks of `file` are still as registered (runs on a disk thread). A whole file
 // whose size and modification time are unchanged is trusted without reading it.
 std::optional<std::pair<std::string, std::int64_t>> check_holding(const SharedFile& file) {
@@ -115,7 +111,7 @@ asio::awaitable<bool> Transfers::register_file(const cmd::Register& c) {
     catalog_.put(
         SharedFile{FileMeta{c.file, chunking->size(), chunking->count(), digests.file, digests.chunks}, real,
                    false, files::full_bitfield(chunking->count()), mtime.value_or(0), true});
-    emit_(ev::Registered{c.file, chunking->count(), chunking->size(), hex_of(digests.file)});
+    emit_(ev::Registered{c.file, chunking->count(), chunking->size(), to_hex(digests.file)});
     co_return true;
   }
   auto* refused = std::get_if<wire::Result>(&*reply);
@@ -137,8 +133,21 @@ void Transfers::on_have(const FileMeta& meta, const fs::path& path, const std::s
 // The server forgot what we held when we logged in: tell it again, after checking on a
 // disk thread that each file is still there and unchanged.
 asio::awaitable<void> Transfers::announce_holdings() {
-  if (announcing_) co_return;
+  // A login while a round is under way: what that round told went to the old session,
+  // so it goes round once more.
+  if (announcing_) {
+    announce_again_ = true;
+    co_return;
+  }
   announcing_ = true;
+  do {
+    announce_again_ = false;
+    co_await announce_round();
+  } while (announce_again_ && session_.up());
+  announcing_ = false;
+}
+
+asio::awaitable<void> Transfers::announce_round() {
   const auto disk = workers_.get_executor();
   for (const auto& name : catalog_.names()) {
     const SharedFile* entry = catalog_.find(name);
@@ -177,7 +186,6 @@ asio::awaitable<void> Transfers::announce_holdings() {
     if (session_.up() && entry->have.find_first_not_of('\0') != std::string::npos)
       session_.client().send(wire::HaveChunks{name, entry->have});
   }
-  announcing_ = false;
 }
 
 std::vector<std::string> Transfers::file_names() const {

@@ -12,10 +12,6 @@
 namespace parley::peer {
 namespace {
 
-std::string hex_of(const std::string& raw) {
-  return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
-}
-
 std::string raw_of(const std::string& hex) {
   auto bytes = from_hex(hex);
   if (!bytes || bytes->size() != wire::kDigest) throw std::runtime_error("bad digest");
@@ -86,11 +82,11 @@ void Catalog::save() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [name, f] : files_) {
     nlohmann::json hashes = nlohmann::json::array();
-    for (const auto& h : f.meta.chunk_hashes) hashes.push_back(hex_of(h));
+    for (const auto& h : f.meta.chunk_hashes) hashes.push_back(to_hex(h));
     list.push_back({{"name", name},
                     {"size", f.meta.size},
                     {"chunks", f.meta.chunk_count},
-                    {"sha256", hex_of(f.meta.file_hash)},
+                    {"sha256", to_hex(f.meta.file_hash)},
                     {"chunk_sha256", std::move(hashes)},
                     {"path", f.path.string()},
                     {"partial", f.partial},

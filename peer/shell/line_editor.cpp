@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "peer/shell/prompt.hpp"
 #include "shared/term/readline_screen.hpp"
 
 namespace parley::peer {
@@ -30,11 +31,6 @@ namespace parley::peer {
 namespace {
 
 constexpr int kHistoryLimit = 1000;
-
-void write_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
 
 // Word index of the word ending at the end of `before`: whitespace-separated words
 // strictly before it. Commas do not start a new word, so every recipient in
@@ -140,7 +136,15 @@ void LineEditor::Impl::stop() {
 }
 
 bool LineEditor::Impl::clear_line() {
-  if (!running || rl_end == 0) return false;
+  if (!running) return false;
+  // In a history search (Ctrl-R) or another mode with a prompt of readline's own,
+  // Ctrl-C leaves that mode, as in bash, whatever was typed.
+  const bool own_mode = rl_display_prompt != rl_prompt || RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH);
+  if (!own_mode && rl_end == 0) return false;
+  if (own_mode) {
+    rl_callback_sigcleanup();
+    rl_set_prompt(prompt.c_str());
+  }
   rl_replace_line("", 0);
   rl_point = 0;
   write_stdout("^C\n");

@@ -15,11 +15,6 @@
 namespace parley::peer {
 namespace {
 
-void write_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 volatile std::sig_atomic_t g_interrupted_by = 0;
 
 extern "C" void note_interrupt(int signal_number) { g_interrupted_by = signal_number; }
@@ -130,6 +125,11 @@ std::string read_line(const std::string& prompt) {
   if (!::isatty(STDIN_FILENO) || !line) write_stdout("\n");
   InterruptGuard::reraise_if_interrupted();
   return line_or_end(std::move(line));
+}
+
+void write_stdout(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
 }
 
 }  // namespace parley::peer

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace parley::peer {
 
@@ -12,5 +13,7 @@ namespace parley::peer {
 std::string read_password(const std::string& prompt);
 // Reads one line with echo.
 std::string read_line(const std::string& prompt);
+// Writes and flushes at once: what the terminal shows must not wait in a buffer.
+void write_stdout(std::string_view text);
 
 }  // namespace parley::peer

@@ -89,7 +89,6 @@ void Shell::start_editor() {
 asio::awaitable<std::optional<std::string>> Shell::next_line(std::string_view prompt, bool secret) {
   if (config_.interactive && !editor_) {
     // Before the shell starts (login prompts) a plain blocking read is what we want.
-    prompted_ = true;
     const std::string text(prompt);
     std::string line = secret ? read_password(text) : read_line(text);
     if (!std::cin) co_return std::nullopt;
@@ -134,7 +133,12 @@ asio::awaitable<void> Shell::command_loop() {
       continue;
     }
     const Command command = std::move(*parsed.command);
-    co_await engine_.execute(command);
+    try {
+      co_await engine_.execute(command);
+    } catch (const std::exception& e) {
+      // A bug in one command must not leave a shell that reads lines nobody runs.
+      on_event(ev::Error{std::string(command_name(command)), fmt::format("internal error: {}", e.what())});
+    }
   }
 }
 
@@ -149,19 +153,19 @@ asio::awaitable<void> Shell::end_of_input() {
 }
 
 void Shell::on_signal(int signal_number) {
-  if (signal_number == SIGINT && editor_) {
-    // Like bash: Ctrl-C drops the line being typed; on an empty line it leaves.
-    if (editor_->clear_line()) {
-      signals_.async_wait([this](std::error_code ec, int n) {
-        if (!ec) on_signal(n);
-      });
-      return;
-    }
-    asio::co_spawn(io_, engine_.shut_down(0), net::LogExceptions{"leave"});
+  signals_.async_wait([this](std::error_code ec, int n) {
+    if (!ec) on_signal(n);
+  });
+  if (leaving_) {
+    engine_.finish(128 + signal_number);  // a second signal: no more waiting for goodbyes
     return;
   }
-  // Scripts and daemons: a clean logout, and the usual 128 + signal for whoever waits.
-  asio::co_spawn(io_, engine_.shut_down(128 + signal_number), net::LogExceptions{"leave"});
+  // Like bash: Ctrl-C drops the line being typed; on an empty line it leaves.
+  if (signal_number == SIGINT && editor_ && editor_->clear_line()) return;
+  leaving_ = true;
+  // Scripts and daemons get the usual 128 + signal; a person's Ctrl-C is a plain logout.
+  const int exit_code = signal_number == SIGINT && editor_ ? 0 : 128 + signal_number;
+  asio::co_spawn(io_, engine_.shut_down(exit_code), net::LogExceptions{"leave"});
 }
 
 void Shell::finished(int exit_code) {

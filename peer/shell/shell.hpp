@@ -64,7 +64,7 @@ class Shell {
   net::AsyncEvent line_ready_;
   asio::signal_set signals_;
   std::string user_;
-  bool prompted_ = false;  // the person was asked something while connected
+  bool leaving_ = false;  // a signal asked to leave
   bool done_ = false;
   int exit_code_ = 0;
 };

@@ -73,12 +73,9 @@ class AsyncEvent {
 
   // True when notified, false when `deadline` passed first.
   asio::awaitable<bool> wait(Clock::time_point deadline = Clock::time_point::max()) {
-    Waiter waiter{asio::steady_timer(executor_, deadline)};
+    Waiter waiter{asio::steady_timer(executor_, deadline), this};
     waiters_.push_back(&waiter);
     co_await waiter.timer.async_wait(use_nothrow);
-    // A notified waiter was already taken off the list, perhaps by the destructor: the
-    // event may be gone, so it is not touched again.
-    if (!waiter.notified) std::erase(waiters_, &waiter);
     co_return waiter.notified;
   }
   asio::awaitable<bool> wait_for(Clock::duration timeout) {
@@ -91,7 +88,14 @@ class AsyncEvent {
  private:
   struct Waiter {
     asio::steady_timer timer;
+    AsyncEvent* event;
     bool notified = false;
+    // Also when the waiting coroutine is destroyed without resuming (its io_context went
+    // away). A notified waiter was already taken off the list, perhaps by the event's
+    // destructor: the event may be gone, so it is not touched.
+    ~Waiter() {
+      if (!notified) std::erase(event->waiters_, this);
+    }
   };
   asio::any_io_executor executor_;
   std::vector<Waiter*> waiters_;

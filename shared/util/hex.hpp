@@ -10,6 +10,10 @@
 namespace parley {
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
+// Raw bytes held in a string (digests travel that way on the wire).
+inline std::string to_hex(std::string_view raw) {
+  return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+}
 // Accepts upper or lower case, and ':' separators (as fingerprints are often written).
 std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
 // "ab:cd:..." in groups of two, for showing a fingerprint to a person.
