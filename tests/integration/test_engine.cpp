@@ -239,3 +239,17 @@ TEST_CASE("engine: a server restart shows one line each way and no presence chur
     CHECK_FALSE(shown.back().event.online);
   }
 }
+
+TEST_CASE("engine: two logins at once after a kick make one attempt, and it succeeds") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  f.server.on_server([](server::Server& s) { s.kick("alice", "testing"); });
+  REQUIRE(f.run_until([&] { return alice->has<ev::LoggedOut>(); }));
+  alice->engine->touch();  // Enter on an empty line
+  const peer::Command login = peer::cmd::Login{};
+  CHECK(f.run(alice->engine->execute(login)));  // typed `login` meanwhile
+  REQUIRE(f.run_until([&] { return alice->all<ev::LoggedIn>().size() == 2; }));
+  CHECK_FALSE(alice->has<ev::Error>());
+  CHECK(f.execute(*alice, "whoelse"));
+  CHECK(alice->all<ev::LoggedIn>().size() == 2);
+}
