@@ -100,6 +100,7 @@ CompletionKind first_argument_kind(Args args) {
     case Args::kUserText:
     case Args::kUser:
     case Args::kOptionalUser:
+    case Args::kHistory:
       return CompletionKind::kUser;
     case Args::kFile:
     case Args::kFileCount:

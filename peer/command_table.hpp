@@ -31,6 +31,7 @@ enum class Args {
   kOptionalUser,      // [user]
   kSeconds,           // <seconds>: non-negative integer
   kOptionalTopic,     // [command]
+  kHistory,           // [user] [n]: either, both, or none
 };
 
 // Arguments after parsing, before they become a Command; each Args fills some fields.

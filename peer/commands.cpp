@@ -68,6 +68,13 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command {
           return cmd::Fingerprint{p.users.empty() ? std::string() : std::move(p.users.front())};
         }},
+    Row{"history", Args::kHistory, "[user] [n]", "your last n lines (default 20), or those with <user>",
+        kKind<cmd::History>,
+        [](Parsed&& p) -> Command {
+          cmd::History h{p.users.empty() ? std::string() : std::move(p.users.front())};
+          if (p.number > 0) h.count = static_cast<std::uint32_t>(p.number);
+          return h;
+        }},
     Row{"register", Args::kFileCount, "<file> <number_of_chunks>", "share <file>, cut into that many chunks",
         kKind<cmd::Register>,
         [](Parsed&& p) -> Command {
@@ -224,6 +231,24 @@ std::optional<std::string> parse_one_word(const Row& row, std::string_view rest,
   }
 }
 
+// "[user] [n]": a number is a count, a word a user, each at most once.
+std::optional<std::string> parse_history(const Row& row, std::string_view rest, Parsed& out,
+                                         const std::string& usage_error) {
+  while (!rest.empty()) {
+    const auto [word, next] = split_word(rest);
+    rest = next;
+    if (const auto count = whole_number<std::uint32_t>(word)) {
+      if (out.number != 0 || *count == 0 || *count > cmd::kMaxHistoryLines) return usage_error;
+      out.number = *count;
+    } else {
+      if (!out.users.empty()) return usage_error;
+      if (auto error = check_single_user(row, word)) return error;
+      out.users.emplace_back(word);
+    }
+  }
+  return std::nullopt;
+}
+
 // Fills `out` from the text after the command word (already trimmed at both ends), or
 // returns the error to show.
 std::optional<std::string> parse_args(const Row& row, std::string_view rest, Parsed& out) {
@@ -269,6 +294,9 @@ std::optional<std::string> parse_args(const Row& row, std::string_view rest, Par
     case Args::kSeconds:
     case Args::kOptionalTopic:
       return parse_one_word(row, rest, out, usage_error);
+
+    case Args::kHistory:
+      return parse_history(row, rest, out, usage_error);
   }
   return usage_error;
 }

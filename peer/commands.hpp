@@ -72,16 +72,21 @@ struct Fingerprint {  // fingerprint [user]: empty user: your own certificate's
 struct Me {  // me <action>: an action line to the person reply would answer
   std::string text;
 };
+inline constexpr std::uint32_t kMaxHistoryLines = 1000;
+struct History {  // history [user] [n]: the last n lines (all conversations, or with user)
+  std::string user;
+  std::uint32_t count = 20;
+};
 struct Help {  // help [command]
   std::string topic;
 };
 }  // namespace cmd
 
-using Command =
-    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
-                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply,
-                 cmd::Register, cmd::SearchFile, cmd::SearchChunk, cmd::Download, cmd::Downloads, cmd::Users,
-                 cmd::Ping, cmd::Uploads, cmd::Wait, cmd::Login, cmd::Reconnect, cmd::Fingerprint, cmd::Me>;
+using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
+                             cmd::Unblock, cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private,
+                             cmd::StopPrivate, cmd::Reply, cmd::Register, cmd::SearchFile, cmd::SearchChunk,
+                             cmd::Download, cmd::Downloads, cmd::Users, cmd::Ping, cmd::Uploads, cmd::Wait,
+                             cmd::Login, cmd::Reconnect, cmd::Fingerprint, cmd::Me, cmd::History>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

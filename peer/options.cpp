@@ -94,6 +94,10 @@ void add_options(CLI::App& app, PeerConfig& config, Raw& raw, std::string& log_l
                  "KiB/s sent to other peers, all together (default: no limit)")
       ->check(kib_validator())
       ->type_name("KIB");
+  app.add_option("--history-days", config.history_days,
+                 "days of conversation the peer keeps in <data-dir>/messages.db (default 365; 0: forever)")
+      ->check(CLI::Range(0, 36500))
+      ->type_name("DAYS");
   app.add_flag("--sign-up", config.sign_up,
                "create the account if the name is free and the server allows sign-up (for scripts; "
                "the interactive shell asks)");

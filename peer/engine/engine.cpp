@@ -63,9 +63,22 @@ LinkManager::Events Engine::link_events() {
           },
       .on_private =
           [this](const std::string& user, const wire::PrivateText& text) {
+            if (!first_showing(user, text.msg_id)) return;
             last_partner_ = user;
             ev::Private event{user, session_.user(), text, false, false};
             event.action = strip_action(event.message.text);
+            const auto& t = event.message;
+            record({0,
+                    t.msg_id,
+                    "private",
+                    user,
+                    {session_.user()},
+                    t.text,
+                    event.action,
+                    false,
+                    t.sent_ms,
+                    "received",
+                    {}});
             emit(std::move(event));
           },
       .on_transfer = [this](
@@ -111,6 +124,7 @@ asio::awaitable<RegistrySession::LoginOutcome> Engine::log_in(const std::string&
 void Engine::start() {
   started_ = true;
   links_->set_user(session_.user());
+  open_store();
   show_logged_in();
   on_server_up(false);
 }
@@ -126,6 +140,7 @@ void Engine::show_logged_in() {
 void Engine::on_server_up(bool again) {
   if (again) emit(ev::Server{true, "logged in again"});
   asio::co_spawn(io_, transfers_->announce_holdings(), net::LogExceptions{"announce holdings"});
+  asio::co_spawn(io_, flush_outbox(), net::LogExceptions{"outbox"});
   asio::co_spawn(io_, learn_who_is_online(again), net::LogExceptions{"who is online"});
 }
 
@@ -162,17 +177,22 @@ void Engine::on_event(wire::Message&& message) {
     return;
   }
   std::visit(Overloaded{
-                 [&](wire::ChatEvent& m) {
-                   last_partner_ = m.from;
-                   const auto seq = m.seq;
-                   ev::Chat event{std::move(m), false};
-                   event.action = strip_action(event.message.text);
-                   emit(std::move(event));
-                   if (seq != 0) acknowledge(seq);
-                 },
+                 [&](wire::ChatEvent& m) { on_chat(std::move(m)); },
                  [&](wire::BroadcastEvent& m) {
                    ev::Broadcast event{std::move(m), false};
                    event.action = strip_action(event.message.text);
+                   const auto& b = event.message;
+                   record({0,
+                           b.msg_id,
+                           "broadcast",
+                           b.from,
+                           {},
+                           b.text,
+                           event.action,
+                           false,
+                           b.sent_ms,
+                           "received",
+                           {}});
                    emit(std::move(event));
                  },
                  [&](wire::PresenceEvent& m) {
@@ -193,11 +213,37 @@ void Engine::on_event(wire::Message&& message) {
                  [&](wire::IdleWarning& m) { emit(ev::IdleWarning{m.seconds_left}); },
                  [&](wire::ProtocolError& m) { error("server", m.message); },
                  [&](wire::Announcement& m) {
+                   record({0, {}, "announcement", {}, {}, m.text, false, false, m.sent_ms, "received", {}});
                    emit(ev::Announcement{m.text, m.sent_ms});
                  },
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
              },
              message);
+}
+
+// A server message to us: shown once, kept, and acknowledged (again, if the server
+// redelivers one it did not see acknowledged).
+void Engine::on_chat(wire::ChatEvent&& m) {
+  const auto seq = m.seq;
+  if (first_showing(m.from, m.msg_id)) {
+    last_partner_ = m.from;
+    ev::Chat event{std::move(m), false};
+    event.action = strip_action(event.message.text);
+    const auto& c = event.message;
+    record({0,
+            c.msg_id,
+            "message",
+            c.from,
+            c.to.empty() ? std::vector<std::string>{session_.user()} : c.to,
+            c.text,
+            event.action,
+            false,
+            c.sent_ms,
+            "received",
+            {}});
+    emit(std::move(event));
+  }
+  if (seq != 0) acknowledge(seq);
 }
 
 // Logged out by the server (inactivity, the operator): the program stays, links stay

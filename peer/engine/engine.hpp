@@ -19,6 +19,7 @@
 #include "peer/engine/registry_session.hpp"
 #include "peer/engine/transfers.hpp"
 #include "peer/links/link_manager.hpp"
+#include "peer/store/message_store.hpp"
 #include "shared/net/tls_context.hpp"
 
 namespace parley::peer {
@@ -73,6 +74,7 @@ class Engine {
   void show_logged_in();
   asio::awaitable<void> log_back_in();
   void on_session_ended(const wire::LoggedOut& logged_out);
+  void on_chat(wire::ChatEvent&& message);
   void on_server_up(bool again);
   asio::awaitable<void> learn_who_is_online(bool again);
   asio::awaitable<void> settle_presence();
@@ -116,6 +118,17 @@ class Engine {
   asio::awaitable<bool> handle(const cmd::Fingerprint& c);
   asio::awaitable<bool> handle(const cmd::Logout& c);
   asio::awaitable<bool> handle(const cmd::Help& c);
+  asio::awaitable<bool> handle(const cmd::History& c);
+
+  // engine_history.cpp: the peer's own store (history, ids already shown, outbox).
+  void open_store();
+  // False if this message was shown before (a redelivery): only acknowledge it again.
+  bool first_showing(const std::string& from, const std::string& msg_id);
+  void record(StoredMessage message);
+  void record_sent(const ev::Sent& sent);
+  asio::awaitable<bool> queue_message(std::string_view command, const std::vector<std::string>& to,
+                                      const std::string& text);
+  asio::awaitable<void> flush_outbox();
 
   asio::io_context& io_;
   PeerConfig config_;
@@ -125,6 +138,8 @@ class Engine {
   RegistrySession session_;
   std::unique_ptr<LinkManager> links_;
   std::unique_ptr<Transfers> transfers_;
+  std::unique_ptr<MessageStore> store_;  // from the first login: it is kept per account
+  bool flushing_outbox_ = false;
   PresenceTracker presence_;
   asio::steady_timer settle_timer_;
   wire::LinkEndpoint endpoint_;

@@ -19,7 +19,9 @@ constexpr bool kWorksOffline =
     std::is_same_v<C, cmd::Private> || std::is_same_v<C, cmd::StopPrivate> || std::is_same_v<C, cmd::Reply> ||
     std::is_same_v<C, cmd::Me> || std::is_same_v<C, cmd::Logout> || std::is_same_v<C, cmd::Help> ||
     std::is_same_v<C, cmd::Downloads> || std::is_same_v<C, cmd::Uploads> || std::is_same_v<C, cmd::Wait> ||
-    std::is_same_v<C, cmd::Reconnect> || std::is_same_v<C, cmd::Login> || std::is_same_v<C, cmd::Fingerprint>;
+    std::is_same_v<C, cmd::Reconnect> || std::is_same_v<C, cmd::Login> ||
+    std::is_same_v<C, cmd::Fingerprint> || std::is_same_v<C, cmd::History> ||
+    std::is_same_v<C, cmd::Message>;  // a message waits in the outbox
 
 }  // namespace
 
@@ -68,6 +70,7 @@ bool Engine::generic_reply(std::string_view command, const wire::Message& reply)
 
 asio::awaitable<bool> Engine::send_message(std::string_view command, const std::vector<std::string>& to,
                                            const std::string& text) {
+  if (!session_.up()) co_return co_await queue_message(command, to, text);
   const std::string id = random_id();
   const wire::Message message = wire::SendMessage{0, id, to, text};
   auto reply = co_await request(command, message);
@@ -77,6 +80,7 @@ asio::awaitable<bool> Engine::send_message(std::string_view command, const std::
   if (to.size() == 1) last_partner_ = to.front();
   ev::Sent event{id, to, text, false, now_ms(), sent->recipients, std::string(command)};
   event.action = strip_action(event.text);
+  record_sent(event);
   bool ok = true;
   for (const auto& r : sent->recipients)
     ok = ok && (r.status == wire::Status::ok || r.status == wire::Status::stored_offline);
@@ -103,6 +107,17 @@ asio::awaitable<bool> Engine::send_private(std::string_view command, const std::
   last_partner_ = user;
   ev::Private event{session_.user(), user, wire::PrivateText{{}, text, sent_ms}, true, false};
   event.action = strip_action(event.message.text);
+  record({0,
+          {},
+          "private",
+          session_.user(),
+          {user},
+          event.message.text,
+          event.action,
+          true,
+          sent_ms,
+          "delivered",
+          {}});
   emit(std::move(event));
   co_return true;
 }
@@ -250,10 +265,6 @@ asio::awaitable<bool> Engine::handle(const cmd::Me& c) {
 asio::awaitable<bool> Engine::to_partner(std::string_view command, const std::string& text) {
   const std::string to = last_partner_;
   if (links_->has(to)) co_return co_await send_private(command, to, text);
-  if (!session_.up()) {
-    error(command, fmt::format("no private link with {}, and the server is unreachable", to));
-    co_return false;
-  }
   const std::vector<std::string> recipients{to};
   co_return co_await send_message(command, recipients, text);
 }

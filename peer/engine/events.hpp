@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "peer/store/records.hpp"
 #include "shared/wire/link_messages.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -75,6 +76,7 @@ struct Sent {
   std::int64_t sent_ms = 0;
   std::vector<wire::RecipientResult> results;  // ok: delivered; stored_offline: stored; else refused
   std::string command = "message";             // what sent it (message, reply, me), for errors
+  bool queued = false;  // the server is unreachable: kept in the outbox, sent when it is back
 };
 struct Broadcast {
   wire::BroadcastEvent message;
@@ -160,6 +162,10 @@ struct Uploads {
 struct IdleWarning {  // the server logs us out after this many seconds unless we act
   std::int64_t seconds = 0;
 };
+struct History {                        // the answer to `history`
+  std::string user;                     // "" for every conversation
+  std::vector<StoredMessage> messages;  // oldest first
+};
 struct Fingerprint {
   std::string user;
   std::string fingerprint;  // hex
@@ -172,6 +178,6 @@ using Event = std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, e
                            ev::Broadcast, ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private,
                            ev::Link, ev::Server, ev::Registered, ev::FileFound, ev::Chunks, ev::Pong,
                            ev::Announcement, ev::DownloadStarted, ev::Progress, ev::Running, ev::Downloaded,
-                           ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint>;
+                           ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint, ev::History>;
 
 }  // namespace parley::peer

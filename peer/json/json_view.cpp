@@ -69,6 +69,18 @@ struct Renderer {
     return {object};
   }
   Objects operator()(const ev::Sent& e) const {
+    if (e.queued) {
+      // Our own line: `mine` tells it from one we received.
+      Json own = {{"type", "message"},
+                  {"mine", true},
+                  {"to", e.to},
+                  {"text", e.text},
+                  {"time", iso_time_utc(e.sent_ms)},
+                  {"id", e.id},
+                  {"state", "queued"}};
+      mark_action(own, e.action);
+      return {own};
+    }
     Objects out;
     for (const auto& r : e.results) {
       if (r.status == wire::Status::ok)
@@ -201,6 +213,24 @@ struct Renderer {
   }
   Objects operator()(const ev::Fingerprint& e) const {
     return {{{"type", "fingerprint"}, {"user", e.user}, {"fingerprint", e.fingerprint}, {"mine", e.mine}}};
+  }
+  Objects operator()(const ev::History& e) const {
+    Json lines = Json::array();
+    for (const auto& m : e.messages) {
+      Json line = {{"id", m.msg_id},
+                   {"kind", m.kind},
+                   {"from", m.from},
+                   {"to", m.to},
+                   {"text", m.text},
+                   {"mine", m.mine},
+                   {"time", iso_time_utc(m.time_ms)},
+                   {"state", m.state}};
+      mark_action(line, m.action);
+      lines.push_back(std::move(line));
+    }
+    Json object = {{"type", "history"}, {"messages", lines}};
+    if (!e.user.empty()) object["user"] = e.user;
+    return {object};
   }
 };
 

@@ -107,12 +107,32 @@ std::string chat(const Painter& p, const ev::Chat& e) {
 
 std::string sent(const Painter& p, const ev::Sent& e) {
   const std::string stamp = p.stamp(e.sent_ms != 0 ? e.sent_ms : p.now());
-  const std::string state = sent_state(p, e.results);
+  const std::string state =
+      e.queued ? p.paint("queued: it goes out when the server is back", kYellow) : sent_state(p, e.results);
   if (e.action)
     return fmt::format("{} * {} {} (to {}{}{})", stamp, p.self(), printable(e.text), p.names(e.to),
                        state.empty() ? "" : ": ", state);
   return fmt::format("{} {} → {}: {}{}", stamp, p.you(), p.names(e.to), printable(e.text),
                      state.empty() ? "" : " (" + state + ")");
+}
+
+// One line per message kept, oldest first, with the date: history goes back days.
+std::string history(const Painter& p, const ev::History& e) {
+  if (e.messages.empty())
+    return p.line(e.user.empty() ? "no history yet" : "no history with " + p.name(e.user));
+  std::string out;
+  for (const auto& m : e.messages) {
+    if (!out.empty()) out += '\n';
+    const std::string who = m.mine ? p.you() : m.from.empty() ? p.paint("[server]", kYellow) : p.name(m.from);
+    const std::string to = m.kind == "broadcast"     ? " → all"
+                           : m.mine && !m.to.empty() ? " → " + p.names(m.to)
+                                                     : "";
+    const std::string state = m.mine ? " (" + m.state + ")" : "";
+    out += m.action
+               ? fmt::format("{} * {}{} {}{}", p.stamp(m.time_ms, true), who, to, printable(m.text), state)
+               : fmt::format("{} {}{}: {}{}", p.stamp(m.time_ms, true), who, to, printable(m.text), state);
+  }
+  return out;
 }
 
 std::string broadcast_sent(const Painter& p, const ev::BroadcastSent& e) {
@@ -182,6 +202,7 @@ struct Renderer {
   std::string operator()(const ev::Notice& e) const { return p.line(p.paint(printable(e.message), kDim)); }
   std::string operator()(const ev::Chat& e) const { return chat(p, e); }
   std::string operator()(const ev::Sent& e) const { return sent(p, e); }
+  std::string operator()(const ev::History& e) const { return history(p, e); }
   std::string operator()(const ev::Broadcast& e) const {
     const auto& m = e.message;
     const std::string head = fmt::format("{} {}", p.stamp(m.sent_ms), p.paint("[all]", kMagenta));

@@ -2,6 +2,7 @@
 // idle warning and logging back in, commands in any case, own messages and actions.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -19,7 +20,8 @@ Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user) {
       {"--share-dir", (dir / ("share-" + user)).string(), "--download-dir", (dir / ("dl-" + user)).string()});
 }
 
-// The index of the first line of type `type` in what `peer` printed, or -1.
+// The index of the first line of type `type` that `peer` printed so far (the lines waited
+// through and the one waited for), or -1.
 int index_of(Peer& peer, const std::string& type) {
   int i = 0;
   for (const auto& line : peer->seen()) {
@@ -138,4 +140,43 @@ TEST_CASE("e2e: /me is an action, and its receiver sees it flagged") {
   REQUIRE(action);
   CHECK((*action)["text"] == "waves");
   CHECK((*action)["action"] == true);
+}
+
+TEST_CASE(
+    "e2e: a message typed while the server is down waits on disk and goes out once, after the sender's "
+    "restart") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  auto server = std::make_unique<ServerProcess>(dir);
+  const auto port = server->port;
+  {
+    Peer alice(dir, port, "alice", "alice123");
+    REQUIRE(alice->wait_type("login"));
+    server->process->signal(SIGKILL);
+    REQUIRE(server->process->wait_exit());
+    REQUIRE(alice->wait_json([](const json& j) { return is(j, "server") && j["state"] == "lost"; }));
+    alice->write_line("message bob see you later");
+    auto queued =
+        alice->wait_json([](const json& j) { return is(j, "message") && j.value("state", "") == "queued"; });
+    REQUIRE(queued);
+    CHECK((*queued)["mine"] == true);
+    alice->close_stdin();
+    REQUIRE(alice->wait_exit() == 0);
+  }
+  server = std::make_unique<ServerProcess>(dir, std::vector<std::string>{}, port);
+  Peer alice(dir, port, "alice", "alice123");  // the same data directory: the same outbox
+  REQUIRE(alice->wait_type("login"));
+  auto stored =
+      alice->wait_json([](const json& j) { return is(j, "info") && j.value("status", "") == "stored"; });
+  REQUIRE(stored);
+  CHECK((*stored)["user"] == "bob");
+  Peer bob(dir, port, "bob", "bob123");
+  auto message = bob->wait_type("message");
+  REQUIRE(message);
+  CHECK((*message)["text"] == "see you later");
+  bob->write_line("ping");
+  REQUIRE(bob->wait_type("pong"));
+  int messages = 0;  // every line bob printed up to the pong: the message came once
+  for (const auto& line : bob->seen()) messages += is(json::parse(line, nullptr, false), "message") ? 1 : 0;
+  CHECK(messages == 1);
 }

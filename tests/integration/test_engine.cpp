@@ -223,7 +223,8 @@ TEST_CASE("engine: a server restart shows one line each way and no presence chur
   auto carol = f.log_in("carol");
   const auto port = f.server.port();
   // Logged in one after the other: each has seen the later ones arrive.
-  REQUIRE(f.run_until([&] { return alice->all<ev::Presence>().size() == 2 && bob->all<ev::Presence>().size() == 1; }));
+  REQUIRE(f.run_until(
+      [&] { return alice->all<ev::Presence>().size() == 2 && bob->all<ev::Presence>().size() == 1; }));
   TestServer restarted(f.server, [port](server::ServerConfig& c) { c.port = port; });
   for (auto* p : {alice.get(), bob.get(), carol.get()})
     REQUIRE(f.run_until([&] { return p->has<ev::Server>([](const ev::Server& s) { return s.up; }); }, 30s));
@@ -252,4 +253,31 @@ TEST_CASE("engine: two logins at once after a kick make one attempt, and it succ
   CHECK_FALSE(alice->has<ev::Error>());
   CHECK(f.execute(*alice, "whoelse"));
   CHECK(alice->all<ev::LoggedIn>().size() == 2);
+}
+
+TEST_CASE("engine: a message sent twice with one id is shown once, and history keeps the conversation") {
+  Fixture f;
+  auto bob = f.log_in("bob");
+  TestClient alice(f.server.port());
+  REQUIRE(alice.connect(f.server.fingerprint()).empty());
+  REQUIRE(alice.login("alice", "alice123").status == wire::Status::ok);
+  // A sender that lost the answer sends again with the same id.
+  for (int i = 0; i < 2; ++i) REQUIRE(alice.call(wire::SendMessage{0, "id-1", {"bob"}, "only once"}));
+  REQUIRE(alice.call(wire::SendMessage{0, "id-2", {"bob"}, "and then this"}));
+  REQUIRE(f.run_until([&] {
+    auto chats = bob->all<ev::Chat>();
+    return !chats.empty() && chats.back().message.text == "and then this";
+  }));
+  CHECK(bob->all<ev::Chat>().size() == 2);
+
+  CHECK(f.execute(*bob, "message alice hello"));
+  CHECK(f.execute(*bob, "history alice 10"));
+  auto history = bob->all<ev::History>().back();
+  CHECK(history.user == "alice");
+  REQUIRE(history.messages.size() == 3);
+  CHECK(history.messages[0].text == "only once");
+  CHECK(history.messages[0].state == "received");
+  CHECK(history.messages[2].text == "hello");
+  CHECK(history.messages[2].mine);
+  CHECK(history.messages[2].state == "delivered");  // alice is online
 }

@@ -624,3 +624,17 @@ TEST_CASE("completion_kind: what the word at the cursor completes to") {
     CHECK(completion_kind(c.before) == c.kind);
   }
 }
+
+TEST_CASE("history: a user, a count, both in either order, or neither") {
+  CHECK(parse_as<cmd::History>("history").user.empty());
+  CHECK(parse_as<cmd::History>("history").count == 20);
+  CHECK(parse_as<cmd::History>("history bob").user == "bob");
+  auto both = parse_as<cmd::History>("/History 5 bob");
+  CHECK(both.user == "bob");
+  CHECK(both.count == 5);
+  CHECK(parse_as<cmd::History>("history bob 50").count == 50);
+  CHECK(parse_error("history bob carol").message == "usage: history [user] [n]");
+  CHECK(parse_error("history 0").message == "usage: history [user] [n]");
+  CHECK(parse_error("history 1001").message == "usage: history [user] [n]");
+  CHECK(parse_error("history bad/name").message.find("invalid name") != std::string::npos);
+}

@@ -195,3 +195,17 @@ TEST_CASE("json: text that is not UTF-8 is replaced, not thrown") {
 TEST_CASE("json: the running-downloads status is for status lines, not a line of its own") {
   CHECK(parley::peer::to_json(parley::peer::ev::Running{}).empty());
 }
+
+TEST_CASE("json: a queued message of ours and the history") {
+  ev::Sent queued{"id9", {"bob"}, "later", false, 0, {}, "message", true};
+  CHECK(json_line(to_json(queued).at(0)) ==
+        "{\"type\":\"message\",\"mine\":true,\"to\":[\"bob\"],\"text\":\"later\","
+        "\"time\":\"1970-01-01T00:00:00.000Z\",\"id\":\"id9\",\"state\":\"queued\"}");
+  ev::History history{
+      "bob", {StoredMessage{1, "id1", "message", "bob", {"alice"}, "hi", false, false, 0, "received", {}}}};
+  CHECK(json_line(to_json(history).at(0)) ==
+        "{\"type\":\"history\",\"messages\":[{\"id\":\"id1\",\"kind\":\"message\",\"from\":\"bob\",\"to\":["
+        "\"alice\"],"
+        "\"text\":\"hi\",\"mine\":false,\"time\":\"1970-01-01T00:00:00.000Z\",\"state\":\"received\"}],"
+        "\"user\":\"bob\"}");
+}

@@ -213,3 +213,19 @@ TEST_CASE("whoelsesince shows when each user was last seen") {
   CHECK(plain_body(ev::Users{"whoelse", {{"bob", 0}, {"carol", 0}}}) == "whoelse: bob, carol");
   CHECK(plain_body(ev::Users{"whoelse", {}}) == "whoelse: nobody");
 }
+
+TEST_CASE("text: a queued message says it waits for the server") {
+  ev::Sent queued{"id", {"bob"}, "later", false, kNow, {}, "message", true};
+  CHECK(plain_body(queued) == "you → bob: later (queued: it goes out when the server is back)");
+}
+
+TEST_CASE("text: history lines carry the date, who, and our own lines' state") {
+  ev::History history{
+      "bob",
+      {StoredMessage{1, "a", "message", "bob", {"alice"}, "hi", false, false, kNow, "received", {}},
+       StoredMessage{2, "b", "message", "alice", {"bob"}, "hey", false, true, kNow, "delivered", {}}}};
+  const std::string text = render(history, plain());
+  CHECK(text.find("bob: hi") != std::string::npos);
+  CHECK(text.find("you → bob: hey (delivered)") != std::string::npos);
+  CHECK(text.find('\n') != std::string::npos);  // one line each
+}
