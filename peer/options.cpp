@@ -98,6 +98,8 @@ void add_options(CLI::App& app, PeerConfig& config, Raw& raw, std::string& log_l
                  "days of conversation the peer keeps in <data-dir>/messages.db (default 365; 0: forever)")
       ->check(CLI::Range(0, 36500))
       ->type_name("DAYS");
+  app.add_flag("--fallback", config.fallback,
+               "a private message the other peer did not acknowledge goes through the server instead");
   app.add_flag("--sign-up", config.sign_up,
                "create the account if the name is free and the server allows sign-up (for scripts; "
                "the interactive shell asks)");

@@ -31,6 +31,7 @@ struct PeerConfig {
   std::uint64_t upload_limit = 0;  // bytes per second to other peers, all together; 0: no limit
   bool sign_up = false;            // scripts: create the account if the name is free
   int history_days = 365;          // the peer's own history is kept this long; 0: forever
+  bool fallback = false;           // a direct message that was not acknowledged goes through the server
 };
 
 }  // namespace parley::peer

@@ -88,7 +88,10 @@ class Engine {
                                                         const wire::Message& message);
   bool generic_reply(std::string_view command, const wire::Message& reply);
   asio::awaitable<bool> send_message(std::string_view command, const std::vector<std::string>& to,
-                                     const std::string& text);
+                                     const std::string& text, const std::string& id);
+  asio::awaitable<bool> not_delivered_directly(std::string_view command, const std::string& user,
+                                               const std::string& text, const std::string& id,
+                                               const std::string& why);
   asio::awaitable<bool> send_private(std::string_view command, const std::string& user,
                                      const std::string& text);
   asio::awaitable<bool> send_users(std::string_view command, bool include_me);
@@ -127,7 +130,7 @@ class Engine {
   void record(StoredMessage message);
   void record_sent(const ev::Sent& sent);
   asio::awaitable<bool> queue_message(std::string_view command, const std::vector<std::string>& to,
-                                      const std::string& text);
+                                      const std::string& text, const std::string& id);
   asio::awaitable<void> flush_outbox();
 
   asio::io_context& io_;

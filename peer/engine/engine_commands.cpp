@@ -69,9 +69,8 @@ bool Engine::generic_reply(std::string_view command, const wire::Message& reply)
 }
 
 asio::awaitable<bool> Engine::send_message(std::string_view command, const std::vector<std::string>& to,
-                                           const std::string& text) {
-  if (!session_.up()) co_return co_await queue_message(command, to, text);
-  const std::string id = random_id();
+                                           const std::string& text, const std::string& id) {
+  if (!session_.up()) co_return co_await queue_message(command, to, text, id);
   const wire::Message message = wire::SendMessage{0, id, to, text};
   auto reply = co_await request(command, message);
   if (!reply || generic_reply(command, *reply)) co_return false;
@@ -99,11 +98,9 @@ asio::awaitable<bool> Engine::send_private(std::string_view command, const std::
     co_return false;
   }
   const auto sent_ms = now_ms();
-  const auto why = co_await links_->send_private(user, text);
-  if (!why.empty()) {
-    error(command, why);
-    co_return false;
-  }
+  const std::string id = random_id();
+  const auto why = co_await links_->send_private(user, text, id);
+  if (!why.empty()) co_return co_await not_delivered_directly(command, user, text, id, why);
   last_partner_ = user;
   ev::Private event{session_.user(), user, wire::PrivateText{{}, text, sent_ms}, true, false};
   event.action = strip_action(event.message.text);
@@ -122,7 +119,28 @@ asio::awaitable<bool> Engine::send_private(std::string_view command, const std::
   co_return true;
 }
 
-asio::awaitable<bool> Engine::handle(const cmd::Message& c) { return send_message("message", c.to, c.text); }
+asio::awaitable<bool> Engine::handle(const cmd::Message& c) {
+  const std::string id = random_id();
+  co_return co_await send_message("message", c.to, c.text, id);
+}
+
+// The other peer did not acknowledge it before the link timed out or closed: say so, and
+// offer (or with --fallback, take) the server, with the same id, so a copy that did
+// arrive is not shown twice.
+asio::awaitable<bool> Engine::not_delivered_directly(std::string_view command, const std::string& user,
+                                                     const std::string& text, const std::string& id,
+                                                     const std::string& why) {
+  record({0, id, "private", session_.user(), {user}, text, false, true, now_ms(), "not_delivered", {}});
+  if (!config_.fallback) {
+    error(command,
+          fmt::format("not delivered: {}; to send it through the server: message {} {}", why, user, text));
+    co_return false;
+  }
+  emit(ev::Notice{fmt::format("not delivered directly ({}): sending it through the server", why),
+                  {{"user", user}, {"fallback", true}}});
+  const std::vector<std::string> to{user};
+  co_return co_await send_message(command, to, text, id);
+}
 
 asio::awaitable<bool> Engine::handle(const cmd::Broadcast& c) {
   const std::string id = random_id();
@@ -266,7 +284,8 @@ asio::awaitable<bool> Engine::to_partner(std::string_view command, const std::st
   const std::string to = last_partner_;
   if (links_->has(to)) co_return co_await send_private(command, to, text);
   const std::vector<std::string> recipients{to};
-  co_return co_await send_message(command, recipients, text);
+  const std::string id = random_id();
+  co_return co_await send_message(command, recipients, text, id);
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::Downloads&) {

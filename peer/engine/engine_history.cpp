@@ -72,12 +72,12 @@ void Engine::record_sent(const ev::Sent& sent) {
 
 // The server is unreachable: the message waits on disk and goes out when it is back.
 asio::awaitable<bool> Engine::queue_message(std::string_view command, const std::vector<std::string>& to,
-                                            const std::string& text) {
+                                            const std::string& text, const std::string& id) {
   if (!store_) {
     error(command, "the server is unreachable, and without a message store nothing can wait for it");
     co_return false;
   }
-  ev::Sent event{random_id(), to, text, false, now_ms(), {}, std::string(command), true};
+  ev::Sent event{id, to, text, false, now_ms(), {}, std::string(command), true};
   store_->enqueue(QueuedMessage{event.id, to, text, event.sent_ms}, [](bool ok) {
     if (!ok) spdlog::error("the outbox could not be written");
   });

@@ -98,6 +98,9 @@ class LinkManager {
 
   // Sends `text` and waits for the other side's acknowledgement; "" or why it failed.
   asio::awaitable<std::string> send_private(const std::string& user, const std::string& text);
+  // The same with the id chosen by the caller, who may send it again another way.
+  asio::awaitable<std::string> send_private(const std::string& user, const std::string& text,
+                                            const std::string& msg_id);
 
   // Says goodbye with `reason_for_them`, closes, and reports `reason_for_us`.
   void close(const std::string& user, const std::string& reason_for_them, const std::string& reason_for_us,

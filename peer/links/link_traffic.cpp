@@ -77,11 +77,16 @@ bool LinkManager::send_transfer(const std::string& user, wire::SharedFrame frame
 }
 
 asio::awaitable<std::string> LinkManager::send_private(const std::string& user, const std::string& text) {
+  const std::string id = random_id();
+  co_return co_await send_private(user, text, id);
+}
+
+asio::awaitable<std::string> LinkManager::send_private(const std::string& user, const std::string& text,
+                                                       const std::string& id) {
   const Key key{user, Purpose::chat};
   auto it = links_.find(key);
   if (it == links_.end()) co_return fmt::format("no private link with {}", user);
   std::shared_ptr<Link> link = it->second;
-  std::string id = random_id();
   auto alive = alive_;
   net::AsyncEvent wake(executor_);
   Link::Waiter waiter{&wake};

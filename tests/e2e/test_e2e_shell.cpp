@@ -180,3 +180,43 @@ TEST_CASE(
   for (const auto& line : bob->seen()) messages += is(json::parse(line, nullptr, false), "message") ? 1 : 0;
   CHECK(messages == 1);
 }
+
+TEST_CASE(
+    "e2e: a private message the other peer never acknowledged is said not delivered, or with --fallback sent "
+    "through the server") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir, {"--dead-peer-timeout", "3"});
+  for (const bool fallback : {false, true}) {
+    CAPTURE(fallback);
+    std::vector<std::string> flags;
+    if (fallback) flags.push_back("--fallback");
+    Peer alice(dir, server.port, "alice", "alice123", flags);
+    auto bob = std::make_unique<Peer>(dir, server.port, "bob", "bob123");
+    REQUIRE(alice->wait_type("login"));
+    REQUIRE((*bob)->wait_type("login"));
+    alice->write_line("startprivate bob");
+    REQUIRE((*bob)->wait_json([](const json& j) { return is(j, "link") && j["state"] == "open"; }));
+    (*bob)->signal(SIGSTOP);  // it will not acknowledge
+    alice->write_line("private bob are you there?");
+    (*bob)->signal(SIGKILL);  // and its end of the link goes away
+    (*bob)->wait_exit();
+    if (!fallback) {
+      auto error = alice->wait_type("error");
+      REQUIRE(error);
+      CHECK((*error)["message"].get<std::string>().find("not delivered") != std::string::npos);
+      CHECK((*error)["message"].get<std::string>().find("message bob are you there?") != std::string::npos);
+      alice->close_stdin();
+      CHECK(alice->wait_exit() == 0);
+      bob.reset();
+      continue;
+    }
+    auto notice = alice->wait_json([](const json& j) { return j.value("fallback", false); });
+    REQUIRE(notice);
+    REQUIRE(alice->wait_json([](const json& j) { return is(j, "info") && j.value("user", "") == "bob"; }));
+    bob = std::make_unique<Peer>(dir, server.port, "bob", "bob123");  // back, after the server noticed
+    auto message = (*bob)->wait_type("message", 30s);
+    REQUIRE(message);
+    CHECK((*message)["text"] == "are you there?");
+  }
+}
