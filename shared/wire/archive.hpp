@@ -68,6 +68,7 @@ class WireReader : public cereal::InputArchive<WireReader, cereal::AllowEmptyCla
   }
   void get_bytes(void* data, std::size_t size) {
     if (size > remaining()) throw DecodeError("payload truncated");
+    if (size == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     std::memcpy(data, in_.data() + pos_, size);
     pos_ += size;
   }
