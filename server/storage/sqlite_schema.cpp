@@ -5,8 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/storage/sqlite_db.hpp"
-#include "shared/util/parse.hpp"
+#include "shared/sqlite/db.hpp"
 
 namespace parley::server::sqlite {
 namespace {
@@ -84,31 +83,9 @@ CREATE TABLE IF NOT EXISTS accounts (
 ) WITHOUT ROWID;
 )sql",
 };
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 }  // namespace
 
-void migrate(sqlite3* db) {
-  // IMMEDIATE takes the write lock before reading the version, so two servers starting
-  // on the same database cannot both run the same step.
-  exec(db, "BEGIN IMMEDIATE");
-  try {
-    const std::string text = query_text(db, "PRAGMA user_version");
-    const auto parsed = parse_decimal<int>(text);
-    if (!parsed) throw std::runtime_error("database schema version '" + text + "' is not one of Parley's");
-    const int version = *parsed;
-    if (version > kSchemaVersion) {
-      throw std::runtime_error("database schema version " + std::to_string(version) +
-                               " is newer than this server supports (" + std::to_string(kSchemaVersion) +
-                               ")");
-    }
-    for (int step = version; step < kSchemaVersion; ++step) exec(db, std::string(kMigrations[step]));
-    if (version != kSchemaVersion) exec(db, "PRAGMA user_version=" + std::to_string(kSchemaVersion));
-    exec(db, "COMMIT");
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
-}
+void migrate(sqlite3* db) { parley::sqlite::migrate(db, kMigrations); }
 
 }  // namespace parley::server::sqlite

@@ -15,7 +15,6 @@
 #include <utility>
 #include <variant>
 
-#include "server/storage/sqlite_db.hpp"
 #include "server/storage/sqlite_schema.hpp"
 #include "server/storage/sqlite_tables.hpp"
 

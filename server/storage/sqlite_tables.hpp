@@ -9,10 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "server/storage/sqlite_db.hpp"
 #include "server/storage/store.hpp"
+#include "shared/sqlite/db.hpp"
 
 namespace parley::server::sqlite {
+
+// The handles and statements of shared/sqlite, under the server's sqlite:: too.
+using namespace parley::sqlite;
 
 class Tables {
  public:

@@ -1,6 +1,5 @@
-// SQLite's C API the way Parley's stores use it: owning handles, statements that reset
-// themselves after each use, errors as exceptions. The server's storage/sqlite_db.* is the
-// same code under its own namespace and can move onto this one.
+// SQLite's C API the way Parley's stores (the server's and the peer's) use it: owning
+// handles, statements that reset themselves after each use, errors as exceptions.
 #pragma once
 
 #include <sqlite3.h>
@@ -56,6 +55,14 @@ class Use {
     check(sqlite3_bind_int64(stmt_, index, value));
     return *this;
   }
+  Use& bind_null(int index) {
+    check(sqlite3_bind_null(stmt_, index));
+    return *this;
+  }
+  Use& bind_blob(int index, std::string_view bytes) {
+    check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+    return *this;
+  }
 
   // True while there is a row to read.
   bool step() {
@@ -70,6 +77,11 @@ class Use {
   }
 
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    if (data == nullptr) return {};
+    return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
   std::string text(int column) const {
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};

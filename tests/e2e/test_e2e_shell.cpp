@@ -196,13 +196,16 @@ TEST_CASE(
     REQUIRE(alice->wait_type("login"));
     REQUIRE((*bob)->wait_type("login"));
     alice->write_line("startprivate bob");
-    REQUIRE((*bob)->wait_json([](const json& j) { return is(j, "link") && j["state"] == "open"; }));
-    (*bob)->signal(SIGSTOP);  // it will not acknowledge
+    const auto link_open = [](const json& j) { return is(j, "link") && j["state"] == "open"; };
+    REQUIRE(alice->wait_json(link_open));
+    REQUIRE((*bob)->wait_json(link_open));
+    // Frozen, bob neither acknowledges nor answers heartbeats: alice's peer gives up on the
+    // message after its acknowledgement timeout, and the server drops bob's session.
+    (*bob)->signal(SIGSTOP);
     alice->write_line("private bob are you there?");
-    (*bob)->signal(SIGKILL);  // and its end of the link goes away
-    (*bob)->wait_exit();
     if (!fallback) {
-      auto error = alice->wait_type("error");
+      auto error = alice->wait_type("error", 30s);
+      (*bob)->signal(SIGKILL);
       REQUIRE(error);
       CHECK((*error)["message"].get<std::string>().find("not delivered") != std::string::npos);
       CHECK((*error)["message"].get<std::string>().find("message bob are you there?") != std::string::npos);
@@ -211,7 +214,9 @@ TEST_CASE(
       bob.reset();
       continue;
     }
-    auto notice = alice->wait_json([](const json& j) { return j.value("fallback", false); });
+    auto notice = alice->wait_json([](const json& j) { return j.value("fallback", false); }, 30s);
+    (*bob)->signal(SIGKILL);
+    (*bob)->wait_exit();
     REQUIRE(notice);
     REQUIRE(alice->wait_json([](const json& j) { return is(j, "info") && j.value("user", "") == "bob"; }));
     bob = std::make_unique<Peer>(dir, server.port, "bob", "bob123");  // back, after the server noticed
