@@ -142,12 +142,18 @@ bool LineEditor::Impl::clear_line() {
   const bool own_mode = rl_display_prompt != rl_prompt || RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH);
   if (!own_mode && rl_end == 0) return false;
   if (own_mode) {
+    // The search line is dropped from the screen; the prompt gets the ^C instead.
     rl_callback_sigcleanup();
+    rl_clear_visible_line();
+    write_stdout(prompt + "^C\n");
     rl_set_prompt(prompt.c_str());
+  } else {
+    rl_point = rl_end;  // the ^C goes after the whole line, wherever the cursor was
+    rl_redisplay();
+    write_stdout("^C\n");
   }
   rl_replace_line("", 0);
   rl_point = 0;
-  write_stdout("^C\n");
   rl_on_new_line();
   rl_redisplay();
   return true;
