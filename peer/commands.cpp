@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <string>
 #include <system_error>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "peer/command_table.hpp"
+#include "shared/util/parse.hpp"
 #include "shared/util/variant_index.hpp"
 #include "shared/wire/limits.hpp"
 
@@ -166,17 +166,6 @@ std::optional<std::string> parse_recipients(std::string_view list, std::vector<s
   return std::nullopt;
 }
 
-// from_chars alone would accept a leading '-' and stop at "1e3"'s 'e': the whole word
-// must be digits, without overflow.
-template <typename T>
-std::optional<T> whole_number(std::string_view word) {
-  T value = 0;
-  const bool digits_only = !word.empty() && word.find_first_not_of("0123456789") == std::string_view::npos;
-  const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
-  if (!digits_only || ec != std::errc{} || end != word.data() + word.size()) return std::nullopt;
-  return value;
-}
-
 // <file> followed by numbers: one count (register) or chunk numbers.
 std::optional<std::string> parse_file_numbers(const Row& row, std::string_view rest, Parsed& out,
                                               const std::string& usage_error) {
@@ -186,7 +175,7 @@ std::optional<std::string> parse_file_numbers(const Row& row, std::string_view r
   while (!numbers.empty()) {
     const auto [word, next] = split_word(numbers);
     numbers = next;
-    const auto value = whole_number<std::uint32_t>(word);
+    const auto value = parse_decimal<std::uint32_t>(word);
     if (!value) return std::string(row.name) + ": " + quoted(word) + " is not a whole number";
     if (row.args == Args::kFileCount) {
       if (!numbers.empty()) return usage_error;
@@ -212,7 +201,7 @@ std::optional<std::string> parse_one_word(const Row& row, std::string_view rest,
       out.text = word;
       return std::nullopt;
     case Args::kSeconds: {
-      const auto seconds = whole_number<std::int64_t>(word);
+      const auto seconds = parse_decimal<std::int64_t>(word);
       if (!seconds) return std::string(row.name) + ": " + quoted(word) + " is not a number of seconds";
       out.number = *seconds;
       return std::nullopt;
@@ -237,7 +226,7 @@ std::optional<std::string> parse_history(const Row& row, std::string_view rest, 
   while (!rest.empty()) {
     const auto [word, next] = split_word(rest);
     rest = next;
-    if (const auto count = whole_number<std::uint32_t>(word)) {
+    if (const auto count = parse_decimal<std::uint32_t>(word)) {
       if (out.number != 0 || *count == 0 || *count > cmd::kMaxHistoryLines) return usage_error;
       out.number = *count;
     } else {

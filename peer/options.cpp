@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +14,7 @@
 
 #include "peer/config_file.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/parse.hpp"
 
 namespace parley::peer {
 namespace {
@@ -223,10 +223,8 @@ std::optional<int> parse_options(int argc, const char* const* argv, const Enviro
 }
 
 std::string port_error(std::string_view text, bool allow_zero) {
-  unsigned value = 0;
-  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (digits && ec == std::errc{} && value <= 65535 && (value > 0 || allow_zero)) return {};
+  const auto value = parse_decimal<unsigned>(text);
+  if (value && *value <= 65535 && (*value > 0 || allow_zero)) return {};
   return fmt::format("'{}' is not a port (1-65535{})", text, allow_zero ? ", or 0 for any free port" : "");
 }
 
