@@ -68,17 +68,7 @@ LinkManager::Events Engine::link_events() {
             ev::Private event{user, session_.user(), text, false, false};
             event.action = strip_action(event.message.text);
             const auto& t = event.message;
-            record({0,
-                    t.msg_id,
-                    "private",
-                    user,
-                    {session_.user()},
-                    t.text,
-                    event.action,
-                    false,
-                    t.sent_ms,
-                    "received",
-                    {}});
+            record_received("private", t.msg_id, user, {session_.user()}, t.text, event.action, t.sent_ms);
             emit(std::move(event));
           },
       .on_transfer = [this](
@@ -182,17 +172,7 @@ void Engine::on_event(wire::Message&& message) {
                    ev::Broadcast event{std::move(m), false};
                    event.action = strip_action(event.message.text);
                    const auto& b = event.message;
-                   record({0,
-                           b.msg_id,
-                           "broadcast",
-                           b.from,
-                           {},
-                           b.text,
-                           event.action,
-                           false,
-                           b.sent_ms,
-                           "received",
-                           {}});
+                   record_received("broadcast", b.msg_id, b.from, {}, b.text, event.action, b.sent_ms);
                    emit(std::move(event));
                  },
                  [&](wire::PresenceEvent& m) {
@@ -213,7 +193,7 @@ void Engine::on_event(wire::Message&& message) {
                  [&](wire::IdleWarning& m) { emit(ev::IdleWarning{m.seconds_left}); },
                  [&](wire::ProtocolError& m) { error("server", m.message); },
                  [&](wire::Announcement& m) {
-                   record({0, {}, "announcement", {}, {}, m.text, false, false, m.sent_ms, "received", {}});
+                   record_received("announcement", {}, {}, {}, m.text, false, m.sent_ms);
                    emit(ev::Announcement{m.text, m.sent_ms});
                  },
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
@@ -230,17 +210,9 @@ void Engine::on_chat(wire::ChatEvent&& m) {
     ev::Chat event{std::move(m), false};
     event.action = strip_action(event.message.text);
     const auto& c = event.message;
-    record({0,
-            c.msg_id,
-            "message",
-            c.from,
-            c.to.empty() ? std::vector<std::string>{session_.user()} : c.to,
-            c.text,
-            event.action,
-            false,
-            c.sent_ms,
-            "received",
-            {}});
+    record_received("message", c.msg_id, c.from,
+                    c.to.empty() ? std::vector<std::string>{session_.user()} : c.to, c.text, event.action,
+                    c.sent_ms);
     emit(std::move(event));
   }
   if (seq != 0) acknowledge(seq);

@@ -128,6 +128,8 @@ class Engine {
   // False if this message was shown before (a redelivery): only acknowledge it again.
   bool first_showing(const std::string& from, const std::string& msg_id);
   void record(StoredMessage message);
+  void record_received(std::string kind, std::string msg_id, std::string from, std::vector<std::string> to,
+                       std::string text, bool action, std::int64_t time_ms);
   void record_sent(const ev::Sent& sent);
   asio::awaitable<bool> queue_message(std::string_view command, const std::vector<std::string>& to,
                                       const std::string& text, const std::string& id);

@@ -52,6 +52,22 @@ void Engine::record(StoredMessage message) {
   if (store_) store_->add(std::move(message));
 }
 
+void Engine::record_received(std::string kind, std::string msg_id, std::string from,
+                             std::vector<std::string> to, std::string text, bool action,
+                             std::int64_t time_ms) {
+  record({0,
+          std::move(msg_id),
+          std::move(kind),
+          std::move(from),
+          std::move(to),
+          std::move(text),
+          action,
+          false,
+          time_ms,
+          "received",
+          {}});
+}
+
 void Engine::record_sent(const ev::Sent& sent) {
   StoredMessage line{
       0, sent.id, "message", session_.user(), sent.to, sent.text, sent.action, true, sent.sent_ms, "", {}};

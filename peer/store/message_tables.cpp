@@ -8,7 +8,9 @@
 namespace parley::peer::store {
 namespace {
 
+using sqlite::join_list;
 using sqlite::prepare;
+using sqlite::split_list;
 using sqlite::Use;
 
 // Never edit a step that has shipped: existing databases have already run it.
@@ -61,25 +63,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 };
 
 constexpr std::string_view kMessageColumns = "row, msg_id, kind, sender, text, action, mine, time_ms, state";
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) {
-    if (!out.empty()) out += ',';
-    out += name;
-  }
-  return out;
-}
-
-std::vector<std::string> split(std::string_view joined) {
-  std::vector<std::string> out;
-  while (!joined.empty()) {
-    const auto comma = joined.find(',');
-    out.emplace_back(joined.substr(0, comma));
-    joined.remove_prefix(comma == std::string_view::npos ? joined.size() : comma + 1);
-  }
-  return out;
-}
 
 std::int64_t as_limit(std::size_t n) {
   return static_cast<std::int64_t>(std::min<std::size_t>(n, std::numeric_limits<std::int64_t>::max()));
@@ -172,7 +155,7 @@ void MessageTables::enqueue(const QueuedMessage& q) {
   Use(db_, insert_outbox_)
       .bind(1, account_)
       .bind(2, q.msg_id)
-      .bind(3, join(q.to))
+      .bind(3, join_list(q.to))
       .bind(4, q.text)
       .bind(5, q.time_ms)
       .run();
@@ -239,7 +222,8 @@ std::vector<QueuedMessage> MessageTables::load_outbox() {
   std::vector<QueuedMessage> out;
   Use use(db_, load_outbox_);
   use.bind(1, account_);
-  while (use.step()) out.push_back(QueuedMessage{use.text(0), split(use.text(1)), use.text(2), use.int64(3)});
+  while (use.step())
+    out.push_back(QueuedMessage{use.text(0), split_list(use.text(1)), use.text(2), use.int64(3)});
   return out;
 }
 

@@ -11,25 +11,6 @@ namespace {
 
 StmtPtr prep(sqlite3* db, std::string_view sql) { return prepare(db, sql, SQLITE_PREPARE_PERSISTENT); }
 
-std::string join_group(const std::vector<std::string>& group) {
-  std::string out;
-  for (const auto& name : group) {
-    if (!out.empty()) out += ',';
-    out += name;
-  }
-  return out;
-}
-
-std::vector<std::string> split_group(std::string_view joined) {
-  std::vector<std::string> out;
-  while (!joined.empty()) {
-    const auto comma = joined.find(',');
-    out.emplace_back(joined.substr(0, comma));
-    joined.remove_prefix(comma == std::string_view::npos ? joined.size() : comma + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 Tables::Tables(sqlite3* db)
@@ -82,7 +63,7 @@ void Tables::apply(const op::PutOffline& put) {
   if (m.group.empty()) {
     use.bind_null(4);
   } else {
-    use.bind(4, join_group(m.group));
+    use.bind(4, join_list(m.group));
   }
   use.bind(5, m.text).bind(6, m.sent_ms).run();
 }
@@ -157,7 +138,7 @@ std::vector<StoredMessage> Tables::fetch_offline(const std::string& user, std::s
     m.msg_id = use.text(1);
     m.from = use.text(2);
     m.to = use.text(3);
-    m.group = split_group(use.text(4));
+    m.group = split_list(use.text(4));
     m.text = use.text(5);
     m.sent_ms = use.int64(6);
   }

@@ -116,4 +116,23 @@ void migrate(sqlite3* db, std::span<const std::string_view> steps) {
   }
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    const auto comma = joined.find(',');
+    out.emplace_back(joined.substr(0, comma));
+    joined.remove_prefix(comma == std::string_view::npos ? joined.size() : comma + 1);
+  }
+  return out;
+}
+
 }  // namespace parley::sqlite

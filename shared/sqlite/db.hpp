@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::sqlite {
 
@@ -103,6 +104,10 @@ std::string query_text(sqlite3* db, std::string_view sql);
 // Opens (creating it, private to this user) the database at `path` in WAL mode with
 // synchronous=FULL. Throws std::runtime_error with a message fit for the user.
 DbPtr open_database(const std::filesystem::path& path);
+
+// A list of user names kept in one column, comma-separated (names never hold a comma).
+std::string join_list(const std::vector<std::string>& items);
+std::vector<std::string> split_list(std::string_view joined);
 
 // Schema upgrades in order: step i takes `PRAGMA user_version` from i to i+1. Never edit
 // a step that has shipped; add one. Throws if the file is newer than `steps` knows.
