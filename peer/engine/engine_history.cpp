@@ -12,6 +12,7 @@
 #include "peer/engine/engine.hpp"
 #include "shared/util/hex.hpp"
 #include "shared/util/time.hpp"
+#include "shared/wire/limits.hpp"
 
 namespace parley::peer {
 namespace {
@@ -22,17 +23,13 @@ std::string receipt_state(wire::Status status) {
   return "refused";
 }
 
-std::string folded(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  return name;
-}
-
 }  // namespace
 
 void Engine::open_store() {
   if (store_) return;
   try {
-    const std::string account = fmt::format("{}@{}:{}", folded(session_.user()), config_.host, config_.port);
+    const std::string account =
+        fmt::format("{}@{}:{}", wire::folded_username(session_.user()), config_.host, config_.port);
     store_ = std::make_unique<MessageStore>(
         MessageStoreOptions{config_.data_dir / "messages.db", account, config_.history_days, {}},
         io_.get_executor());

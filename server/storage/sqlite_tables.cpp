@@ -7,46 +7,42 @@
 #include <variant>
 
 namespace parley::server::sqlite {
-namespace {
-
-StmtPtr prep(sqlite3* db, std::string_view sql) { return prepare(db, sql, SQLITE_PREPARE_PERSISTENT); }
-
-}  // namespace
 
 Tables::Tables(sqlite3* db)
     : db_(db),
-      begin_(prep(db, "BEGIN IMMEDIATE")),
-      commit_(prep(db, "COMMIT")),
-      rollback_(prep(db, "ROLLBACK")),
-      put_offline_(prep(db,
-                        "INSERT INTO offline_messages (msg_id, sender, recipient, grp, text, sent_ms) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
-      ack_offline_(prep(db, "DELETE FROM offline_messages WHERE seq = ?1 AND recipient = ?2")),
-      fetch_offline_(prep(db,
-                          "SELECT seq, msg_id, sender, recipient, grp, text, sent_ms FROM offline_messages "
-                          "WHERE recipient = ?1 ORDER BY seq LIMIT ?2")),
-      add_block_(prep(db, "INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?1, ?2)")),
-      remove_block_(prep(db, "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2")),
-      set_lock_(prep(db,
-                     "INSERT INTO locks (user, until_ms) VALUES (?1, ?2) "
-                     "ON CONFLICT (user) DO UPDATE SET until_ms = excluded.until_ms")),
-      remove_lock_(prep(db, "DELETE FROM locks WHERE user = ?1")),
-      insert_login_(prep(db, "INSERT INTO logins (user, login_ms, address) VALUES (?1, ?2, ?3)")),
-      close_login_(prep(db,
-                        "UPDATE logins SET logout_ms = ?2, reason = ?3 WHERE id = "
-                        "(SELECT max(id) FROM logins WHERE user = ?1 AND logout_ms IS NULL)")),
-      set_last_seen_(prep(db,
-                          "INSERT INTO last_seen (user, at_ms) VALUES (?1, ?2) "
-                          "ON CONFLICT (user) DO UPDATE SET at_ms = excluded.at_ms")),
-      put_file_(
-          prep(db,
-               "INSERT INTO files (name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
-      set_holding_(prep(db,
-                        "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
-                        "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
-      remove_holding_(prep(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
-      put_account_(prep(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
+      begin_(prepare(db, "BEGIN IMMEDIATE")),
+      commit_(prepare(db, "COMMIT")),
+      rollback_(prepare(db, "ROLLBACK")),
+      put_offline_(prepare(db,
+                           "INSERT INTO offline_messages (msg_id, sender, recipient, grp, text, sent_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      ack_offline_(prepare(db, "DELETE FROM offline_messages WHERE seq = ?1 AND recipient = ?2")),
+      fetch_offline_(
+          prepare(db,
+                  "SELECT seq, msg_id, sender, recipient, grp, text, sent_ms FROM offline_messages "
+                  "WHERE recipient = ?1 ORDER BY seq LIMIT ?2")),
+      add_block_(prepare(db, "INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?1, ?2)")),
+      remove_block_(prepare(db, "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2")),
+      set_lock_(prepare(db,
+                        "INSERT INTO locks (user, until_ms) VALUES (?1, ?2) "
+                        "ON CONFLICT (user) DO UPDATE SET until_ms = excluded.until_ms")),
+      remove_lock_(prepare(db, "DELETE FROM locks WHERE user = ?1")),
+      insert_login_(prepare(db, "INSERT INTO logins (user, login_ms, address) VALUES (?1, ?2, ?3)")),
+      close_login_(prepare(db,
+                           "UPDATE logins SET logout_ms = ?2, reason = ?3 WHERE id = "
+                           "(SELECT max(id) FROM logins WHERE user = ?1 AND logout_ms IS NULL)")),
+      set_last_seen_(prepare(db,
+                             "INSERT INTO last_seen (user, at_ms) VALUES (?1, ?2) "
+                             "ON CONFLICT (user) DO UPDATE SET at_ms = excluded.at_ms")),
+      put_file_(prepare(
+          db,
+          "INSERT INTO files (name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      set_holding_(prepare(db,
+                           "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
+      remove_holding_(prepare(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
+      put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
 
 void Tables::begin() { Use(db_, begin_.get()).run(); }
 void Tables::commit() { Use(db_, commit_.get()).run(); }
