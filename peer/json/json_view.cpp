@@ -63,7 +63,7 @@ struct Renderer {
     const auto& m = e.message;
     Json object = {{"type", "message"},     {"from", m.from},
                    {"text", m.text},        {"time", iso_time_utc(m.sent_ms)},
-                   {"offline", m.seq != 0}, {"id", m.msg_id}};
+                   {"offline", m.offline}, {"id", m.msg_id}};
     if (!m.to.empty()) object["to"] = m.to;
     mark_action(object, e.action);
     return {object};

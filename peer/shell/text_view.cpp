@@ -95,7 +95,7 @@ std::string logged_out(const Painter& p, const ev::LoggedOut& e) {
 
 std::string chat(const Painter& p, const ev::Chat& e) {
   const auto& m = e.message;
-  const bool offline = m.seq != 0;
+  const bool offline = m.offline;
   std::string after;
   if (!m.to.empty()) after += p.paint(fmt::format(" (to {})", text::plain_list(m.to)), kDim);
   if (offline) after += p.paint(" (while you were away)", kDim);

@@ -44,6 +44,10 @@ const char* to_string(Status status) {
       return "unknown file";
     case Status::already_registered:
       return "already registered";
+    case Status::token_refused:
+      return "resumption token refused";
+    case Status::rate_limited:
+      return "rate limited";
     case Status::offline:
       return "offline";
     case Status::unavailable:
@@ -119,7 +123,7 @@ const char* type_name(const Message& message) {
       "LoginResult",    "Result",        "SendResult",   "BroadcastResult", "UserList",     "ChatEvent",
       "BroadcastEvent", "PresenceEvent", "LoggedOut",    "ProtocolError",   "StartPrivate", "LinkRequest",
       "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks",
-      "Ping",           "Pong",          "Announcement", "IdleWarning"};
+      "Ping",           "Pong",          "Announcement", "IdleWarning",     "Receipt",      "Resume"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

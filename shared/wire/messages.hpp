@@ -123,7 +123,9 @@ struct Logout {
     ar(request);
   }
 };
-struct AckOffline {  // the client has shown these offline messages: the server may forget them
+// The client has these chat messages (every ChatEvent's seq, live or from the mailbox,
+// shown or recognised as seen before): the server deletes them and tells their senders.
+struct AckOffline {
   std::vector<std::int64_t> seqs;
   template <class A>
   void serialize(A& ar) {
@@ -140,9 +142,12 @@ struct LoginResult {
   std::uint32_t attempts_left = 0;  // after wrong_password
   std::int64_t retry_after_s = 0;   // after locked
   bool can_sign_up = false;         // after unknown_user: the name is free and sign-up is open
+  // After ok: a token for Resume after a dropped connection or a server restart (hex, kept
+  // in the peer's data directory; the server keeps only its hash). Empty otherwise.
+  std::string resume_token = {};
   template <class A>
   void serialize(A& ar) {
-    ar(request, status, user, message, attempts_left, retry_after_s, can_sign_up);
+    ar(request, status, user, message, attempts_left, retry_after_s, can_sign_up, resume_token);
   }
 };
 struct Result {  // generic answer: ok, or an error with a message
@@ -156,7 +161,10 @@ struct Result {  // generic answer: ok, or an error with a message
 };
 struct RecipientResult {
   std::string user;
-  Status status = Status::ok;  // ok (delivered now), stored_offline, or an error
+  // ok: the recipient's peer acknowledged it already (delivered); stored_offline: stored
+  // durably, not acknowledged yet (a Receipt follows when it is); or an error (nothing
+  // was stored for this recipient).
+  Status status = Status::ok;
   template <class A>
   void serialize(A& ar) {
     ar(user, status);
@@ -198,10 +206,11 @@ struct ChatEvent {
   std::vector<std::string> to;  // every recipient of a group message; empty for a private one
   std::string text;
   std::int64_t sent_ms = 0;  // when the server accepted it
-  std::int64_t seq = 0;      // non-zero: an offline message, to be acknowledged with AckOffline
+  std::int64_t seq = 0;      // the recipient's mailbox id (> 0): acknowledge it with AckOffline
+  bool offline = false;      // it waited in the mailbox (sent while away, or not acknowledged then)
   template <class A>
   void serialize(A& ar) {
-    ar(msg_id, from, to, text, sent_ms, seq);
+    ar(msg_id, from, to, text, sent_ms, seq, offline);
   }
 };
 struct BroadcastEvent {
@@ -329,11 +338,36 @@ struct IdleWarning {
   }
 };
 
-using Message = std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince,
-                             Block, Unblock, Logout, AckOffline, LoginResult, Result, SendResult,
-                             BroadcastResult, UserList, ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut,
-                             ProtocolError, StartPrivate, LinkRequest, LinkAnswer, LinkOffer, RegisterFile,
-                             SearchFile, FileInfo, HaveChunks, Ping, Pong, Announcement, IdleWarning>;
+// server -> sender: `user`'s peer acknowledged the message `msg_id` (delivered). Sent
+// once, if the sender is online then, for a recipient whose SendResult said stored_offline.
+struct Receipt {
+  std::string msg_id;
+  std::string user;  // the recipient
+  template <class A>
+  void serialize(A& ar) {
+    ar(msg_id, user);
+  }
+};
+// client -> server: log in again without the password, with the resume_token of an
+// earlier LoginResult (after a dropped connection or a server restart). Answered with a
+// LoginResult: ok (and a token), or token_refused (log in with the password instead).
+struct Resume {
+  std::uint32_t request = 0;
+  std::string user;
+  std::string token;
+  LinkEndpoint endpoint;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request, user, token, endpoint);
+  }
+};
+
+using Message =
+    std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
+                 Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
+                 ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError, StartPrivate,
+                 LinkRequest, LinkAnswer, LinkOffer, RegisterFile, SearchFile, FileInfo, HaveChunks, Ping,
+                 Pong, Announcement, IdleWarning, Receipt, Resume>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

@@ -20,13 +20,15 @@ enum class Status : std::uint8_t {
   wrong_password,
   locked,  // too many failed logins: try again later
   version_mismatch,
-  stored_offline,  // a message to an offline user was stored durably (a success)
+  stored_offline,  // stored durably, not yet acknowledged by the recipient's peer (a success)
   internal,        // the server failed (storage); nothing was done
   already_online,  // this connection has already logged in
   offline,         // the user is not logged in (for requests that need them online)
   unavailable,     // the user cannot take a direct link now (no answer, refused, no listener)
   unknown_file,    // no file of that name is registered
   already_registered,
+  token_refused,  // a resumption token that is unknown, expired, revoked or not this user's
+  rate_limited,   // over a fair-use limit: retry later
 };
 
 const char* to_string(Status status);

@@ -20,7 +20,7 @@ class Checker {
     if (s.size() > max) fail("{}: {} bytes exceeds the {}-byte limit", field, s.size(), max);
   }
   void status(Status s) {
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::already_registered))
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(Status::rate_limited))
       fail("unknown status");
   }
   void purpose(LinkPurpose p) {
@@ -73,10 +73,16 @@ void check(Checker& c, const WhoElseSince& m) {
 void check(Checker& c, const Block& m) { c.text(m.user, kMaxUsername, "user"); }
 void check(Checker& c, const Unblock& m) { c.text(m.user, kMaxUsername, "user"); }
 void check(Checker& c, const AckOffline& m) { c.count(m.seqs, kMaxOfflineBatch, "seqs"); }
+void check(Checker& c, const Resume& m) {
+  c.text(m.user, kMaxUsername, "user");
+  c.text(m.token, kMaxToken, "token");
+  c.endpoint(m.endpoint);
+}
 void check(Checker& c, const LoginResult& m) {
   c.status(m.status);
   c.text(m.user, kMaxUsername, "user");
   c.text(m.message, kMaxReason, "message");
+  c.text(m.resume_token, kMaxToken, "resume_token");
 }
 void check(Checker& c, const Result& m) {
   c.status(m.status);
@@ -160,6 +166,10 @@ void check(Checker& c, const FileInfo& m) {
 void check(Checker& c, const HaveChunks& m) {
   c.file_name(m.name);
   c.bitfield(m.chunks);
+}
+void check(Checker& c, const Receipt& m) {
+  c.text(m.msg_id, kMaxMessageId, "msg_id");
+  c.user(m.user, "user");
 }
 void check(Checker& c, const Announcement& m) { c.text(m.text, kMaxText, "text"); }
 void check(Checker& c, const IdleWarning& m) {

@@ -63,7 +63,7 @@ TEST_CASE("every kind of message survives a round trip") {
       SendResult{8, {{"bob", Status::ok}, {"carol", Status::stored_offline}}},
       BroadcastResult{9, 3, true},
       UserList{10, {"bob", "carol"}, {1700000000000, 0}},
-      ChatEvent{"id1", "alice", {"bob", "carol"}, "hello", 1700000000000, 5},
+      ChatEvent{"id1", "alice", {"bob", "carol"}, "hello", 1700000000000, 5, true},
       BroadcastEvent{"id2", "alice", "to all", 1700000000001},
       PresenceEvent{"alice", true, 1700000000002},
       LoggedOut{"inactivity", false},
@@ -87,6 +87,8 @@ TEST_CASE("every kind of message survives a round trip") {
       Pong{18},
       Announcement{"maintenance at six", 1700000000003},
       IdleWarning{30},
+      Receipt{"id1", "bob"},
+      Resume{19, "alice", std::string(64, 'a'), {"127.0.0.1", 5000, std::string(64, 'f')}},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {
@@ -102,6 +104,7 @@ TEST_CASE("every kind of message survives a round trip") {
   CHECK(event.to == std::vector<std::string>{"bob", "carol"});
   CHECK(event.sent_ms == 1700000000000);
   CHECK(event.seq == 5);
+  CHECK(event.offline);
 }
 
 TEST_CASE("payloads are cereal PortableBinary: cereal's own archive decodes with ours") {

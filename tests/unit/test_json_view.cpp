@@ -66,6 +66,7 @@ TEST_CASE("json: messages and presence are today's objects") {
         "\"offline\":false,\"id\":\"id1\"}\n");
   chat.to = {"alice", "carol"};
   chat.seq = 7;
+  chat.offline = true;
   CHECK(lines(ev::Chat{chat, false}) ==
         "{\"type\":\"message\",\"from\":\"bob\",\"text\":\"hi\",\"time\":\"2026-11-21T18:50:07.123Z\","
         "\"offline\":true,\"id\":\"id1\",\"to\":[\"alice\",\"carol\"]}\n");

@@ -166,7 +166,7 @@ TEST_CASE("/me actions read as actions, ours and theirs") {
 
 TEST_CASE("incoming messages: groups, offline, escaped, and a bell when asked") {
   CHECK(plain_body(ev::Chat{{"id", "bob", {}, "hi", kNow, 0}, false}) == "bob: hi");
-  CHECK(plain_body(ev::Chat{{"id", "bob", {"alice", "carol"}, "hi", kNow, 4}, false}) ==
+  CHECK(plain_body(ev::Chat{{"id", "bob", {"alice", "carol"}, "hi", kNow, 4, true}, false}) ==
         "bob (to alice, carol) (while you were away): hi");
   CHECK(plain_body(ev::Chat{{"id", "bob", {}, "\x1b[2Jgotcha\x07", kNow, 0}, false}) ==
         "bob: \\x1b[2Jgotcha\\x07");
