@@ -174,7 +174,7 @@ TEST_CASE("incoming messages: groups, offline, escaped, and a bell when asked") 
   bell.bell = true;
   CHECK(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 0}, false}, bell).ends_with("\a"));
   CHECK(render(ev::Private{"bob", "alice", {"id", "hi", kNow}, false, false}, bell).ends_with("\a"));
-  CHECK_FALSE(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 3}, false}, bell).ends_with("\a"));  // stored
+  CHECK_FALSE(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 3, true}, false}, bell).ends_with("\a"));  // stored
   CHECK_FALSE(render(ev::Private{"alice", "bob", {"id", "hi", kNow}, true, false}, bell).ends_with("\a"));
   CHECK(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 0}, false}, plain()).find('\a') == std::string::npos);
 }
