@@ -37,7 +37,7 @@ Engine::Engine(asio::io_context& io, PeerConfig config)
                                            [this](Event e) { emit(std::move(e)); });
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { *alive_ = false; }
 
 void Engine::emit(Event event) {
   for (auto& listener : listeners_) listener(event);
@@ -190,6 +190,7 @@ void Engine::on_event(wire::Message&& message) {
                    else
                      on_session_ended(m);
                  },
+                 [&](wire::Receipt& m) { on_receipt(m); },
                  [&](wire::IdleWarning& m) { emit(ev::IdleWarning{m.seconds_left}); },
                  [&](wire::ProtocolError& m) { error("server", m.message); },
                  [&](wire::Announcement& m) {
@@ -201,21 +202,30 @@ void Engine::on_event(wire::Message&& message) {
              message);
 }
 
-// A server message to us: shown once, kept, and acknowledged (again, if the server
-// redelivers one it did not see acknowledged).
+// A server message to us: shown once, kept, and acknowledged once it is on disk (again,
+// if the server redelivers one it did not see acknowledged), so a peer killed right
+// after acknowledging loses nothing.
 void Engine::on_chat(wire::ChatEvent&& m) {
   const auto seq = m.seq;
-  if (first_showing(m.from, m.msg_id)) {
-    last_partner_ = m.from;
-    ev::Chat event{std::move(m), false};
-    event.action = strip_action(event.message.text);
-    const auto& c = event.message;
-    record_received("message", c.msg_id, c.from,
-                    c.to.empty() ? std::vector<std::string>{session_.user()} : c.to, c.text, event.action,
-                    c.sent_ms);
-    emit(std::move(event));
+  const Arrival arrival = on_arrival(!first_showing(m.from, m.msg_id), seq);
+  MessageStore::Done durable;
+  if (arrival.acknowledge)
+    durable = [this, alive = alive_, seq](bool ok) {
+      if (*alive && ok) acknowledge(seq);
+    };
+  if (!arrival.show) {
+    // Shown before, but perhaps not on disk yet: acknowledged behind the writes queued so far.
+    if (durable) store_->after_writes(std::move(durable));
+    return;
   }
-  if (seq != 0) acknowledge(seq);
+  last_partner_ = m.from;
+  ev::Chat event{std::move(m), false};
+  event.action = strip_action(event.message.text);
+  const auto& c = event.message;
+  record_received("message", c.msg_id, c.from,
+                  c.to.empty() ? std::vector<std::string>{session_.user()} : c.to, c.text, event.action,
+                  c.sent_ms, std::move(durable));
+  emit(std::move(event));
 }
 
 // Logged out by the server (inactivity, the operator): the program stays, links stay
@@ -227,14 +237,12 @@ void Engine::on_session_ended(const wire::LoggedOut& logged_out) {
 }
 
 void Engine::acknowledge(std::int64_t seq) {
-  // Offline messages arrive in a burst: acknowledge them together, after they are shown.
-  if (acks_.empty()) {
-    asio::post(io_, [this] {
-      session_.client().send(wire::AckOffline{std::move(acks_)});
-      acks_.clear();
-    });
-  }
-  acks_.push_back(seq);
+  // Messages arrive in bursts and their writes commit together: one flush per loop pass.
+  if (!acks_.add(seq)) return;
+  asio::post(io_, [this, alive = alive_] {
+    if (!*alive) return;
+    for (const auto& frame : acks_.take()) session_.client().send(frame);
+  });
 }
 
 void Engine::touch() {

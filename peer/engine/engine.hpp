@@ -10,10 +10,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "peer/commands.hpp"
 #include "peer/engine/config.hpp"
+#include "peer/engine/delivery.hpp"
 #include "peer/engine/events.hpp"
 #include "peer/engine/presence_tracker.hpp"
 #include "peer/engine/registry_session.hpp"
@@ -78,7 +80,9 @@ class Engine {
   void on_server_up(bool again);
   asio::awaitable<void> learn_who_is_online(bool again);
   asio::awaitable<void> settle_presence();
+  // Queues `seq` for the next AckOffline frame (one flush per loop pass).
   void acknowledge(std::int64_t seq);
+  void on_receipt(const wire::Receipt& receipt);
   LinkManager::Events link_events();
   wire::LinkEndpoint endpoint(const std::string& local_address);
 
@@ -87,8 +91,6 @@ class Engine {
   asio::awaitable<std::optional<wire::Message>> request(std::string_view command,
                                                         const wire::Message& message);
   bool generic_reply(std::string_view command, const wire::Message& reply);
-  asio::awaitable<bool> send_message(std::string_view command, const std::vector<std::string>& to,
-                                     const std::string& text, const std::string& id);
   asio::awaitable<bool> not_delivered_directly(std::string_view command, const std::string& user,
                                                const std::string& text, const std::string& id,
                                                const std::string& why);
@@ -123,16 +125,31 @@ class Engine {
   asio::awaitable<bool> handle(const cmd::Help& c);
   asio::awaitable<bool> handle(const cmd::History& c);
 
-  // engine_history.cpp: the peer's own store (history, ids already shown, outbox).
+  // engine_history.cpp: the peer's own store (history, ids already shown).
   void open_store();
   // False if this message was shown before (a redelivery): only acknowledge it again.
   bool first_showing(const std::string& from, const std::string& msg_id);
-  void record(StoredMessage message);
+  // `durable(ok)` (optional) once the line is on disk.
+  void record(StoredMessage message, MessageStore::Done durable = {});
   void record_received(std::string kind, std::string msg_id, std::string from, std::vector<std::string> to,
-                       std::string text, bool action, std::int64_t time_ms);
-  void record_sent(const ev::Sent& sent);
-  asio::awaitable<bool> queue_message(std::string_view command, const std::vector<std::string>& to,
-                                      const std::string& text, const std::string& id);
+                       std::string text, bool action, std::int64_t time_ms, MessageStore::Done durable = {});
+
+  // engine_outbox.cpp: our messages through the server, from the outbox to the receipts.
+  asio::awaitable<bool> send_message(std::string_view command, const std::vector<std::string>& to,
+                                     const std::string& text, const std::string& id);
+  asio::awaitable<void> keep_in_outbox(const QueuedMessage& message);
+  // Sends one message and applies the answer; nullopt if none came (it stays in the
+  // outbox), else whether every recipient took it.
+  asio::awaitable<std::optional<bool>> deliver(std::string_view command, const QueuedMessage& message,
+                                               bool resent);
+  bool answered(std::string_view command, const QueuedMessage& message, const wire::SendResult& result,
+                bool resent);
+  void refused(std::string_view command, const QueuedMessage& message, const wire::Message& reply);
+  void still_queued(std::string_view command, const QueuedMessage& message);
+  // Moves `user`'s state of our message `id` forward, in memory and on disk; a receipt
+  // worth telling (stored, delivered) is appended to `told`.
+  void move_receipt(const std::string& id, const std::string& user, Delivery state,
+                    std::vector<ev::Receipt>& told);
   asio::awaitable<void> flush_outbox();
 
   asio::io_context& io_;
@@ -145,11 +162,13 @@ class Engine {
   std::unique_ptr<Transfers> transfers_;
   std::unique_ptr<MessageStore> store_;  // from the first login: it is kept per account
   bool flushing_outbox_ = false;
+  std::unordered_set<std::string> in_flight_;  // ids sent and not answered on this connection
+  ReceiptTracker receipts_;
   PresenceTracker presence_;
   asio::steady_timer settle_timer_;
   wire::LinkEndpoint endpoint_;
   std::string last_partner_;  // whom `reply` and `/me` address
-  std::vector<std::int64_t> acks_;
+  AckBatch acks_;
   // What the server pushes between its login answer and LoggedIn being shown (offline
   // messages come right behind the answer): shown after it.
   std::vector<wire::Message> held_;
@@ -158,6 +177,8 @@ class Engine {
   bool started_ = false;
   bool logging_out_ = false;
   bool finished_ = false;
+  // Store completions are posted to the loop and may run after the engine is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace parley::peer

@@ -68,25 +68,6 @@ bool Engine::generic_reply(std::string_view command, const wire::Message& reply)
   return true;
 }
 
-asio::awaitable<bool> Engine::send_message(std::string_view command, const std::vector<std::string>& to,
-                                           const std::string& text, const std::string& id) {
-  if (!session_.up()) co_return co_await queue_message(command, to, text, id);
-  const wire::Message message = wire::SendMessage{0, id, to, text};
-  auto reply = co_await request(command, message);
-  if (!reply || generic_reply(command, *reply)) co_return false;
-  auto* sent = std::get_if<wire::SendResult>(&*reply);
-  if (!sent) co_return false;
-  if (to.size() == 1) last_partner_ = to.front();
-  ev::Sent event{id, to, text, false, now_ms(), sent->recipients, std::string(command)};
-  event.action = strip_action(event.text);
-  record_sent(event);
-  bool ok = true;
-  for (const auto& r : sent->recipients)
-    ok = ok && (r.status == wire::Status::ok || r.status == wire::Status::stored_offline);
-  emit(std::move(event));  // refusals are shown with it, one per recipient
-  co_return ok;
-}
-
 asio::awaitable<bool> Engine::send_private(std::string_view command, const std::string& user,
                                            const std::string& text) {
   if (user == session_.user()) {

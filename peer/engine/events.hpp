@@ -67,7 +67,16 @@ struct Chat {  // a server message (private or group) to us
   wire::ChatEvent message;
   bool action = false;  // "/me ...": `message.text` is the action without the prefix
 };
-// A message we sent through the server, once the server answered for each recipient.
+// One recipient's state of our message moved: `stored` (on the server's disk) or
+// `delivered` (their peer acknowledged it). Told once per recipient and state.
+struct Receipt {
+  std::string id;
+  std::string to;
+  std::string state;
+  std::string text;  // the message, for a front end that quotes it; "" if sent before a restart
+};
+// A message we sent through the server: typed and on its way (`pending`), waiting in the
+// outbox (`queued`), or answered by the server for each recipient (neither).
 struct Sent {
   std::string id;
   std::vector<std::string> to;
@@ -76,7 +85,10 @@ struct Sent {
   std::int64_t sent_ms = 0;
   std::vector<wire::RecipientResult> results;  // ok: delivered; stored_offline: stored; else refused
   std::string command = "message";             // what sent it (message, reply, me), for errors
-  bool queued = false;  // the server is unreachable: kept in the outbox, sent when it is back
+  bool queued = false;   // no answer from the server (unreachable): kept in the outbox, sent when it is back
+  bool pending = false;  // sent, not answered yet
+  bool resent = false;   // shown before (typed earlier, or before a restart): this is news about it
+  std::vector<Receipt> receipts{};  // the recipients whose state this answer moved
 };
 struct Broadcast {
   wire::BroadcastEvent message;
@@ -174,10 +186,11 @@ struct Fingerprint {
 
 }  // namespace ev
 
-using Event = std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent,
-                           ev::Broadcast, ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private,
-                           ev::Link, ev::Server, ev::Registered, ev::FileFound, ev::Chunks, ev::Pong,
-                           ev::Announcement, ev::DownloadStarted, ev::Progress, ev::Running, ev::Downloaded,
-                           ev::Downloads, ev::Uploads, ev::IdleWarning, ev::Fingerprint, ev::History>;
+using Event =
+    std::variant<ev::LoggedIn, ev::LoggedOut, ev::Error, ev::Notice, ev::Chat, ev::Sent, ev::Broadcast,
+                 ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private, ev::Link, ev::Server,
+                 ev::Registered, ev::FileFound, ev::Chunks, ev::Pong, ev::Announcement, ev::DownloadStarted,
+                 ev::Progress, ev::Running, ev::Downloaded, ev::Downloads, ev::Uploads, ev::IdleWarning,
+                 ev::Fingerprint, ev::History, ev::Receipt>;
 
 }  // namespace parley::peer

@@ -25,6 +25,10 @@ void mark_action(Json& object, bool action) {
   if (action) object["action"] = true;
 }
 
+Json receipt(const ev::Receipt& r) {
+  return {{"type", "receipt"}, {"id", r.id}, {"to", r.to}, {"state", r.state}};
+}
+
 Json value_of(const ev::Value& value) {
   return std::visit([](const auto& v) { return Json(v); }, value);
 }
@@ -61,14 +65,15 @@ struct Renderer {
   }
   Objects operator()(const ev::Chat& e) const {
     const auto& m = e.message;
-    Json object = {{"type", "message"},     {"from", m.from},
-                   {"text", m.text},        {"time", iso_time_utc(m.sent_ms)},
+    Json object = {{"type", "message"},    {"from", m.from},
+                   {"text", m.text},       {"time", iso_time_utc(m.sent_ms)},
                    {"offline", m.offline}, {"id", m.msg_id}};
     if (!m.to.empty()) object["to"] = m.to;
     mark_action(object, e.action);
     return {object};
   }
   Objects operator()(const ev::Sent& e) const {
+    if (e.pending) return {};  // what matters to a script is the answer
     if (e.queued) {
       // Our own line: `mine` tells it from one we received.
       Json own = {{"type", "message"},
@@ -90,8 +95,10 @@ struct Renderer {
       else
         out.push_back(error(e.command, wording::refusal(r)));
     }
+    for (const auto& r : e.receipts) out.push_back(receipt(r));
     return out;
   }
+  Objects operator()(const ev::Receipt& e) const { return {receipt(e)}; }
   Objects operator()(const ev::Broadcast& e) const {
     const auto& m = e.message;
     Json object = {{"type", "broadcast"},

@@ -53,11 +53,22 @@ namespace {
 
 using text::kDim, text::kGreen, text::kMagenta, text::kRed, text::kYellow, text::Painter, text::printable;
 
-// What became of a message we sent: "delivered", "stored: bob is offline", or for a
-// group each outcome with its recipients; "" before the server answered.
-std::string sent_state(const Painter& p, const std::vector<wire::RecipientResult>& results) {
+// A short quote of our message, for news about it that comes lines after it.
+std::string quote(std::string_view text) {
+  return fmt::format(" (\"{}\")", text::fit_columns(printable(text, false), 40));
+}
+
+std::string receipt_note(const Painter& p, const std::string& state, const std::vector<std::string>& users) {
+  const std::string who = text::plain_list(users);
+  if (state == "delivered") return p.paint("✓ delivered to " + who, kDim);
+  return p.paint(fmt::format("stored for {} (offline)", who), kDim);
+}
+
+// What the server answered for a message we sent, as a note under its line: "✓ delivered
+// to bob", "stored for carol (offline)", or why it was not sent.
+std::string answer_note(const Painter& p, const ev::Sent& e) {
   std::vector<std::string> delivered, stored, refused;
-  for (const auto& r : results) {
+  for (const auto& r : e.results) {
     if (r.status == wire::Status::ok)
       delivered.push_back(r.user);
     else if (r.status == wire::Status::stored_offline)
@@ -65,18 +76,14 @@ std::string sent_state(const Painter& p, const std::vector<wire::RecipientResult
     else
       refused.push_back(printable(wording::refusal(r), false));
   }
-  const bool one = results.size() == 1;
   std::vector<std::string> parts;
-  if (!delivered.empty())
-    parts.push_back(p.paint(one ? "delivered" : "delivered to " + text::plain_list(delivered), kGreen));
-  if (!stored.empty())
-    parts.push_back(p.paint(one ? fmt::format("stored: {} is offline", text::plain_list(stored))
-                                : fmt::format("stored for {} (offline)", text::plain_list(stored)),
-                            kYellow));
+  if (!delivered.empty()) parts.push_back(receipt_note(p, "delivered", delivered));
+  if (!stored.empty()) parts.push_back(receipt_note(p, "stored", stored));
   for (const auto& why : refused) parts.push_back(p.paint("not sent: " + why, kRed));
   std::string out;
-  for (const auto& part : parts) out += (out.empty() ? "" : "; ") + part;
-  return out;
+  for (const auto& part : parts) out += (out.empty() ? "" : p.paint("; ", kDim)) + part;
+  if (e.resent) out += p.paint(quote(e.text), kDim);
+  return p.line(out);
 }
 
 std::string ring(const Painter& p, std::string line, bool live) {
@@ -105,15 +112,27 @@ std::string chat(const Painter& p, const ev::Chat& e) {
   return ring(p, fmt::format("{} {}{}: {}", stamp, p.name(m.from), after, body), !offline);
 }
 
+// Our line at once, marked "…" until the server answers; the answer is a note of its own,
+// so nothing printed before is repainted.
 std::string sent(const Painter& p, const ev::Sent& e) {
+  if (e.queued && e.resent)
+    return p.line(p.paint(fmt::format("no answer from the server: queued, it goes out again when the server "
+                                      "is back{}",
+                                      quote(e.text)),
+                          kYellow));
+  if (!e.queued && !e.pending) return answer_note(p, e);
   const std::string stamp = p.stamp(e.sent_ms != 0 ? e.sent_ms : p.now());
   const std::string state =
-      e.queued ? p.paint("queued: it goes out when the server is back", kYellow) : sent_state(p, e.results);
+      e.queued ? p.paint("queued: it goes out when the server is back", kYellow) : p.paint("…", kDim);
   if (e.action)
-    return fmt::format("{} * {} {} (to {}{}{})", stamp, p.self(), printable(e.text), p.names(e.to),
-                       state.empty() ? "" : ": ", state);
-  return fmt::format("{} {} → {}: {}{}", stamp, p.you(), p.names(e.to), printable(e.text),
-                     state.empty() ? "" : " (" + state + ")");
+    return fmt::format("{} * {} {} (to {}) {}", stamp, p.self(), printable(e.text), p.names(e.to), state);
+  if (e.queued)
+    return fmt::format("{} {} → {}: {} ({})", stamp, p.you(), p.names(e.to), printable(e.text), state);
+  return fmt::format("{} {} → {}: {} {}", stamp, p.you(), p.names(e.to), printable(e.text), state);
+}
+
+std::string receipt(const Painter& p, const ev::Receipt& e) {
+  return p.line(receipt_note(p, e.state, {e.to}) + (e.text.empty() ? "" : p.paint(quote(e.text), kDim)));
 }
 
 // One line per message kept, oldest first, with the date: history goes back days.
@@ -202,6 +221,7 @@ struct Renderer {
   std::string operator()(const ev::Notice& e) const { return p.line(p.paint(printable(e.message), kDim)); }
   std::string operator()(const ev::Chat& e) const { return chat(p, e); }
   std::string operator()(const ev::Sent& e) const { return sent(p, e); }
+  std::string operator()(const ev::Receipt& e) const { return receipt(p, e); }
   std::string operator()(const ev::History& e) const { return history(p, e); }
   std::string operator()(const ev::Broadcast& e) const {
     const auto& m = e.message;

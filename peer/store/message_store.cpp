@@ -97,15 +97,22 @@ void MessageStore::history(std::string with_user, std::size_t n,
 }
 
 void MessageStore::enqueue(QueuedMessage queued, Done durable) {
-  const bool present = std::any_of(outbox_.begin(), outbox_.end(),
-                                   [&](const QueuedMessage& q) { return q.msg_id == queued.msg_id; });
-  if (!present) outbox_.push_back(queued);
+  if (!this->queued(queued.msg_id)) outbox_.push_back(queued);
   writer_->write([tables = tables_.get(), q = std::move(queued)] { tables->enqueue(q); }, std::move(durable));
 }
 
 void MessageStore::dequeue(const std::string& msg_id) {
   std::erase_if(outbox_, [&](const QueuedMessage& q) { return q.msg_id == msg_id; });
   writer_->write([tables = tables_.get(), msg_id] { tables->dequeue(msg_id); });
+}
+
+bool MessageStore::queued(const std::string& msg_id) const {
+  return std::any_of(outbox_.begin(), outbox_.end(),
+                     [&](const QueuedMessage& q) { return q.msg_id == msg_id; });
+}
+
+void MessageStore::after_writes(Done durable) {
+  writer_->write([] {}, std::move(durable));
 }
 
 void MessageStore::flush() { writer_->flush(); }

@@ -1,6 +1,6 @@
 // The peer's own message store, <data-dir>/messages.db: the conversation history, the
-// ids of messages already shown, and the outbox of messages typed while the server was
-// unreachable. Everything that touches the disk after opening runs on the store's own
+// ids of messages already shown, and the outbox of our messages the server has not
+// answered yet. Everything that touches the disk after opening runs on the store's own
 // thread; the loop gets answers from memory or through callbacks posted back to it.
 #pragma once
 
@@ -61,10 +61,16 @@ class MessageStore {
   // The newest `n` lines (with `with_user` as sender or recipient; "" = all), oldest first.
   void history(std::string with_user, std::size_t n, std::function<void(std::vector<StoredMessage>)> done);
 
-  // Outbox: `durable(ok)` once it survives a restart. It is in outbox() at once either way.
+  // Outbox, from the moment a message is typed until the server answers for it:
+  // `durable(ok)` once it survives a restart. It is in outbox() at once either way.
   void enqueue(QueuedMessage queued, Done durable);
   const std::vector<QueuedMessage>& outbox() const { return outbox_; }  // in the order typed
-  void dequeue(const std::string& msg_id);                              // the server took it
+  void dequeue(const std::string& msg_id);                              // the server answered
+  bool queued(const std::string& msg_id) const;
+
+  // `durable(ok)` once everything submitted so far is on disk: what a received message
+  // waits for before it is acknowledged.
+  void after_writes(Done durable);
 
   // Blocks until everything submitted so far is on disk (tests, shutdown).
   void flush();

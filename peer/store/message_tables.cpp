@@ -82,12 +82,15 @@ MessageTables::MessageTables(sqlite3* db, std::string account)
           prepare(db, "INSERT INTO recipients (row, pos, user, state) VALUES (?1, ?2, ?3, ?4)")),
       set_state_all_(prepare(db,
                              "UPDATE recipients SET state = ?3 WHERE row IN (SELECT row FROM messages "
-                             "WHERE account = ?1 AND msg_id = ?2 AND mine = 1)")),
-      set_state_row_(
-          prepare(db, "UPDATE messages SET state = ?3 WHERE account = ?1 AND msg_id = ?2 AND mine = 1")),
-      set_state_one_(prepare(db,
-                             "UPDATE recipients SET state = ?3 WHERE user = ?4 AND row IN (SELECT row FROM "
-                             "messages WHERE account = ?1 AND msg_id = ?2 AND mine = 1)")),
+                             "WHERE account = ?1 AND msg_id = ?2 AND mine = 1 AND kind <> 'private')")),
+      set_state_row_(prepare(
+          db,
+          "UPDATE messages SET state = ?3 WHERE account = ?1 AND msg_id = ?2 AND mine = 1 AND kind <> "
+          "'private'")),
+      set_state_one_(
+          prepare(db,
+                  "UPDATE recipients SET state = ?3 WHERE user = ?4 AND row IN (SELECT row FROM "
+                  "messages WHERE account = ?1 AND msg_id = ?2 AND mine = 1 AND kind <> 'private')")),
       insert_seen_(prepare(db,
                            "INSERT INTO seen (account, sender, msg_id, time_ms) VALUES (?1, ?2, ?3, ?4) "
                            "ON CONFLICT DO NOTHING")),

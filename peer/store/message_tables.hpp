@@ -25,6 +25,8 @@ class MessageTables {
   // Writes: inside a transaction.
   void add(const StoredMessage& message);
   // Every recipient of our message `msg_id`, or only `recipient` when it is not empty.
+  // Not our direct-link line with that id: it stays not delivered when --fallback sent
+  // the message through the server.
   void set_state(const std::string& msg_id, const std::string& state, const std::string& recipient);
   void mark_seen(const SeenId& seen);
   void enqueue(const QueuedMessage& queued);

@@ -20,13 +20,14 @@ struct StoredMessage {
   bool action = false;  // "/me"
   bool mine = false;    // we sent it
   std::int64_t time_ms = 0;
-  // Mine: queued | stored | delivered | not_delivered | refused; theirs: received. Mine
+  // Mine: queued | sent | stored | delivered | not_delivered | refused; theirs: received. Mine
   // with recipients whose states differ: "mixed", and `to_state` says who is where.
   std::string state;
   std::vector<std::string> to_state;  // mine: each recipient's state, parallel to `to`
 };
 
-// A message typed while the server was unreachable, waiting for the server to take it.
+// Our message from the moment it is typed until the server answers for it (stored,
+// delivered or refused): resent with the same id after a lost connection or a restart.
 struct QueuedMessage {
   std::string msg_id;
   std::vector<std::string> to;

@@ -149,6 +149,7 @@ TEST_CASE(
   write_text(dir / "credentials.txt", kAccounts);
   auto server = std::make_unique<ServerProcess>(dir);
   const auto port = server->port;
+  std::optional<json> queued_id;
   {
     Peer alice(dir, port, "alice", "alice123");
     REQUIRE(alice->wait_type("login"));
@@ -160,6 +161,7 @@ TEST_CASE(
         alice->wait_json([](const json& j) { return is(j, "message") && j.value("state", "") == "queued"; });
     REQUIRE(queued);
     CHECK((*queued)["mine"] == true);
+    queued_id = (*queued)["id"];
     alice->close_stdin();
     REQUIRE(alice->wait_exit() == 0);
   }
@@ -170,6 +172,11 @@ TEST_CASE(
       alice->wait_json([](const json& j) { return is(j, "info") && j.value("status", "") == "stored"; });
   REQUIRE(stored);
   CHECK((*stored)["user"] == "bob");
+  auto receipt = alice->wait_type("receipt");
+  REQUIRE(receipt);
+  CHECK((*receipt)["to"] == "bob");
+  CHECK((*receipt)["state"] == "stored");
+  CHECK((*receipt)["id"] == (*queued_id));
   Peer bob(dir, port, "bob", "bob123");
   auto message = bob->wait_type("message");
   REQUIRE(message);
@@ -224,4 +231,52 @@ TEST_CASE(
     REQUIRE(message);
     CHECK((*message)["text"] == "are you there?");
   }
+}
+
+TEST_CASE(
+    "e2e: a message the server never answered (frozen, then killed) goes out again, once, after both "
+    "restarts") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  const std::vector<std::string> quick_to_notice{"--dead-peer-timeout", "3"};
+  auto server = std::make_unique<ServerProcess>(dir, quick_to_notice);
+  const auto port = server->port;
+  {
+    Peer alice(dir, port, "alice", "alice123");
+    REQUIRE(alice->wait_type("login"));
+    server->process->signal(SIGSTOP);  // takes the bytes, never answers
+    alice->write_line("message bob did this arrive?");
+    // Alice's peer sees the server stopped answering: the message is still waiting.
+    auto queued = alice->wait_json(
+        [](const json& j) { return is(j, "message") && j.value("state", "") == "queued"; }, 30s);
+    REQUIRE(queued);
+    CHECK((*queued)["text"] == "did this arrive?");
+    alice->signal(SIGKILL);
+    alice->wait_exit();
+  }
+  server->process->signal(SIGKILL);
+  REQUIRE(server->process->wait_exit());
+  server = std::make_unique<ServerProcess>(dir, quick_to_notice, port);
+  Peer alice(dir, port, "alice", "alice123");
+  REQUIRE(alice->wait_type("login"));
+  auto receipt = alice->wait_type("receipt");
+  REQUIRE(receipt);
+  CHECK((*receipt)["to"] == "bob");
+  CHECK((*receipt)["state"] == "stored");
+  Peer bob(dir, port, "bob", "bob123");
+  auto message = bob->wait_type("message");
+  REQUIRE(message);
+  CHECK((*message)["text"] == "did this arrive?");
+  bob->write_line("ping");
+  REQUIRE(bob->wait_type("pong"));
+  int messages = 0;
+  for (const auto& line : bob->seen()) messages += is(json::parse(line, nullptr, false), "message") ? 1 : 0;
+  CHECK(messages == 1);
+  alice->write_line("history bob");
+  auto history = alice->wait_type("history");
+  REQUIRE(history);
+  REQUIRE((*history)["messages"].size() == 1);
+  // Stored until bob's peer acknowledged it; a protocol 6 server then sends the receipt.
+  const std::string state = (*history)["messages"][0]["state"];
+  CHECK((state == "stored" || state == "delivered"));
 }

@@ -197,6 +197,33 @@ TEST_CASE("json: the running-downloads status is for status lines, not a line of
   CHECK(parley::peer::to_json(parley::peer::ev::Running{}).empty());
 }
 
+TEST_CASE("json: receipts of our own messages, as each recipient's state becomes known") {
+  ev::Sent pending{"id7", {"bob"}, "hi", false, kT, {}};
+  pending.pending = true;
+  CHECK(lines(pending).empty());  // scripts hear the answer, as before
+  ev::Sent sent{"id7", {"bob", "carol", "zed"}, "hi", false, kT, {}};
+  sent.results = {{"bob", wire::Status::ok},
+                  {"carol", wire::Status::stored_offline},
+                  {"zed", wire::Status::unknown_user}};
+  sent.receipts = {{"id7", "bob", "delivered", "hi"}, {"id7", "carol", "stored", "hi"}};
+  CHECK(
+      lines(sent) ==
+      "{\"type\":\"info\",\"message\":\"message delivered to "
+      "bob\",\"user\":\"bob\",\"status\":\"delivered\"}\n"
+      "{\"type\":\"info\",\"message\":\"carol is offline: message stored for delivery at their next login\","
+      "\"user\":\"carol\",\"status\":\"stored\"}\n"
+      "{\"type\":\"error\",\"command\":\"message\",\"message\":\"unknown user 'zed'\"}\n"
+      "{\"type\":\"receipt\",\"id\":\"id7\",\"to\":\"bob\",\"state\":\"delivered\"}\n"
+      "{\"type\":\"receipt\",\"id\":\"id7\",\"to\":\"carol\",\"state\":\"stored\"}\n");
+  CHECK(lines(ev::Receipt{"id7", "carol", "delivered", "hi"}) ==
+        "{\"type\":\"receipt\",\"id\":\"id7\",\"to\":\"carol\",\"state\":\"delivered\"}\n");
+  ev::Sent unanswered{"id8", {"bob"}, "later", false, 0, {}, "message", true};
+  unanswered.resent = true;  // back in the outbox: the same object as when typed offline
+  CHECK(lines(unanswered) ==
+        "{\"type\":\"message\",\"mine\":true,\"to\":[\"bob\"],\"text\":\"later\","
+        "\"time\":\"1970-01-01T00:00:00.000Z\",\"id\":\"id8\",\"state\":\"queued\"}\n");
+}
+
 TEST_CASE("json: a queued message of ours and the history") {
   ev::Sent queued{"id9", {"bob"}, "later", false, 0, {}, "message", true};
   CHECK(json_line(to_json(queued).at(0)) ==

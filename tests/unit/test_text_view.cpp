@@ -123,18 +123,32 @@ TEST_CASE("no colour codes at all when colour is off") {
   for (const auto& e : events) CHECK(render(e, plain()).find('\x1b') == std::string::npos);
 }
 
-TEST_CASE("our own messages are chat lines, with what became of them") {
-  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::ok}})) == "you → bob: hi (delivered)");
-  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) ==
-        "you → bob: hi (stored: bob is offline)");
+TEST_CASE("our own messages: the line at once, then notes of what became of it") {
+  ev::Sent pending = sent_to({"bob"}, {});
+  pending.pending = true;
+  CHECK(plain_body(pending) == "you → bob: hi …");
+  CHECK(render(pending, colored()).find("\x1b[2m…\x1b[0m") != std::string::npos);  // the mark is dim
+  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::ok}})) == "✓ delivered to bob");
+  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) == "stored for bob (offline)");
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::blocked}})) ==
-        "you → bob: hi (not sent: bob has blocked you; message not delivered)");
-  CHECK(plain_body(sent_to({"bob"}, {})) == "you → bob: hi");
+        "not sent: bob has blocked you; message not delivered");
   CHECK(plain_body(sent_to({"bob", "carol", "zed"}, {{"bob", wire::Status::ok},
                                                      {"carol", wire::Status::stored_offline},
                                                      {"zed", wire::Status::unknown_user}})) ==
-        "you → bob, carol, zed: hi (delivered to bob; stored for carol (offline); not sent: unknown user "
-        "'zed')");
+        "✓ delivered to bob; stored for carol (offline); not sent: unknown user 'zed'");
+  // News about a line shown long before (from the outbox, or a receipt) quotes it.
+  ev::Sent resent = sent_to({"bob"}, {{"bob", wire::Status::stored_offline}});
+  resent.resent = true;
+  CHECK(plain_body(resent) == "stored for bob (offline) (\"hi\")");
+  CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", "hi"}) == "✓ delivered to bob (\"hi\")");
+  CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", ""}) == "✓ delivered to bob");
+  CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", std::string(60, 'x')}) ==
+        "✓ delivered to bob (\"" + std::string(39, 'x') + "…\")");
+  ev::Sent unanswered = sent_to({"bob"}, {});
+  unanswered.queued = true;
+  unanswered.resent = true;
+  CHECK(plain_body(unanswered) ==
+        "no answer from the server: queued, it goes out again when the server is back (\"hi\")");
   CHECK(plain_body(ev::BroadcastSent{"id", "hello all", false, 3, false}) ==
         "[all] you: hello all (broadcast sent to 3 users)");
   CHECK(plain_body(ev::BroadcastSent{"id", "hello all", false, 1, true}) ==
@@ -147,11 +161,12 @@ TEST_CASE("our own messages are chat lines, with what became of them") {
 TEST_CASE("/me actions read as actions, ours and theirs") {
   TextStyle style = plain();
   style.self = "alice";
-  ev::Sent sent = sent_to({"bob"}, {{"bob", wire::Status::ok}});
+  ev::Sent sent = sent_to({"bob"}, {});
   sent.text = "waves";
   sent.action = true;
-  CHECK(body(render(sent, style)) == "* alice waves (to bob: delivered)");
-  CHECK(plain_body(sent) == "* you waves (to bob: delivered)");  // before we know our name
+  sent.pending = true;
+  CHECK(body(render(sent, style)) == "* alice waves (to bob) …");
+  CHECK(plain_body(sent) == "* you waves (to bob) …");  // before we know our name
   CHECK(plain_body(ev::Chat{{"id", "bob", {}, "waves", kNow, 0}, true}) == "* bob waves");
   CHECK(plain_body(ev::Chat{{"id", "bob", {"alice", "carol"}, "waves", kNow, 0}, true}) ==
         "* bob waves (to alice, carol)");
@@ -174,7 +189,8 @@ TEST_CASE("incoming messages: groups, offline, escaped, and a bell when asked") 
   bell.bell = true;
   CHECK(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 0}, false}, bell).ends_with("\a"));
   CHECK(render(ev::Private{"bob", "alice", {"id", "hi", kNow}, false, false}, bell).ends_with("\a"));
-  CHECK_FALSE(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 3, true}, false}, bell).ends_with("\a"));  // stored
+  CHECK_FALSE(
+      render(ev::Chat{{"id", "bob", {}, "hi", kNow, 3, true}, false}, bell).ends_with("\a"));  // stored
   CHECK_FALSE(render(ev::Private{"alice", "bob", {"id", "hi", kNow}, true, false}, bell).ends_with("\a"));
   CHECK(render(ev::Chat{{"id", "bob", {}, "hi", kNow, 0}, false}, plain()).find('\a') == std::string::npos);
 }
