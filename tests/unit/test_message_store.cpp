@@ -170,6 +170,23 @@ TEST_CASE("message store: receipts change only our own lines, per recipient or a
   CHECK(f.history(*store, "", 1)[0].state == "delivered");
 }
 
+TEST_CASE("message store: a receipt of the server copy leaves the direct line with its id not delivered") {
+  Fixture f;
+  auto store = f.open();
+  StoredMessage direct = line("p1", "alice", {"bob"}, true);
+  direct.kind = "private";
+  direct.state = "not_delivered";
+  CHECK(f.added(*store, direct));
+  StoredMessage fallback = line("p1", "alice", {"bob"}, true);  // --fallback: the same id
+  fallback.state = "sent";
+  CHECK(f.added(*store, fallback));
+  store->set_state("p1", "delivered", "bob");
+  const auto got = f.history(*store, "bob");
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].state == "not_delivered");
+  CHECK(got[1].state == "delivered");
+}
+
 TEST_CASE("message store: seen ids survive reopening, per sender, and old ones are pruned") {
   Fixture f;
   const std::int64_t now = now_ms();
@@ -229,6 +246,8 @@ TEST_CASE("message store: the outbox survives reopening in order; dequeue is for
     CHECK(out[1].time_ms == 1000);
     store->dequeue("q2");
     CHECK(store->outbox().size() == 2);
+    CHECK_FALSE(store->queued("q2"));
+    CHECK(store->queued("q3"));
   }  // the destructor finishes the queued delete
   {
     auto store = f.open();
@@ -293,14 +312,20 @@ TEST_CASE("message store: the loop never writes; calls return before the disk is
   store.enqueue(QueuedMessage{"q1", {"bob"}, "hi", 1}, [&](bool ok) { durable = ok; });
   store.mark_seen("bob", "x", now_ms());
   store.add(line("m1", "alice", {"bob"}, true));
+  // What a received message's acknowledgement waits for.
+  std::optional<bool> all_on_disk;
+  store.after_writes([&](bool ok) { all_on_disk = ok; });
   CHECK(store.outbox().size() == 1);
+  CHECK(store.queued("q1"));
   CHECK(store.seen("bob", "x"));
   f.io().poll();
   CHECK_FALSE(durable.has_value());
+  CHECK_FALSE(all_on_disk.has_value());
 
   release_on_exit.now();
-  REQUIRE(f.run_until([&] { return durable.has_value(); }));
+  REQUIRE(f.run_until([&] { return durable.has_value() && all_on_disk.has_value(); }));
   CHECK(*durable);
+  CHECK(*all_on_disk);
   CHECK(f.history(store, "").size() == 1);
   std::lock_guard lock(mutex);
   REQUIRE_FALSE(committers.empty());
