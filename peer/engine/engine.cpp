@@ -202,30 +202,32 @@ void Engine::on_event(wire::Message&& message) {
              message);
 }
 
-// A server message to us: shown once, kept, and acknowledged once it is on disk (again,
-// if the server redelivers one it did not see acknowledged), so a peer killed right
-// after acknowledging loses nothing.
+// A server message to us: shown once it is on disk, then acknowledged (again, if the
+// server redelivers one it did not see acknowledged). A peer killed at any moment has
+// either shown, kept and marked it seen, or none of these (the server redelivers it).
 void Engine::on_chat(wire::ChatEvent&& m) {
   const auto seq = m.seq;
   const Arrival arrival = on_arrival(!first_showing(m.from, m.msg_id), seq);
-  MessageStore::Done durable;
-  if (arrival.acknowledge)
-    durable = [this, alive = alive_, seq](bool ok) {
-      if (*alive && ok) acknowledge(seq);
-    };
   if (!arrival.show) {
     // Shown before, but perhaps not on disk yet: acknowledged behind the writes queued so far.
-    if (durable) store_->after_writes(std::move(durable));
+    if (arrival.acknowledge)
+      store_->after_writes([this, alive = alive_, seq](bool ok) {
+        if (*alive && ok) acknowledge(seq);
+      });
     return;
   }
   last_partner_ = m.from;
-  ev::Chat event{std::move(m), false};
-  event.action = strip_action(event.message.text);
-  const auto& c = event.message;
-  record_received("message", c.msg_id, c.from,
-                  c.to.empty() ? std::vector<std::string>{session_.user()} : c.to, c.text, event.action,
-                  c.sent_ms, std::move(durable));
-  emit(std::move(event));
+  auto event = std::make_shared<ev::Chat>(ev::Chat{std::move(m), false});
+  event->action = strip_action(event->message.text);
+  const auto& c = event->message;
+  record_received(
+      "message", c.msg_id, c.from, c.to.empty() ? std::vector<std::string>{session_.user()} : c.to, c.text,
+      event->action, c.sent_ms,
+      [this, alive = alive_, event, seq, acknowledge_it = arrival.acknowledge](bool ok) {
+        if (!*alive) return;
+        emit(std::move(*event));  // shown even if the disk failed (logged), never acknowledged then
+        if (ok && acknowledge_it) acknowledge(seq);
+      });
 }
 
 // Logged out by the server (inactivity, the operator): the program stays, links stay

@@ -23,9 +23,7 @@ void Engine::open_store() {
 
 bool Engine::first_showing(const std::string& from, const std::string& msg_id) {
   if (!store_ || msg_id.empty()) return true;
-  if (store_->seen(from, msg_id)) return false;
-  store_->mark_seen(from, msg_id, now_ms());
-  return true;
+  return !store_->seen(from, msg_id);  // marked seen by record_received, with its row
 }
 
 void Engine::record(StoredMessage message, MessageStore::Done durable) {
@@ -38,18 +36,21 @@ void Engine::record(StoredMessage message, MessageStore::Done durable) {
 void Engine::record_received(std::string kind, std::string msg_id, std::string from,
                              std::vector<std::string> to, std::string text, bool action, std::int64_t time_ms,
                              MessageStore::Done durable) {
-  record({0,
-          std::move(msg_id),
-          std::move(kind),
-          std::move(from),
-          std::move(to),
-          std::move(text),
-          action,
-          false,
-          time_ms,
-          "received",
-          {}},
-         std::move(durable));
+  StoredMessage line{0,
+                     std::move(msg_id),
+                     std::move(kind),
+                     std::move(from),
+                     std::move(to),
+                     std::move(text),
+                     action,
+                     false,
+                     time_ms,
+                     "received",
+                     {}};
+  if (store_)
+    store_->add_received(std::move(line), now_ms(), std::move(durable));
+  else if (durable)
+    durable(true);
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::History& c) {

@@ -73,6 +73,20 @@ void MessageStore::add(StoredMessage message, Done done) {
   writer_->write([tables = tables_.get(), m = std::move(message)] { tables->add(m); }, std::move(done));
 }
 
+void MessageStore::add_received(StoredMessage message, std::int64_t seen_ms, Done done) {
+  if (message.msg_id.empty()) return add(std::move(message), std::move(done));
+  std::string key = seen_key(message.from, message.msg_id);
+  if (seen_.insert(key).second) seen_order_.emplace_back(seen_ms, std::move(key));
+  forget_seen_before(seen_ms - seen_window_ms_);
+  SeenId id{message.from, message.msg_id, seen_ms};
+  writer_->write(
+      [tables = tables_.get(), m = std::move(message), id = std::move(id)] {
+        tables->mark_seen(id);
+        tables->add(m);
+      },
+      std::move(done));
+}
+
 void MessageStore::set_state(const std::string& msg_id, const std::string& state,
                              const std::string& recipient) {
   writer_->write(

@@ -56,6 +56,10 @@ class MessageStore {
 
   // History. `done` (optional) once on disk.
   void add(StoredMessage message, Done done = {});
+  // A message from someone else, shown once it is on disk: its history row and its seen id
+  // go in one transaction, so a peer killed at any moment has either both (it was shown)
+  // or neither (a redelivery shows it).
+  void add_received(StoredMessage message, std::int64_t seen_ms, Done done = {});
   // Our message `msg_id`: every recipient's receipt, or only `recipient`'s.
   void set_state(const std::string& msg_id, const std::string& state, const std::string& recipient = {});
   // The newest `n` lines (with `with_user` as sender or recipient; "" = all), oldest first.
