@@ -15,9 +15,15 @@ using parley::fuzz::check;
 
 namespace {
 
+// The file parse_options() reads, one per process, removed when the process exits.
+struct SettingsFile {
+  std::string path = "/tmp/parley-fuzz-config-" + std::to_string(::getpid());
+  ~SettingsFile() { ::unlink(path.c_str()); }
+};
+
 const std::string& settings_path() {
-  static const std::string path = "/tmp/parley-fuzz-config-" + std::to_string(::getpid());
-  return path;
+  static const SettingsFile file;
+  return file.path;
 }
 
 }  // namespace
