@@ -4,16 +4,20 @@
 #   ./dev.sh test    install what is missing, build, run every test
 # Also: ./dev.sh peer [args]   start a peer shell against the local server
 #       ./dev.sh test-sanitize build with ASan+UBSan and run every test (CI runs it too)
+#       ./dev.sh fuzz [seconds]  libFuzzer (clang-14) on every fuzz target, 60 s each (CI runs it)
 #       ./dev.sh deps            only install the packages
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ meson ninja-build pkg-config libasio-dev libcereal-dev libssl-dev doctest-dev libsqlite3-dev
           libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev)
+# Only for ./dev.sh fuzz: the normal build and test run replay the corpus with g++.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
+# deps [package...]: installs those missing (default: the build's)
 deps() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local missing=() wanted=("${@:-${PACKAGES[@]}}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -67,13 +71,17 @@ case "$cmd" in
     build build --buildtype=release
     run_tests build
     ;;
+  fuzz)
+    deps "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+    exec fuzz/run.sh "${1:-60}"
+    ;;
   test-sanitize)
     deps
     build build-sanitize --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 run_tests build-sanitize
     ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

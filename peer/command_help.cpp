@@ -162,6 +162,10 @@ std::optional<std::string> closest_command(std::string_view word) {
   const Row* best = nullptr;
   std::size_t best_distance = max_distance + 1;
   for (const Row& row : command_table()) {
+    // The distance is at least the difference in length: a long word (a pasted line)
+    // skips the quadratic table instead of filling one per command.
+    const std::size_t gap = std::max(word.size(), row.name.size()) - std::min(word.size(), row.name.size());
+    if (gap >= best_distance) continue;
     const std::size_t distance = edit_distance(word, row.name);
     if (distance < best_distance) {
       best = &row;

@@ -4,6 +4,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
@@ -24,6 +25,12 @@ constexpr std::array<std::string_view, 7> kLevelColours = {
 };
 constexpr std::string_view kReset = "\033[m";
 
+bool printable(char c) { return c >= 0x20 && c < 0x7f && c != '\\'; }
+
+bool needs_escape(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return !printable(c); });
+}
+
 // stderr, or a writer someone routed the lines to (an interactive console).
 class RoutableSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
@@ -36,7 +43,15 @@ class RoutableSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
 
  protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
+  void sink_it_(const spdlog::details::log_msg& original) override {
+    // The message text only: the pattern's own parts (time, level, name) are ours.
+    spdlog::details::log_msg msg = original;
+    const std::string_view payload(original.payload.data(), original.payload.size());
+    std::string escaped;
+    if (needs_escape(payload)) {
+      escaped = escape_for_log(payload);
+      msg.payload = escaped;
+    }
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     const std::string_view text(formatted.data(), formatted.size());
@@ -82,6 +97,40 @@ void init_logging(const std::string& program, const std::string& level) {
 
 void route_logs(LogWriter writer) {
   if (sink()) sink()->set_writer(std::move(writer));
+}
+
+std::string escape_for_log(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (printable(c)) {
+      out += c;
+      continue;
+    }
+    out += '\\';
+    switch (c) {
+      case '\n':
+        out += 'n';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      default: {
+        const auto byte = static_cast<unsigned char>(c);
+        out += 'x';
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xf];
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace parley

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "shared/wire/limits.hpp"
@@ -228,4 +229,31 @@ TEST_CASE("e2e: garbage and oversized frames from a raw TLS client do not distur
   REQUIRE(got);
   CHECK((*got)["text"] == "still fine");
   CHECK(server.process->stderr_text().find("protocol error") != std::string::npos);
+}
+
+TEST_CASE("e2e: a newline in a user name cannot forge a line in the server's log") {
+  TempDir dir;
+  write_text(dir / "credentials.txt", kAccounts);
+  ServerProcess server(dir);
+  // A name fits 32 bytes: enough to start a line that looks like the server's own.
+  const std::string name = "m\n2030-01-01T00:00:00.000 info";
+  REQUIRE(name.size() <= parley::wire::kMaxUsername);
+  {
+    RawTlsClient raw(server.port);
+    REQUIRE(raw.handshake());
+    raw.write(parley::wire::Hello{parley::wire::kProtocolVersion, "raw"});
+    REQUIRE(raw.read());  // Welcome
+    raw.write(parley::wire::Login{1, name, "x", {}, false});
+    const auto reply = raw.read();
+    REQUIRE(reply);
+    CHECK(std::get<parley::wire::LoginResult>(*reply).status != parley::wire::Status::ok);
+  }
+  // Stopped, so every line it was going to write about that login is in the log.
+  server.process->signal(SIGTERM);
+  REQUIRE(server.process->wait_exit());
+  const std::string log = server.process->stderr_text();
+  INFO("server log: " << log);
+  CHECK(log.find("'m\\n2030-01-01T00:00:00.000 info'") != std::string::npos);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) CHECK_FALSE(line.starts_with("2030-01-01"));
 }

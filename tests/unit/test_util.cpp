@@ -62,3 +62,32 @@ TEST_CASE("route_logs: while a writer is set, it gets every log line whole, in o
   CHECK(lines[1].find("warn") != std::string::npos);
   CHECK(lines[1].ends_with("second\n"));
 }
+
+TEST_CASE("escape_for_log: printable ASCII stays, every other byte becomes an escape") {
+  CHECK(escape_for_log("alice said 'hi' (#1)") == "alice said 'hi' (#1)");
+  CHECK(escape_for_log("a\nb\rc\td") == "a\\nb\\rc\\td");
+  CHECK(escape_for_log("back\\slash") == "back\\\\slash");  // so "\n" typed as text stays distinct
+  CHECK(escape_for_log(std::string("nul\0esc\x1b[31mdel\x7f", 16)) == "nul\\x00esc\\x1b[31mdel\\x7f");
+  CHECK(escape_for_log("caf\xc3\xa9") == "caf\\xc3\\xa9");
+  CHECK(escape_for_log("") == "");
+}
+
+TEST_CASE("logs: a newline in a user name cannot forge a log line") {
+  auto logger = spdlog::default_logger();
+  const auto saved = logger->level();
+  logger->set_level(spdlog::level::info);
+  std::vector<std::string> lines;
+  route_logs([&](std::string_view line) { lines.emplace_back(line); });
+  const std::string name = "mallory\n2030-01-01T00:00:00.000 info parley-server: operator kicked alice";
+  spdlog::info("login refused for '{}': {}", name, "unknown user\r\x1b[2K");
+  route_logs({});
+  logger->set_level(saved);
+  REQUIRE(lines.size() == 1);
+  const std::string& line = lines.front();
+  CHECK(line.find('\n') == line.size() - 1);  // only the line's own end
+  CHECK(line.find('\r') == std::string::npos);
+  CHECK(line.find('\x1b') == std::string::npos);
+  CHECK(line.ends_with(
+      "login refused for 'mallory\\n2030-01-01T00:00:00.000 info parley-server: operator kicked alice': "
+      "unknown user\\r\\x1b[2K\n"));
+}
