@@ -162,6 +162,8 @@ test('the server restarts: reconnecting, then connected, with nothing lost', asy
   await bob.getByLabel('Message', { exact: true }).fill('Welcome back.');
   await bob.keyboard.press('Enter');
   await messageText(alice, 'Welcome back.').waitFor();
+  await userRow(alice, 'bob').locator('.presence', { hasText: 'online' }).waitFor();
+  await userRow(bob, 'alice').locator('.presence', { hasText: 'online' }).waitFor();
   await shot(alice, '08-back');
 });
 

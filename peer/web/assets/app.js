@@ -30,9 +30,13 @@ async function loadState(fromNow = false) {
   const res = await fetch('/api/state', { headers: { 'X-Parley': '1' }, credentials: 'same-origin' });
   if (res.status === 401) { showUnlock(); return null; }
   const st = await res.json();
+  const first = fromNow || !S.started;
   S.me = st.user; S.started = st.started; S.canLogIn = st.can_log_in;
   if (fromNow) S.lastId = st.last_event_id;  // else the stream goes on from where it is
-  S.online = new Set(st.online); S.blocked = new Set(st.blocked); S.files = st.files;
+  // Presence after a first load comes from events: while peers come back from a server
+  // restart, the engine's list lags what it has shown.
+  if (first) S.online = new Set(st.online);
+  S.blocked = new Set(st.blocked);
   S.shareFiles = st.share_files;
   for (const u of st.linked) if (!S.links.has(u)) S.links.set(u, '');
   for (const u of [...S.links.keys()]) if (!st.linked.includes(u)) S.links.delete(u);
@@ -152,7 +156,7 @@ async function loadHistory(key, count) {
 function onEvent(e) {
   switch (e.type) {
     case 'login':
-      S.me = e.user; S.started = true; setServer('connected'); hideLogin(); afterLogin();
+      S.me = e.user; setServer('connected'); hideLogin(); afterLogin();  // afterLogin loads the state
       break;
     case 'logout':
       setServer(e.can_log_in ? 'logged out' : 'stopped');
@@ -179,10 +183,15 @@ function onEvent(e) {
       if (e.online) S.online.add(e.user); else { S.online.delete(e.user); S.lastSeen.set(e.user, e.time); }
       renderUsers();
       break;
-    case 'users':
-      for (const u of e.users) if (!S.lastSeen.has(u) || e.last_seen?.[u]) S.lastSeen.set(u, e.last_seen?.[u] || '');
+    case 'users': {
+      // The server's answer is who is online now: whoelsesince gives a time only to
+      // those who are not.
+      const seen = e.last_seen || {};
+      S.online = new Set(e.users.filter((u) => !seen[u] && u !== S.me));
+      for (const [u, t] of Object.entries(seen)) S.lastSeen.set(u, t);
       renderUsers();
       break;
+    }
     case 'link': onLink(e); break;
     case 'registered':
       S.registered.set(e.file, e);
@@ -250,6 +259,7 @@ async function refreshDownloads() {
 }
 
 async function reload() {
+  S.started = false;
   const st = await loadState();
   if (st && st.started) await afterLogin();
 }
