@@ -1,112 +1,14 @@
 // Parley's page: one more front end of the peer engine. State comes from GET /api/state
 // and the event stream (GET /api/events, resumed with Last-Event-ID); commands go out as
 // POST /api/<command> with the shell's names and fields. No framework: the DOM is
-// rebuilt per panel from the state below, which is small.
-'use strict';
-
-const $ = (id) => document.getElementById(id);
-const S = {
-  me: '', server: 'offline', started: false, canLogIn: false,
-  online: new Set(), lastSeen: new Map(), blocked: new Set(), links: new Map(),
-  convs: new Map(), current: '', lastId: 0, files: [], shareFiles: [], downloads: new Map(),
-  historyCount: new Map(), registered: new Map(),
-};
-
-// ---- talking to the peer -------------------------------------------------------------
-
-async function api(command, body = {}) {
-  const res = await fetch(`/api/${command}`, {
-    method: 'POST', credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', 'X-Parley': '1' }, body: JSON.stringify(body),
-  });
-  if (res.status === 401) { showUnlock(); throw new Error('no session'); }
-  const json = await res.json().catch(() => ({ ok: false }));
-  const error = json.error || (json.events || []).find((e) => e.type === 'error');
-  if (error && !json.trust) toast(error.message, true);
-  return json;
-}
-
-async function loadState(fromNow = false) {
-  const res = await fetch('/api/state', { headers: { 'X-Parley': '1' }, credentials: 'same-origin' });
-  if (res.status === 401) { showUnlock(); return null; }
-  const st = await res.json();
-  const first = fromNow || !S.started;
-  S.me = st.user; S.started = st.started; S.canLogIn = st.can_log_in;
-  if (fromNow) S.lastId = st.last_event_id;  // else the stream goes on from where it is
-  // Presence after a first load comes from events: while peers come back from a server
-  // restart, the engine's list lags what it has shown.
-  if (first) S.online = new Set(st.online);
-  S.blocked = new Set(st.blocked);
-  S.shareFiles = st.share_files;
-  for (const u of st.linked) if (!S.links.has(u)) S.links.set(u, '');
-  for (const u of [...S.links.keys()]) if (!st.linked.includes(u)) S.links.delete(u);
-  setServer(st.server);
-  $('login-server').textContent = `Server ${st.server_address}`;
-  return st;
-}
-
-// The stream, read with fetch so it carries the X-Parley header like every API call.
-async function streamEvents() {
-  for (;;) {
-    try {
-      const res = await fetch('/api/events', {
-        headers: { 'X-Parley': '1', 'Last-Event-ID': String(S.lastId) }, credentials: 'same-origin',
-      });
-      if (res.status === 401) { showUnlock(); return; }
-      if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
-      if (S.server === 'stopped') setServer(S.started ? 'connected' : 'offline');
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          await onBlock(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-    } catch (e) { /* the peer went away or restarts: try again below */ }
-    setServer('stopped');
-    await new Promise((r) => setTimeout(r, 1500));
-  }
-}
-
-async function onBlock(block) {
-  let id = null, kind = 'message', data = null;
-  for (const line of block.split('\n')) {
-    if (line.startsWith('id: ')) id = Number(line.slice(4));
-    else if (line.startsWith('event: ')) kind = line.slice(7);
-    else if (line.startsWith('data: ')) data = JSON.parse(line.slice(6));
-  }
-  if (id !== null) S.lastId = id;
-  if (kind === 'reset') { await reload(); return; }
-  if (data) onEvent(data, true);
-}
-
-// ---- conversations -------------------------------------------------------------------
-
-function convKey(others) {
-  const list = [...new Set(others)].filter((u) => u && u !== S.me).sort();
-  if (list.length === 0) return '';
-  return list.length === 1 ? `u:${list[0]}` : `g:${list.join(',')}`;
-}
-
-function conv(key) {
-  if (!S.convs.has(key)) {
-    const members = key.startsWith('u:') || key.startsWith('g:') ? key.slice(2).split(',') : [];
-    const title = key === 'broadcast' ? 'Broadcasts and announcements' : members.join(', ');
-    S.convs.set(key, { key, members, title, messages: new Map(), unread: 0, last: 0 });
-  }
-  return S.convs.get(key);
-}
-
-function keyOfLine(m) {
-  if (m.kind === 'broadcast' || m.kind === 'announcement') return 'broadcast';
-  const to = Array.isArray(m.to) ? m.to : m.to ? [m.to] : [];
-  return convKey(m.mine ? to : [m.from, ...to]);
-}
+// rebuilt per panel from the state in state.js, which is small.
+import { api, loadState, streamEvents } from './api.js';
+import { S, conv, convKey, keyOfLine } from './state.js';
+import { $, el, showUnlock, toast } from './util.js';
+import {
+  actions, notify, renderAll, renderChatHead, renderConvs, renderDownloads, renderFiles, renderMessages,
+  renderUsers, setServer,
+} from './view.js';
 
 function addLine(key, line, live) {
   if (!key) return;
@@ -150,7 +52,6 @@ async function loadHistory(key, count) {
   for (const m of h.messages) addLine(keyOfLine(m), m, false);
   return h.messages.length;
 }
-
 // ---- events --------------------------------------------------------------------------
 
 function onEvent(e) {
@@ -263,125 +164,6 @@ async function reload() {
   const st = await loadState();
   if (st && st.started) await afterLogin();
 }
-
-// ---- rendering -----------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== false) node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function ago(iso) {
-  const t = Date.parse(iso);
-  if (!t) return 'offline';
-  const s = Math.max(0, (Date.now() - t) / 1000);
-  if (s < 60) return 'last seen just now';
-  if (s < 3600) return `last seen ${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `last seen ${Math.floor(s / 3600)} h ago`;
-  return `last seen ${new Date(t).toLocaleDateString()}`;
-}
-
-function setServer(state) {
-  S.server = state;
-  const badge = $('server-state');
-  badge.textContent = state === 'stopped' ? 'peer unreachable' : state;
-  badge.className = `badge state-${state.replace(' ', '-')}`;
-}
-
-function renderAll() {
-  $('me').textContent = S.me;
-  renderConvs(); renderUsers(); renderChatHead(); renderMessages(); renderFiles(); renderDownloads();
-}
-
-function knownUsers() {
-  const names = new Set([...S.online, ...S.lastSeen.keys(), ...S.blocked, ...S.links.keys()]);
-  for (const c of S.convs.values()) if (c.key.startsWith('u:')) names.add(c.members[0]);
-  names.delete(S.me);
-  return [...names].sort((a, b) => (S.online.has(b) - S.online.has(a)) || a.localeCompare(b));
-}
-
-function renderUsers() {
-  const list = $('users');
-  list.replaceChildren(...knownUsers().map((u) => {
-    const online = S.online.has(u);
-    const blocked = S.blocked.has(u);
-    return el('li', { class: 'user-row' },
-      el('button', { onclick: () => openConv(`u:${u}`), 'aria-label': `Chat with ${u}`, 'data-user': u },
-        el('span', { class: `dot${online ? ' online' : ''}`, 'aria-hidden': 'true' }),
-        el('span', { class: 'grow' }, el('span', { class: 'name' }, u),
-          el('span', { class: 'detail presence' }, online ? 'online' : ago(S.lastSeen.get(u)))),
-        S.links.has(u) ? el('span', { class: 'tag direct' }, 'direct') : null,
-        blocked ? el('span', { class: 'tag blocked' }, 'blocked') : null),
-      el('button', { class: 'ghost small', onclick: () => toggleBlock(u),
-        'aria-label': `${blocked ? 'Unblock' : 'Block'} ${u}` }, blocked ? 'Unblock' : 'Block'));
-  }));
-}
-
-function renderConvs() {
-  const convs = [...S.convs.values()].sort((a, b) => b.last - a.last);
-  $('conversations').replaceChildren(...convs.map((c) => el('li', {},
-    el('button', { onclick: () => openConv(c.key), 'aria-current': c.key === S.current ? 'true' : false,
-      'aria-label': `${c.title}${c.unread ? `, ${c.unread} unread` : ''}`, 'data-conv': c.key },
-      el('span', { class: 'grow name' }, c.title),
-      c.members.length === 1 && S.links.has(c.members[0]) ? el('span', { class: 'tag direct' }, 'direct') : null,
-      c.unread ? el('span', { class: 'unread' }, String(c.unread)) : null))));
-}
-
-function renderChatHead() {
-  const c = S.current ? conv(S.current) : null;
-  $('chat-title').textContent = c ? c.title : 'No conversation';
-  const user = c && c.members.length === 1 ? c.members[0] : '';
-  let sub = '';
-  if (user) {
-    sub = S.online.has(user) ? 'online' : ago(S.lastSeen.get(user));
-    if (S.links.has(user)) sub += ` · direct link · fingerprint ${S.links.get(user) || '(ask with fingerprint)'}`;
-    if (S.blocked.has(user)) sub += ' · blocked';
-  } else if (c && c.members.length > 1) {
-    sub = 'group';
-  }
-  $('chat-sub').textContent = sub;
-  $('link-button').hidden = !user;
-  $('link-button').textContent = S.links.has(user) ? 'Close direct link' : 'Open direct link';
-  $('block-button').hidden = !user;
-  $('block-button').textContent = S.blocked.has(user) ? 'Unblock' : 'Block';
-  const can = Boolean(c) && S.started;
-  $('text').disabled = !can; $('send').disabled = !can;
-  $('text').placeholder = !c ? 'Pick a conversation' : user && S.links.has(user) ? `Direct message to ${user}` :
-    c.key === 'broadcast' ? 'Broadcast to everyone online' : `Message ${c.title}`;
-}
-
-const STATE_LABEL = { queued: 'queued', stored: 'stored', delivered: 'delivered', refused: 'refused', mixed: 'partly delivered' };
-
-function renderMessages() {
-  const list = $('messages');
-  const c = S.current ? conv(S.current) : null;
-  if (!c) { list.replaceChildren(); return; }
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  const lines = [...c.messages.values()].sort((a, b) => (Date.parse(a.time) || 0) - (Date.parse(b.time) || 0));
-  const items = lines.map((m) => {
-    if (m.kind === 'system') return el('li', { class: 'system' }, m.text);
-    const direct = m.kind === 'private';
-    const cls = ['msg', m.mine ? 'mine' : '', direct ? 'direct' : '', m.action ? 'action' : '', m.kind === 'announcement' ? 'announcement' : ''].join(' ');
-    const time = new Date(Date.parse(m.time) || Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-    const who = m.mine ? 'you' : m.from;
-    const text = m.action ? `* ${who} ${m.text}` : m.text;
-    return el('li', { class: cls, 'data-id': m.id },
-      el('div', { class: 'meta' }, el('span', {}, m.kind === 'announcement' ? 'announcement' : who), el('span', {}, time),
-        direct ? el('span', { class: 'tag direct' }, 'direct') : null,
-        m.mine && m.state ? el('span', { class: `state ${m.state}` }, STATE_LABEL[m.state] || m.state) : null),
-      el('div', { class: 'text' }, text));
-  });
-  if (c.key.startsWith('u:')) items.unshift(el('li', { class: 'older' }, el('button', { class: 'ghost', onclick: loadOlder }, 'Load older messages')));
-  list.replaceChildren(...items);
-  if (atBottom) list.scrollTop = list.scrollHeight;
-}
-
 async function loadOlder() {
   const key = S.current;
   const before = conv(key).messages.size;
@@ -391,53 +173,6 @@ async function loadOlder() {
   list.scrollTop = list.scrollHeight - height;
   if (conv(key).messages.size === before) toast('No older messages');
 }
-
-function renderFiles() {
-  const select = $('register-file');
-  const chosen = select.value;
-  select.replaceChildren(...S.shareFiles.map((f) => el('option', { value: f.name }, `${f.name} (${size(f.size)})`)));
-  if (chosen) select.value = chosen;
-  $('shared').replaceChildren(...[...S.registered.values()].map((f) => el('li', {},
-    el('div', { class: 'name' }, f.file), el('div', { class: 'sub' }, `${size(f.size)} in ${f.chunks} chunks, shared`))));
-}
-
-function size(bytes) {
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}
-
-function renderDownloads() {
-  let done = 0, total = 0;
-  const items = [...S.downloads.values()].map((d) => {
-    const frac = d.total_bytes ? d.bytes / d.total_bytes : d.state === 'finished' ? 1 : 0;
-    if (d.state !== 'failed') { done += frac; total += 1; }
-    const pct = Math.round(frac * 100);
-    const detail = [d.state, `${pct} %`];
-    if (d.rate) detail.push(`${size(d.rate)}/s`);
-    if (d.sources?.length) detail.push(`from ${d.sources.join(', ')}`);
-    return el('li', { 'data-file': d.file },
-      el('div', { class: 'name' }, d.file),
-      el('progress', { max: '100', value: String(pct), 'aria-label': `${d.file} progress` }),
-      el('div', { class: 'sub' }, detail.join(' · ')),
-      d.path && d.state === 'finished' ? el('div', { class: 'sub' }, `saved to ${d.path}`) : null,
-      d.error ? el('div', { class: 'error' }, d.error) : null);
-  });
-  $('downloads').replaceChildren(...items);
-  $('overall-progress').value = total ? done / total : 0;
-}
-
-function toast(text, error = false) {
-  const node = el('div', { class: `toast${error ? ' error' : ''}`, role: error ? 'alert' : 'status' }, text);
-  $('toasts').append(node);
-  setTimeout(() => node.remove(), error ? 8000 : 4000);
-}
-
-function notify(line) {
-  if (!('Notification' in window) || Notification.permission !== 'granted' || !document.hidden) return;
-  new Notification(line.from ? `Parley: ${line.from}` : 'Parley', { body: line.text });
-}
-
 // ---- actions -------------------------------------------------------------------------
 
 async function send(text) {
@@ -483,14 +218,6 @@ function showLogin() {
   $('login-user').focus();
 }
 function hideLogin() { $('login').hidden = true; }
-
-function showUnlock() {
-  $('unlock').hidden = false;
-  $('unlock-label').hidden = false;
-  $('unlock-submit').hidden = false;
-  $('unlock-text').textContent = 'Open the link parley-peer printed when it started, or give the web UI password if it has one.';
-}
-
 let signUp = false;
 async function submitLogin(event) {
   event?.preventDefault();
@@ -596,6 +323,7 @@ function wire() {
 }
 
 async function main() {
+  Object.assign(actions, { openConv, toggleBlock, loadOlder });
   wire();
   conv('broadcast');
   const st = await loadState(true);
@@ -604,7 +332,7 @@ async function main() {
   if (st.started) await afterLogin();
   else if (st.can_log_in) showLogin();
   else toast('Log in at the terminal where parley-peer runs.');
-  streamEvents();
+  streamEvents({ onEvent, reload });
 }
 
 main();
