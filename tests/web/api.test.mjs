@@ -341,6 +341,27 @@ describe('options', () => {
   });
 });
 
+describe('background peer', () => {
+  test('with --user and a password it logs in at start', async () => {
+    const peer = await WebPeer.start(dir, server.port, 'carol',
+                                     { extra: ['--user', 'carol'], env: { PARLEY_PASSWORD: 'carol123' } });
+    try {
+      const carol = new Client(peer.url);
+      await carol.open();
+      const events = carol.events(0);
+      await events.waitFor((e) => e.type === 'login' && e.user === 'carol');
+      events.close();
+      const state = await carol.state();
+      assert.equal(state.user, 'carol');
+      assert.equal(state.can_log_in, false);
+      const again = await carol.post('login', { user: 'carol', password: 'carol123' });
+      assert.equal(again.status, 200);  // logged in already: the shell's `login`, which says so
+    } finally {
+      await peer.stop();
+    }
+  });
+});
+
 describe('logout', () => {
   test('logout ends a background peer', async () => {
     const res = await bob.post('logout');

@@ -124,8 +124,12 @@ function onReceipt(e) {
 
 function onLink(e) {
   const key = convKey([e.user]);
-  if (e.state === 'open') S.links.set(e.user, e.fingerprint || '');
-  else S.links.delete(e.user);
+  if (e.state === 'open') {
+    S.links.set(e.user, e.fingerprint || '');
+    if (e.path) S.linkPaths.set(e.user, e.path);  // direct, reverse or relay, where the peer says
+  } else {
+    S.links.delete(e.user);
+  }
   systemLine(key, e.state === 'open' ? `Direct link open (${e.reason})` : `Direct link closed: ${e.reason}`);
   renderAll();
 }

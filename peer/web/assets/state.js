@@ -3,7 +3,7 @@ export const S = {
   me: '', server: 'offline', started: false, canLogIn: false,
   online: new Set(), lastSeen: new Map(), blocked: new Set(), links: new Map(),
   convs: new Map(), current: '', lastId: 0, files: [], shareFiles: [], downloads: new Map(),
-  historyCount: new Map(), registered: new Map(),
+  historyCount: new Map(), registered: new Map(), linkPaths: new Map(),
 };
 
 export function convKey(others) {

@@ -58,7 +58,8 @@ export function renderChatHead() {
   let sub = '';
   if (user) {
     sub = S.online.has(user) ? 'online' : ago(S.lastSeen.get(user));
-    if (S.links.has(user)) sub += ` · direct link · fingerprint ${S.links.get(user) || '(ask with fingerprint)'}`;
+    const path = S.linkPaths.get(user);
+    if (S.links.has(user)) sub += ` · direct link${path ? ` (${path})` : ''} · fingerprint ${S.links.get(user) || '…'}`;
     if (S.blocked.has(user)) sub += ' · blocked';
   } else if (c && c.members.length > 1) {
     sub = 'group';
