@@ -247,7 +247,7 @@ async function submitLogin(event) {
   }
 }
 
-function wire() {
+function wireLogin() {
   $('login-form').addEventListener('submit', submitLogin);
   $('trust-yes').addEventListener('click', async () => {
     const res = await api('trust', { fingerprint: $('trust-yes').dataset.fingerprint });
@@ -266,6 +266,9 @@ function wire() {
       body: JSON.stringify({ password: $('unlock-password').value }) });
     if (res.ok) location.reload(); else $('unlock-error').textContent = 'Wrong password';
   });
+}
+
+function wireChat() {
   $('composer').addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = $('text').value.trim();
@@ -298,6 +301,9 @@ function wire() {
     if (found && S.links.has(user)) { S.links.set(user, found.fingerprint); renderChatHead(); }
   });
   $('block-button').addEventListener('click', () => toggleBlock(conv(S.current).members[0]));
+}
+
+function wireRest() {
   $('register').addEventListener('submit', async (event) => {
     event.preventDefault();
     const file = $('register-file').value;
@@ -328,7 +334,9 @@ function wire() {
 
 async function main() {
   Object.assign(actions, { openConv, toggleBlock, loadOlder });
-  wire();
+  wireLogin();
+  wireChat();
+  wireRest();
   conv('broadcast');
   const st = await loadState(true);
   if (!st) return;
