@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ meson ninja-build pkg-config libasio-dev libcereal-dev libssl-dev doctest-dev libsqlite3-dev
-          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev)
+          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev libcpp-httplib-dev)
 # Only for ./dev.sh fuzz: the normal build and test run replay the corpus with g++.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
@@ -26,6 +26,21 @@ deps() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The browser tests' Chromium (Debian's) and playwright-core (npm, from the committed
+# lockfile); never a browser download. Without Node 20 and npm those tests are skipped.
+browser_deps() {
+  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    echo "dev.sh: installing chromium"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  if command -v npm >/dev/null && [ ! -d tests/browser/node_modules/playwright-core ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 # build DIR [meson options...]
@@ -68,6 +83,7 @@ case "$cmd" in
     ;;
   test)
     deps
+    browser_deps
     build build --buildtype=release
     run_tests build
     ;;
@@ -77,6 +93,7 @@ case "$cmd" in
     ;;
   test-sanitize)
     deps
+    browser_deps
     build build-sanitize --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 run_tests build-sanitize
     ;;

@@ -31,6 +31,7 @@ struct Raw {
   std::uint64_t upload_kib = 0;
   bool no_bell = false;
   std::string config_file;
+  std::string web;  // [HOST:]PORT
 };
 
 // Validators return the error message, or empty. Their descriptions are left empty: the
@@ -59,7 +60,28 @@ CLI::Validator kib_validator() {
       "");
 }
 
+void add_web_options(CLI::App& app, PeerConfig& config, Raw& raw) {
+  app.add_option("--web", raw.web,
+                 "serve the web UI at [HOST:]PORT (host default 127.0.0.1; port 0: any free one)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string host, port;
+            return split_web(text, host, port);
+          },
+          ""))
+      ->type_name("[HOST:]PORT");
+  app.add_flag("--no-shell", config.no_shell,
+               "no terminal shell: a background peer driven through --web, logging to stderr, until "
+               "SIGTERM or SIGINT");
+  app.add_flag("--web-allow-remote", config.web_allow_remote,
+               "let --web listen on an address other than loopback (needs --web-password)");
+  app.add_option("--web-password", config.web_password,
+                 "password the web UI asks for before anything else (required with --web-allow-remote)")
+      ->type_name("PASSWORD");
+}
+
 void add_options(CLI::App& app, PeerConfig& config, Raw& raw, std::string& log_level) {
+  add_web_options(app, config, raw);
   app.add_option("server_host", config.host, "registry server host");
   app.add_option("server_port", config.port, "registry server port")
       ->check(port_validator(false))
@@ -161,7 +183,25 @@ void apply_settings_file(CLI::App& app, const Raw& raw, const Environment& env) 
 }
 
 // What the parsed options imply; returns an exit code when the program must stop.
+// The web UI's address and what it needs: a background peer has nothing else to drive
+// it, and one reachable from other machines must ask for a password.
+std::optional<int> finish_web(const Raw& raw, PeerConfig& config, std::ostream& err) {
+  if (!raw.web.empty()) split_web(raw.web, config.web_host, config.web_port);
+  std::string problem;
+  if (config.no_shell && config.web_port.empty())
+    problem = "--no-shell needs --web [HOST:]PORT";
+  else if (!config.web_port.empty() && !is_loopback_host(config.web_host) && !config.web_allow_remote)
+    problem = fmt::format("--web {} is not a loopback address: add --web-allow-remote (and --web-password)",
+                          config.web_host);
+  else if (config.web_allow_remote && config.web_password.empty())
+    problem = "--web-allow-remote needs --web-password (or web-password in the settings file)";
+  if (problem.empty()) return std::nullopt;
+  err << "parley-peer: " << problem << "\n";
+  return 2;
+}
+
 std::optional<int> finish(const Raw& raw, const Environment& env, PeerConfig& config, std::ostream& err) {
+  if (auto exit_code = finish_web(raw, config, err)) return exit_code;
   config.bell = !raw.no_bell;
   if (!raw.server.empty()) split_server(raw.server, config.host, config.port);
   config.upload_limit = raw.upload_kib * 1024;
@@ -235,6 +275,30 @@ std::string normalise_fingerprint(std::string& text) {
         "'{}' is not a SHA-256 fingerprint (64 hex digits, ':' allowed, as the server prints it)", text);
   }
   text = to_hex(*bytes);
+  return {};
+}
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+std::string split_web(std::string_view text, std::string& host, std::string& port) {
+  const auto bracket = text.rfind(']');
+  const auto colon = text.rfind(':');
+  std::string_view port_part = text;
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    std::string_view host_part = text.substr(0, colon);
+    port_part = text.substr(colon + 1);
+    if (host_part.starts_with('[') && host_part.ends_with(']'))
+      host_part = host_part.substr(1, host_part.size() - 2);
+    if (host_part.empty() || host_part.find_first_of("[]") != std::string_view::npos)
+      return fmt::format("'{}': expected [HOST:]PORT", text);
+    host = host_part;
+  } else if (bracket != std::string_view::npos) {
+    return fmt::format("'{}': expected [HOST:]PORT", text);
+  }
+  if (auto error = port_error(port_part, true); !error.empty()) return error;
+  port = port_part;
   return {};
 }
 

@@ -37,4 +37,8 @@ std::string normalise_fingerprint(std::string& text);
 // "host", "host:port" or "[v6 address]:port", into `host` and (when given) `port`.
 std::string split_server(std::string_view server, std::string& host, std::string& port);
 
+// --web's "[HOST:]PORT" ("8080", "0.0.0.0:8080", "[::1]:0"); port 0 is any free one.
+std::string split_web(std::string_view text, std::string& host, std::string& port);
+bool is_loopback_host(std::string_view host);
+
 }  // namespace parley::peer

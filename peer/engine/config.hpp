@@ -32,6 +32,12 @@ struct PeerConfig {
   bool sign_up = false;            // scripts: create the account if the name is free
   int history_days = 365;          // the peer's own history is kept this long; 0: forever
   bool fallback = false;           // a direct message that was not acknowledged goes through the server
+  // The local web UI (--web): off while web_port is empty; port "0" picks a free one.
+  std::string web_host = "127.0.0.1";
+  std::string web_port;
+  bool web_allow_remote = false;  // a non-loopback web_host was asked for on purpose
+  std::string web_password;       // required with web_allow_remote
+  bool no_shell = false;          // no terminal front end: the web UI only, until a signal
 };
 
 }  // namespace parley::peer
