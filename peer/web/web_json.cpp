@@ -65,7 +65,9 @@ std::vector<nlohmann::ordered_json> web_json(const Event& event) {
   auto objects = to_json(event);
   std::visit(
       Overloaded{[&](const ev::Sent& e) {
-                   if (!e.queued) objects.insert(objects.begin(), own_message(e));
+                   // Once, with the answer: a queued line came as json_view's own line, and news
+                   // about it (resent) as receipts.
+                   if (!e.queued && !e.pending && !e.resent) objects.insert(objects.begin(), own_message(e));
                  },
                  [&](const ev::Private& e) {
                    if (e.mine) objects.insert(objects.begin(), own_private(e));
