@@ -12,6 +12,7 @@
 #include "shared/net/async.hpp"
 #include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
+#include "shared/wire/limits.hpp"
 
 namespace parley::peer {
 
@@ -230,7 +231,13 @@ void Engine::acknowledge(std::int64_t seq) {
   // Offline messages arrive in a burst: acknowledge them together, after they are shown.
   if (acks_.empty()) {
     asio::post(io_, [this] {
-      session_.client().send(wire::AckOffline{std::move(acks_)});
+      // At most kMaxOfflineBatch seqs a frame, as the protocol allows.
+      for (std::size_t at = 0; at < acks_.size(); at += wire::kMaxOfflineBatch) {
+        const auto first = acks_.begin() + static_cast<std::ptrdiff_t>(at);
+        const auto last =
+            acks_.begin() + static_cast<std::ptrdiff_t>(std::min(acks_.size(), at + wire::kMaxOfflineBatch));
+        session_.client().send(wire::AckOffline{{first, last}});
+      }
       acks_.clear();
     });
   }
