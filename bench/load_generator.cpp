@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
@@ -112,6 +113,7 @@ class LoadGenerator {
     std::optional<wire::LoginResult> login_reply;
     std::uint32_t next_request = 1;
     std::deque<std::pair<std::uint32_t, Clock::time_point>> pings;  // sent, not answered yet
+    std::vector<std::int64_t> acks;  // seqs received this loop pass, acknowledged together
   };
   // What the main coroutine is waiting for; events wake it only when that holds.
   enum class Awaiting { nothing, logins, pongs, drain };
@@ -129,6 +131,7 @@ class LoadGenerator {
   void on_frame(std::size_t index, std::span<const std::uint8_t> payload);
   void on_close(std::size_t index, const std::string& reason);
   void on_chat(Client& client, const wire::ChatEvent& event, Clock::time_point now);
+  void acknowledge(Client& client, std::int64_t seq);
   void on_pong(Client& client, std::uint32_t request, Clock::time_point now);
   void on_delivery(Clock::time_point sent, Clock::time_point now);
   void start_workload();
@@ -544,10 +547,11 @@ void LoadGenerator::on_frame(std::size_t index, std::span<const std::uint8_t> pa
                  },
                  [&](wire::Pong& m) { on_pong(client, m.request, now); },
                  [&](wire::SendResult& m) {
+                   // stored_offline: durable, and the recipient's acknowledgement is on its way.
                    for (const auto& r : m.recipients) {
-                     if (r.status != wire::Status::ok)
-                       return fail(fmt::format("{}: message to {} not delivered at once: {}", client.user,
-                                               r.user, wire::to_string(r.status)));
+                     if (r.status != wire::Status::ok && r.status != wire::Status::stored_offline)
+                       return fail(fmt::format("{}: message to {} refused: {}", client.user, r.user,
+                                               wire::to_string(r.status)));
                    }
                  },
                  [&](wire::Result& m) {
@@ -573,17 +577,32 @@ void LoadGenerator::on_close(std::size_t index, const std::string& reason) {
 }
 
 void LoadGenerator::on_chat(Client& client, const wire::ChatEvent& event, Clock::time_point now) {
-  if (event.seq != 0) {
-    // Stored for this user by an earlier, interrupted run: acknowledged so that it is
-    // not pushed again, and not counted.
-    client.connection->send(wire::Message{wire::AckOffline{{event.seq}}});
-    return;
-  }
+  // Every message is acknowledged, or the server's mailbox grows; like a peer, once per
+  // loop pass for all that arrived in it.
+  acknowledge(client, event.seq);
+  // Stored for this user by an earlier, interrupted run: not counted.
+  if (event.offline) return;
   auto s = parse_stamp(event.msg_id);
   if (!s || s->sender >= clients_.size()) return;  // not one of ours
   on_delivery(s->sent, now);
   // Closed loop: a delivery frees its sender's slot for the next message.
   if (options_.mode == Mode::private_chat && sending_) send_private(s->sender);
+}
+
+void LoadGenerator::acknowledge(Client& client, std::int64_t seq) {
+  if (client.acks.empty()) {
+    asio::post(io_, [this, &client] {
+      // At most kMaxOfflineBatch seqs a frame, as the protocol allows.
+      for (std::size_t at = 0; at < client.acks.size() && !finished_; at += wire::kMaxOfflineBatch) {
+        const auto end = client.acks.begin() + static_cast<std::ptrdiff_t>(
+                                                   std::min(client.acks.size(), at + wire::kMaxOfflineBatch));
+        const auto begin = client.acks.begin() + static_cast<std::ptrdiff_t>(at);
+        client.connection->send(wire::Message{wire::AckOffline{{begin, end}}});
+      }
+      client.acks.clear();
+    });
+  }
+  client.acks.push_back(seq);
 }
 
 void LoadGenerator::on_pong(Client& client, std::uint32_t request, Clock::time_point now) {

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   std::int64_t block_duration = config.block_duration.count();
   std::int64_t timeout = config.timeout.count();
   std::int64_t dead_peer = config.dead_peer_timeout.count();
+  std::int64_t ack_grace = config.ack_grace.count();
   std::string algorithm = "scrypt";
 
   CLI::App app{"parley-server: the Parley registry (logins, presence, relayed chat, offline messages)"};
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
                  "seconds of silence (no heartbeat) after which a connection is presumed dead")
       ->capture_default_str()
       ->check(CLI::Range(1, 29));
+  app.add_option(
+         "--ack-grace-ms", ack_grace,
+         "milliseconds a message to an online user waits for its acknowledgement before it is written "
+         "to disk (acknowledged sooner: never written)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60'000));
   app.add_option("--credentials", config.credentials, "accounts file: 'username password-or-hash' per line")
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "where the database and TLS key live")->capture_default_str();
@@ -57,5 +64,6 @@ int main(int argc, char** argv) {
   config.block_duration = std::chrono::seconds(block_duration);
   config.timeout = std::chrono::seconds(timeout);
   config.dead_peer_timeout = std::chrono::seconds(dead_peer);
+  config.ack_grace = std::chrono::milliseconds(ack_grace);
   return parley::server::run_server(config, options);
 }

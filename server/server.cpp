@@ -36,6 +36,10 @@ std::set<std::string, std::less<>> names_of(const std::map<std::string, Credenti
 // and (scrypt) 128 MiB of memory.
 constexpr std::size_t kMaxPasswordChecks = 32;
 
+// The grace timer wakes this long after the oldest deadline, so that one wake-up hands
+// every row overdue by then to the store as one batch.
+constexpr std::int64_t kGraceSlackMs = 5;
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerConfig config)
@@ -46,6 +50,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
       workers_(config_.password_workers),
       acceptor_(io),
       sweep_timer_(io),
+      grace_timer_(io),
       session_closed_(io.get_executor()) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
@@ -64,7 +69,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
   registry_ = Registry(names_of(credentials_),
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
-                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000});
+                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000,
+                                        .ack_grace_ms = config_.ack_grace.count()});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.
   for (auto& [name, hash] : state.accounts) {
@@ -73,6 +79,9 @@ Server::Server(asio::io_context& io, ServerConfig config)
     registry_.add_account(name);
   }
   registry_.restore(state);
+  // Durable before the first seq is handed out: no seq is ever handed out twice.
+  store_->write({registry_.mailbox().reservation()}, [](bool) {});
+  store_->flush();
 }
 
 Server::~Server() {
@@ -134,8 +143,11 @@ void Server::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
   sweep_timer_.cancel();
+  grace_timer_.cancel();
   auto sessions = sessions_;  // ending a session may erase it from the map
+  // Each writes what its user did not acknowledge yet.
   for (auto& [id, session] : sessions) session->end("server shutting down", true);
+  flush_mailbox();
   store_->flush();
 }
 
@@ -198,12 +210,15 @@ void Server::send_to(SessionId session, wire::SharedFrame frame) {
 
 void Server::deliver(const Outbound& outbound) {
   if (outbound.to.empty()) return;
-  auto frame = wire::make_frame(outbound.message);  // once, whatever the audience
+  // Once, whatever the audience.
+  auto frame = outbound.frame ? outbound.frame : wire::make_frame(outbound.message);
   for (SessionId id : outbound.to) send_to(id, frame);
 }
 
 void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
   for (const auto& outbound : effects.sends) deliver(outbound);
+  for (const auto& [session, message] : effects.direct) send_to(session, wire::make_frame(message));
+  schedule_mailbox();
   if (!effects.bookkeeping.empty()) store_->write(std::move(effects.bookkeeping), [](bool) {});
   if (!effects.reply) {
     if (after_reply) after_reply();
@@ -229,6 +244,49 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
     send_to(requester, wire::make_frame(reply));
     if (after_reply) after_reply();
   });
+}
+
+void Server::acknowledge(SessionId session, std::span<const std::int64_t> seqs) {
+  apply(registry_.acknowledge(session, seqs), session);
+}
+
+void Server::fetch_mailbox(std::string user, std::int64_t after_seq, std::int64_t before_seq,
+                           std::function<void(std::vector<StoredMessage>)> done) {
+  // The store runs jobs in order: the fetch sees the rows and deletions queued before it.
+  flush_mailbox();
+  store_->fetch_offline(std::move(user), after_seq, before_seq, wire::kMaxOfflineBatch, std::move(done));
+}
+
+void Server::schedule_mailbox() {
+  Mailbox& mailbox = registry_.mailbox();
+  if (mailbox.has_batch() && !mailbox_flush_posted_) {
+    mailbox_flush_posted_ = true;
+    // At the end of this loop pass: one store job (one transaction) for everything queued in it.
+    asio::post(io_, [this] {
+      mailbox_flush_posted_ = false;
+      flush_mailbox();
+    });
+  }
+  if (grace_armed_ || stopping_) return;
+  const auto deadline = mailbox.next_deadline_ms();
+  if (!deadline) return;
+  grace_armed_ = true;
+  grace_timer_.expires_after(
+      std::chrono::milliseconds(std::max<std::int64_t>(*deadline - now_ms(), 0) + kGraceSlackMs));
+  grace_timer_.async_wait([this](std::error_code ec) {
+    grace_armed_ = false;
+    if (ec || stopping_) return;
+    registry_.mailbox().expire(now_ms());
+    schedule_mailbox();
+  });
+}
+
+void Server::flush_mailbox() {
+  Mailbox& mailbox = registry_.mailbox();
+  if (!mailbox.has_batch()) return;
+  auto batch = mailbox.take_batch();
+  store_->write(std::move(batch.ops),
+                [this, id = batch.id](bool ok) { apply(registry_.mailbox().committed(id, ok), 0); });
 }
 
 void Server::verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -44,6 +45,8 @@ struct ServerConfig {
   std::chrono::seconds login_timeout{120};  // connected but not logged in
   std::chrono::seconds write_stall_timeout{30};
   std::chrono::seconds flush_timeout{10};
+  // A message to an online user that is acknowledged within this is never written to disk.
+  std::chrono::milliseconds ack_grace{200};
   std::chrono::seconds link_answer_timeout{10};  // for a target to get ready for a direct link      // a
                                                  // goodbye that cannot be sent in this time is dropped
   std::size_t max_outbox_bytes = 1024 * 1024;    // per connection; a reader this far behind is cut off
@@ -80,6 +83,11 @@ class Server {
   void apply(Effects effects, SessionId requester, std::function<void()> after_reply = {});
   void deliver(const Outbound& outbound);
   void send_to(SessionId session, wire::SharedFrame frame);
+  // `session`'s peer acknowledged these ChatEvents.
+  void acknowledge(SessionId session, std::span<const std::int64_t> seqs);
+  // The store's fetch_offline, after the mailbox's pending rows and deletions.
+  void fetch_mailbox(std::string user, std::int64_t after_seq, std::int64_t before_seq,
+                     std::function<void(std::vector<StoredMessage>)> done);
   // Checks `password` off the event loop; `done` runs on the event loop. Checks are
   // expensive on purpose, so they are bounded: one at a time per user name, a few
   // queued in all, and none for a requester that has gone away meanwhile.
@@ -114,6 +122,10 @@ class Server {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> sweep_loop();
   asio::awaitable<void> wait_for_sessions();
+  // After anything that may have given the mailbox work: its batch goes to the store once
+  // per loop pass, and its grace timer runs while messages wait for acknowledgements.
+  void schedule_mailbox();
+  void flush_mailbox();
 
   asio::io_context& io_;
   ServerConfig config_;
@@ -126,6 +138,9 @@ class Server {
   asio::thread_pool workers_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer sweep_timer_;
+  asio::steady_timer grace_timer_;
+  bool grace_armed_ = false;
+  bool mailbox_flush_posted_ = false;
   std::uint16_t port_ = 0;
   SessionId next_session_ = 1;
   std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;

@@ -202,6 +202,8 @@ void Session::complete_login(Effects fx, const std::string& user) {
   if (success) {
     phase_ = Phase::active;
     user_ = user;
+    login_seq_ = server_.registry().mailbox().next_seq();
+    offline_cursor_ = 0;
     logged_in_ms_ = now_ms();
     last_command_ = net::Clock::now();
     idle_warned_ = false;
@@ -216,44 +218,38 @@ void Session::complete_login(Effects fx, const std::string& user) {
 
 void Session::deliver_offline() {
   std::weak_ptr<Session> weak = shared_from_this();
-  server_.store().fetch_offline(user_, wire::kMaxOfflineBatch, [weak](std::vector<StoredMessage> messages) {
+  server_.fetch_mailbox(user_, offline_cursor_, login_seq_, [weak](std::vector<StoredMessage> messages) {
     auto self = weak.lock();
-    if (!self || self->phase_ != Phase::active) return;
-    // A batch must fit the outbox with room to spare, whatever the messages' sizes, or the
-    // recipient would be cut off at every login and never get them. What does not fit
-    // stays stored and follows once this batch is acknowledged.
-    std::size_t bytes = 0, sent = 0;
-    for (auto& m : messages) {
-      auto frame = wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from),
-                                                    std::move(m.group), std::move(m.text), m.sent_ms, m.seq, true});
-      if (sent > 0 && bytes + frame->size() > kOfflineBatchBytes) break;
-      bytes += frame->size();
-      ++sent;
-      self->offline_in_flight_.push_back(m.seq);
-      self->send(std::move(frame));
-    }
-    self->offline_more_ = messages.size() == wire::kMaxOfflineBatch || sent < messages.size();
-    if (sent > 0)
-      spdlog::info("session {}: delivered {} offline message(s) to {}", self->id_, sent, self->user_);
+    if (self && self->phase_ == Phase::active) self->push_offline(std::move(messages));
   });
 }
 
+void Session::push_offline(std::vector<StoredMessage> messages) {
+  // A batch must fit the outbox with room to spare, whatever the messages' sizes, or the
+  // recipient would be cut off at every login and never get them. What does not fit
+  // stays stored and follows once this batch is acknowledged.
+  std::size_t bytes = 0, sent = 0;
+  for (auto& m : messages) {
+    auto frame = wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group),
+                                                  std::move(m.text), m.sent_ms, m.seq, true});
+    if (sent > 0 && bytes + frame->size() > kOfflineBatchBytes) break;
+    bytes += frame->size();
+    ++sent;
+    offline_cursor_ = m.seq;
+    offline_in_flight_.push_back(m.seq);
+    send(std::move(frame));
+  }
+  offline_more_ = messages.size() == wire::kMaxOfflineBatch || sent < messages.size();
+  if (sent > 0) spdlog::info("session {}: delivered {} offline message(s) to {}", id_, sent, user_);
+}
+
 void Session::acknowledge_offline(std::vector<std::int64_t> seqs) {
-  // Only what was actually pushed to this session may be deleted.
-  std::erase_if(seqs, [&](std::int64_t seq) {
-    auto it = std::find(offline_in_flight_.begin(), offline_in_flight_.end(), seq);
-    if (it == offline_in_flight_.end()) return true;
-    offline_in_flight_.erase(it);
-    return false;
-  });
-  if (seqs.empty()) return;
-  std::vector<WriteOp> ops{op::AckOffline{user_, std::move(seqs)}};
-  bool fetch_more = offline_more_ && offline_in_flight_.empty();
-  std::weak_ptr<Session> weak = shared_from_this();
-  server_.store().write(std::move(ops), [weak, fetch_more](bool) {
-    auto self = weak.lock();
-    if (self && fetch_more && self->phase_ == Phase::active) self->deliver_offline();
-  });
+  server_.acknowledge(id_, seqs);
+  if (offline_in_flight_.empty()) return;
+  std::erase_if(offline_in_flight_,
+                [&](std::int64_t seq) { return std::find(seqs.begin(), seqs.end(), seq) != seqs.end(); });
+  // The next batch once this one is acknowledged (the cursor skips what was pushed).
+  if (offline_more_ && offline_in_flight_.empty()) deliver_offline();
 }
 
 void Session::check_deadlines(net::Clock::time_point now) {

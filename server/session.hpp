@@ -50,6 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void check_idle(net::Clock::time_point now);
   void protocol_error(wire::Status status, const std::string& message);
   void deliver_offline();
+  void push_offline(std::vector<StoredMessage> messages);
   void acknowledge_offline(std::vector<std::int64_t> seqs);
 
   Server& server_;
@@ -60,8 +61,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t logged_in_ms_ = 0;
   net::Clock::time_point last_command_ = net::Clock::now();
   bool idle_warned_ = false;                     // this idle period's IdleWarning has gone out
-  std::vector<std::int64_t> offline_in_flight_;  // pushed, not yet acknowledged
+  std::vector<std::int64_t> offline_in_flight_;  // from the mailbox, pushed, not yet acknowledged
   bool offline_more_ = false;                    // the last batch was full: fetch again after the ack
+  std::int64_t offline_cursor_ = 0;              // the highest seq fetched from the mailbox so far
+  // The mailbox's next seq at login: every message from then on was pushed to this
+  // session live, so the mailbox is read only below it.
+  std::int64_t login_seq_ = 0;
 };
 
 }  // namespace parley::server

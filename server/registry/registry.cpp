@@ -12,7 +12,7 @@ namespace parley::server {
 using wire::Status;
 
 Registry::Registry(std::set<std::string, std::less<>> accounts, RegistrySettings settings)
-    : accounts_(std::move(accounts)), settings_(settings) {}
+    : accounts_(std::move(accounts)), settings_(settings), mailbox_(settings.ack_grace_ms) {}
 
 wire::Result Registry::reply_result(std::uint32_t request, Status status, std::string message) {
   return wire::Result{request, status, std::move(message)};
@@ -29,6 +29,7 @@ void Registry::restore(const PersistedState& state) {
   for (const auto& [user, until] : state.locked_until_ms) locked_until_ms_[user] = until;
   for (const auto& [user, at] : state.last_seen_ms) last_seen_ms_[user] = at;
   files_.restore(state);
+  mailbox_.restore(state);
 }
 
 const std::string* Registry::user_of(SessionId session) const {
@@ -149,6 +150,7 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   if (it == user_by_session_.end()) return fx;
   std::string user = std::move(it->second);
   user_by_session_.erase(it);
+  mailbox_.session_ended(session);  // what it did not acknowledge is written now
   online_.erase(user);
   endpoints_.erase(user);
   drop_pending_links(session, user, fx);

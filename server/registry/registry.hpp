@@ -12,36 +12,25 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "server/registry/effects.hpp"
 #include "server/registry/file_index.hpp"
+#include "server/registry/mailbox.hpp"
 #include "server/storage/store.hpp"
 #include "shared/wire/messages.hpp"
 
 namespace parley::server {
 
-using SessionId = std::uint64_t;
-
-// One message, serialized once, for every session in `to`.
-struct Outbound {
-  std::vector<SessionId> to;
-  wire::Message message;
-};
-
-struct Effects {
-  std::vector<Outbound> sends;         // now
-  std::vector<WriteOp> writes;         // to commit before the reply: what the reply acknowledges
-  std::vector<WriteOp> bookkeeping;    // to commit, but no reply waits for it (login history)
-  std::optional<wire::Message> reply;  // to the requester, only once `writes` are committed
-};
-
 struct RegistrySettings {
   std::int64_t block_duration_ms = 60'000;
   int max_failures = 3;
   std::int64_t link_answer_ms = 10'000;  // how long a target has to get ready for a direct link
+  std::int64_t ack_grace_ms = 200;  // how long a message waits for its acknowledgement before it is written
 };
 
 class Registry {
@@ -63,8 +52,13 @@ class Registry {
   Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms, bool announce = true);
 
   // ---- commands of a logged-in session ----
-  // Takes the request's text and id over (no copy per relayed message).
+  // Takes the request's text and id over (no copy per relayed message). Pushes it to the
+  // online recipients at once; the SendResult waits for the mailbox (mailbox.hpp).
   Effects send_message(SessionId session, wire::SendMessage&& request, std::int64_t now_ms);
+  // `session`'s peer has these ChatEvents: SendResults of messages now settled, Receipts
+  // for stored ones (their rows are deleted with the mailbox's next batch).
+  Effects acknowledge(SessionId session, std::span<const std::int64_t> seqs);
+  Mailbox& mailbox() { return mailbox_; }
   Effects broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms);
   wire::UserList who_else(SessionId session, std::uint32_t request) const;
   wire::UserList who_else_since(SessionId session, std::uint32_t request, std::int64_t seconds,
@@ -126,6 +120,7 @@ class Registry {
   };
   std::unordered_map<std::string, PendingLink> pending_links_;  // by token
   FileIndex files_;
+  Mailbox mailbox_;
 };
 
 }  // namespace parley::server

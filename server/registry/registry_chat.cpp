@@ -25,46 +25,52 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
   if (blank(request.text)) return refusal(request.request, Status::empty_text, "message text is empty");
   // This runs for every relayed message: it points into `request` rather than copying
   // names, and finds repeated names by scanning (at most kMaxRecipients of them).
-  wire::SendResult reply;
-  reply.request = request.request;
-  reply.recipients.reserve(request.to.size());
-  std::vector<const std::string*> accepted;  // shown to each recipient of a group message
-  std::vector<SessionId> online_recipients;
-  std::vector<const std::string*> offline_recipients;
+  Mailbox::Letter letter;
+  letter.sender = session;
+  letter.reply.request = request.request;
+  letter.reply.recipients.reserve(request.to.size());
+  letter.targets.reserve(request.to.size());
+  std::size_t accepted = 0;
   for (auto to = request.to.begin(); to != request.to.end(); ++to) {
     if (std::find(request.to.begin(), to, *to) != to) continue;
-    Status status;
+    Mailbox::Target target;
+    Status status = Status::stored_offline;  // for now: the mailbox decides
     if (!account_exists(*to)) {
       status = Status::unknown_user;
     } else if (*to == *from) {
       status = Status::yourself;
     } else if (has_blocked(*to, *from)) {
       status = Status::blocked;
-    } else if (auto target = session_of(*to)) {
-      status = Status::ok;
-      online_recipients.push_back(*target);
-      accepted.push_back(&*to);
     } else {
-      status = Status::stored_offline;
-      offline_recipients.push_back(&*to);
-      accepted.push_back(&*to);
+      target.state = Mailbox::State::waiting;
+      target.session = session_of(*to).value_or(0);
+      ++accepted;
     }
-    reply.recipients.push_back({*to, status});
+    letter.reply.recipients.push_back({*to, status});
+    letter.targets.push_back(target);
   }
-  std::vector<std::string> group;
-  if (accepted.size() > 1)
-    for (const std::string* name : accepted) group.push_back(*name);
-  for (const std::string* to : offline_recipients) {
-    fx.writes.push_back(
-        op::PutOffline{StoredMessage{0, request.msg_id, *from, *to, group, request.text, now_ms}});
+  if (accepted == 0) {
+    fx.reply = std::move(letter.reply);
+    return fx;
   }
-  if (!online_recipients.empty()) {
-    fx.sends.push_back(
-        {std::move(online_recipients), wire::ChatEvent{std::move(request.msg_id), *from, std::move(group),
-                                                       std::move(request.text), now_ms, 0}});
+  if (accepted > 1) {
+    letter.group.reserve(accepted);
+    for (std::size_t i = 0; i < letter.targets.size(); ++i)
+      if (letter.targets[i].state != Mailbox::State::refused)
+        letter.group.push_back(letter.reply.recipients[i].user);
   }
-  fx.reply = std::move(reply);
-  return fx;
+  letter.from = *from;
+  letter.request = std::move(request);
+  return mailbox_.send(std::move(letter), now_ms);
+}
+
+Effects Registry::acknowledge(SessionId session, std::span<const std::int64_t> seqs) {
+  const std::string* me = user_of(session);
+  if (!me) return {};
+  auto acked = mailbox_.acknowledge(session, *me, seqs);
+  for (auto& [sender, receipt] : acked.receipts)
+    if (auto target = session_of(sender)) acked.fx.direct.emplace_back(*target, std::move(receipt));
+  return std::move(acked.fx);
 }
 
 Effects Registry::broadcast(SessionId session, const wire::Broadcast& request, std::int64_t now_ms) {

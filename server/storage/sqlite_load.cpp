@@ -60,6 +60,15 @@ void load_accounts(sqlite3* db, PersistedState& state) {
   while (use.step()) state.accounts.emplace_back(use.text(0), use.text(1));
 }
 
+void load_mailbox(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt = prepare(db, "SELECT seq, recipient, sender, msg_id FROM mailbox ORDER BY seq", 0);
+  Use use(db, stmt.get());
+  while (use.step()) state.mailbox.push_back(MailboxRow{use.int64(0), use.text(1), use.text(2), use.text(3)});
+  const StmtPtr reserved = prepare(db, "SELECT value FROM meta WHERE key = 'seq_reserved'", 0);
+  Use read(db, reserved.get());
+  if (read.step()) state.seq_reserved = read.int64(0);
+}
+
 }  // namespace
 
 PersistedState Tables::load() {
@@ -70,6 +79,7 @@ PersistedState Tables::load() {
   load_files(db_, state);
   load_holdings(db_, state);
   load_accounts(db_, state);
+  load_mailbox(db_, state);
   return state;
 }
 

@@ -82,6 +82,30 @@ CREATE TABLE IF NOT EXISTS accounts (
   created_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 4: protocol 6's mailbox. One seq per message, shared by its recipients, handed out
+    // by the server (most messages are acknowledged before they would be written, so
+    // AUTOINCREMENT cannot count them); `meta` keeps how far seqs were handed out.
+    R"sql(
+CREATE TABLE IF NOT EXISTS mailbox (
+  recipient TEXT NOT NULL CHECK (recipient <> ''),
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  msg_id TEXT NOT NULL,
+  sender TEXT NOT NULL CHECK (sender <> ''),
+  grp TEXT,
+  text TEXT NOT NULL,
+  sent_ms INTEGER NOT NULL,
+  PRIMARY KEY (recipient, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO mailbox (recipient, seq, msg_id, sender, grp, text, sent_ms)
+  SELECT recipient, seq, msg_id, sender, grp, text, sent_ms FROM offline_messages;
+INSERT INTO meta (key, value)
+  SELECT 'seq_reserved', coalesce(max(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'offline_messages';
+DROP TABLE offline_messages;
+)sql",
 };
 
 }  // namespace

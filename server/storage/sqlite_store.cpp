@@ -50,9 +50,9 @@ class SqliteStore final : public Store {
     submit(WriteJob{std::move(ops), std::move(done)});
   }
 
-  void fetch_offline(std::string user, std::size_t limit,
+  void fetch_offline(std::string user, std::int64_t after_seq, std::int64_t before_seq, std::size_t limit,
                      std::function<void(std::vector<StoredMessage>)> done) override {
-    submit(FetchJob{std::move(user), limit, std::move(done)});
+    submit(FetchJob{std::move(user), after_seq, before_seq, limit, std::move(done)});
   }
 
   void flush() override {
@@ -68,6 +68,8 @@ class SqliteStore final : public Store {
   };
   struct FetchJob {
     std::string user;
+    std::int64_t after_seq;
+    std::int64_t before_seq;
     std::size_t limit;
     std::function<void(std::vector<StoredMessage>)> done;
   };
@@ -157,7 +159,7 @@ class SqliteStore final : public Store {
   void run_fetch(FetchJob& job) {
     std::vector<StoredMessage> messages;
     try {
-      messages = tables_->fetch_offline(job.user, job.limit);
+      messages = tables_->fetch_offline(job.user, job.after_seq, job.before_seq, job.limit);
     } catch (const std::exception& e) {
       // The interface has no error path for fetches; the messages stay stored for a retry.
       spdlog::error("store: fetching offline messages failed: {}", e.what());

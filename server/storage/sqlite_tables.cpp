@@ -14,13 +14,12 @@ Tables::Tables(sqlite3* db)
       commit_(prepare(db, "COMMIT")),
       rollback_(prepare(db, "ROLLBACK")),
       put_offline_(prepare(db,
-                           "INSERT INTO offline_messages (msg_id, sender, recipient, grp, text, sent_ms) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
-      ack_offline_(prepare(db, "DELETE FROM offline_messages WHERE seq = ?1 AND recipient = ?2")),
-      fetch_offline_(
-          prepare(db,
-                  "SELECT seq, msg_id, sender, recipient, grp, text, sent_ms FROM offline_messages "
-                  "WHERE recipient = ?1 ORDER BY seq LIMIT ?2")),
+                           "INSERT INTO mailbox (recipient, seq, msg_id, sender, grp, text, sent_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      ack_offline_(prepare(db, "DELETE FROM mailbox WHERE recipient = ?2 AND seq = ?1")),
+      fetch_offline_(prepare(db,
+                             "SELECT seq, msg_id, sender, recipient, grp, text, sent_ms FROM mailbox "
+                             "WHERE recipient = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT ?4")),
       add_block_(prepare(db, "INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?1, ?2)")),
       remove_block_(prepare(db, "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2")),
       set_lock_(prepare(db,
@@ -42,7 +41,10 @@ Tables::Tables(sqlite3* db)
                            "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
                            "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
       remove_holding_(prepare(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
-      put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
+      put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")),
+      reserve_seqs_(prepare(db,
+                            "INSERT INTO meta (key, value) VALUES ('seq_reserved', ?1) "
+                            "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")) {}
 
 void Tables::begin() { Use(db_, begin_.get()).run(); }
 void Tables::commit() { Use(db_, commit_.get()).run(); }
@@ -55,13 +57,17 @@ void Tables::apply(const WriteOp& op) {
 void Tables::apply(const op::PutOffline& put) {
   const StoredMessage& m = put.message;
   Use use(db_, put_offline_.get());
-  use.bind(1, m.msg_id).bind(2, m.from).bind(3, m.to);
+  use.bind(1, m.to).bind(2, m.seq).bind(3, m.msg_id).bind(4, m.from);
   if (m.group.empty()) {
-    use.bind_null(4);
+    use.bind_null(5);
   } else {
-    use.bind(4, join_list(m.group));
+    use.bind(5, join_list(m.group));
   }
-  use.bind(5, m.text).bind(6, m.sent_ms).run();
+  use.bind(6, m.text).bind(7, m.sent_ms).run();
+}
+
+void Tables::apply(const op::ReserveSeqs& reserve) {
+  Use(db_, reserve_seqs_.get()).bind(1, reserve.below).run();
 }
 
 void Tables::apply(const op::AckOffline& ack) {
@@ -122,12 +128,13 @@ void Tables::apply(const op::RecordLogout& logout) {
   Use(db_, set_last_seen_.get()).bind(1, logout.user).bind(2, logout.at_ms).run();
 }
 
-std::vector<StoredMessage> Tables::fetch_offline(const std::string& user, std::size_t limit) {
+std::vector<StoredMessage> Tables::fetch_offline(const std::string& user, std::int64_t after_seq,
+                                                 std::int64_t before_seq, std::size_t limit) {
   std::vector<StoredMessage> messages;
   const auto capped = static_cast<std::int64_t>(
       std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
   Use use(db_, fetch_offline_.get());
-  use.bind(1, user).bind(2, capped);
+  use.bind(1, user).bind(2, after_seq).bind(3, before_seq).bind(4, capped);
   while (use.step()) {
     StoredMessage& m = messages.emplace_back();
     m.seq = use.int64(0);

@@ -26,8 +26,9 @@ class Tables {
   void rollback();
   void apply(const WriteOp& op);  // inside begin() ... commit()
 
-  // The oldest `limit` offline messages waiting for `user`.
-  std::vector<StoredMessage> fetch_offline(const std::string& user, std::size_t limit);
+  // The oldest `limit` messages waiting for `user` with after_seq < seq < before_seq.
+  std::vector<StoredMessage> fetch_offline(const std::string& user, std::int64_t after_seq,
+                                           std::int64_t before_seq, std::size_t limit);
   // Everything the registry needs back at start-up (sqlite_load.cpp).
   PersistedState load();
 
@@ -41,6 +42,7 @@ class Tables {
   void apply(const op::PutFile& put);
   void apply(const op::SetHolding& set);
   void apply(const op::PutAccount& put);
+  void apply(const op::ReserveSeqs& reserve);
 
   sqlite3* db_;
   StmtPtr begin_, commit_, rollback_;
@@ -50,6 +52,7 @@ class Tables {
   StmtPtr insert_login_, close_login_, set_last_seen_;
   StmtPtr put_file_, set_holding_, remove_holding_;
   StmtPtr put_account_;
+  StmtPtr reserve_seqs_;
 };
 
 }  // namespace parley::server::sqlite

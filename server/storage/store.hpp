@@ -16,12 +16,13 @@
 
 namespace parley::server {
 
-// A chat message kept for a user who was offline when it was sent.
+// A chat message in a recipient's mailbox: written when the recipient was offline, or
+// did not acknowledge it within the server's grace; deleted when it is acknowledged.
 struct StoredMessage {
-  std::int64_t seq = 0;  // assigned by the store; used to acknowledge delivery
+  std::int64_t seq = 0;  // the message's mailbox id (the registry's counter), shared by its recipients
   std::string msg_id;    // the sender's unique id
   std::string from;
-  std::string to;                  // the offline recipient
+  std::string to;                  // the recipient
   std::vector<std::string> group;  // every recipient of a group message, empty otherwise
   std::string text;
   std::int64_t sent_ms = 0;  // unix time in milliseconds when the server accepted it
@@ -44,6 +45,15 @@ struct StoredHolding {
   std::string chunks;
 };
 
+// Which message a mailbox row holds: what the registry keeps of it in memory, for
+// acknowledgements, receipts and resends.
+struct MailboxRow {
+  std::int64_t seq = 0;
+  std::string to;
+  std::string from;
+  std::string msg_id;
+};
+
 // What the registry needs back at start-up.
 struct PersistedState {
   std::vector<std::pair<std::string, std::string>> blocks;  // (blocker, blocked)
@@ -52,13 +62,15 @@ struct PersistedState {
   std::vector<StoredFile> files;
   std::vector<StoredHolding> holdings;
   std::vector<std::pair<std::string, std::string>> accounts;  // signed up: (name, hash)
+  std::vector<MailboxRow> mailbox;                            // every row, by seq
+  std::int64_t seq_reserved = 0;                              // no seq below this may be handed out again
 };
 
 namespace op {
-struct PutOffline {
-  StoredMessage message;  // seq is ignored
+struct PutOffline {  // a mailbox row, with the seq the registry gave it
+  StoredMessage message;
 };
-struct AckOffline {  // delivered and acknowledged by the recipient: delete
+struct AckOffline {  // acknowledged by the recipient: delete
   std::string user;
   std::vector<std::int64_t> seqs;
 };
@@ -92,10 +104,13 @@ struct PutAccount {  // a new account from sign-up; the name must not be taken
   std::string hash;
   std::int64_t created_ms = 0;
 };
+struct ReserveSeqs {  // seqs below `below` may be in use: a restart starts there
+  std::int64_t below = 0;
+};
 }  // namespace op
 
 using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount>;
+                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount, op::ReserveSeqs>;
 
 class Store {
  public:
@@ -109,9 +124,10 @@ class Store {
   // `ops` is stored; the error has been logged.
   virtual void write(std::vector<WriteOp> ops, std::function<void(bool ok)> done) = 0;
 
-  // Every offline message waiting for `user`, oldest first, at most `limit`.
-  virtual void fetch_offline(std::string user, std::size_t limit,
-                             std::function<void(std::vector<StoredMessage>)> done) = 0;
+  // The messages waiting for `user` with after_seq < seq < before_seq, oldest first, at
+  // most `limit`.
+  virtual void fetch_offline(std::string user, std::int64_t after_seq, std::int64_t before_seq,
+                             std::size_t limit, std::function<void(std::vector<StoredMessage>)> done) = 0;
 
   // Blocks until everything submitted so far is committed. For shutdown and tests.
   virtual void flush() = 0;

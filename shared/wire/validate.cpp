@@ -107,6 +107,7 @@ void check(Checker& c, const ChatEvent& m) {
   c.count(m.to, kMaxRecipients, "to");
   for (const auto& u : m.to) c.user(u, "to");
   c.text(m.text, kMaxText, "text");
+  if (m.seq <= 0) c.fail("seq: {} is not a mailbox id", m.seq);
 }
 void check(Checker& c, const BroadcastEvent& m) {
   c.text(m.msg_id, kMaxMessageId, "msg_id");

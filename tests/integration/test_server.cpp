@@ -130,7 +130,7 @@ TEST_CASE("presence: login and logout reach everyone online except users the sub
   alice.sign_in("alice");
   CHECK(bob.wait<wire::PresenceEvent>(presence_of("alice", true)));
   // A marker sent after both presence changes: once carol has it, she would have had them.
-  REQUIRE(message(alice, {"carol"}, "marker").recipients[0].status == Status::ok);
+  REQUIRE(message(alice, {"carol"}, "marker").recipients[0].status == Status::stored_offline);
   REQUIRE(carol.wait<wire::ChatEvent>(chat_with("marker")));
   CHECK(carol.none_pending([](const wire::Message& m) {
     auto* p = std::get_if<wire::PresenceEvent>(&m);
@@ -146,13 +146,15 @@ TEST_CASE("private message: delivered at once, with sender, time and id") {
   auto before = std::chrono::system_clock::now();
   auto result = message(alice, {"bob"}, "hello  bob");
   REQUIRE(result.recipients.size() == 1);
-  CHECK(result.recipients[0].status == Status::ok);
+  // bob's test client does not acknowledge while alice waits: stored after the grace.
+  CHECK(result.recipients[0].status == Status::stored_offline);
   auto got = bob.wait<wire::ChatEvent>();
   REQUIRE(got);
   CHECK(got->from == "alice");
   CHECK(got->text == "hello  bob");
   CHECK(got->to.empty());
-  CHECK(got->seq == 0);
+  CHECK(got->seq > 0);
+  CHECK_FALSE(got->offline);
   CHECK(got->msg_id.size() == 32);
   auto sent = std::chrono::system_clock::time_point(std::chrono::milliseconds(got->sent_ms));
   CHECK(sent >= std::chrono::time_point_cast<std::chrono::milliseconds>(before));
@@ -170,7 +172,7 @@ TEST_CASE("message errors: unknown user, yourself, empty text, blocked by the re
   REQUIRE(reply_as<wire::Result>(bob.call(wire::Block{0, "alice"})).status == Status::ok);
   CHECK(message(alice, {"bob"}, "can you hear me").recipients[0].status == Status::blocked);
   REQUIRE(reply_as<wire::Result>(bob.call(wire::Unblock{0, "alice"})).status == Status::ok);
-  CHECK(message(alice, {"bob"}, "after unblock").recipients[0].status == Status::ok);
+  CHECK(message(alice, {"bob"}, "after unblock").recipients[0].status == Status::stored_offline);
   REQUIRE(bob.wait<wire::ChatEvent>(chat_with("after unblock")));
   CHECK(bob.none_pending([](const wire::Message& m) { return std::holds_alternative<wire::ChatEvent>(m); }));
 }
@@ -185,8 +187,8 @@ TEST_CASE("group message: everyone sees who else it went to; errors per recipien
   REQUIRE(reply_as<wire::Result>(dave.call(wire::Block{0, "alice"})).status == Status::ok);
   auto result = message(alice, {"bob", "carol", "dave", "zed", "eve"}, "team meeting");
   REQUIRE(result.recipients.size() == 5);
-  CHECK(result.recipients[0].status == Status::ok);
-  CHECK(result.recipients[1].status == Status::ok);
+  CHECK(result.recipients[0].status == Status::stored_offline);  // not acknowledged within the grace
+  CHECK(result.recipients[1].status == Status::stored_offline);
   CHECK(result.recipients[2].status == Status::blocked);
   CHECK(result.recipients[3].status == Status::unknown_user);
   CHECK(result.recipients[4].status == Status::stored_offline);
@@ -281,7 +283,7 @@ TEST_CASE("broadcast reaches everyone online but the sender and those who blocke
   CHECK(result.delivered == 1);
   CHECK(result.some_skipped);
   CHECK(bob.wait<wire::BroadcastEvent>([](auto& b) { return b.text == "second"; }));
-  REQUIRE(message(bob, {"carol"}, "marker").recipients[0].status == Status::ok);
+  REQUIRE(message(bob, {"carol"}, "marker").recipients[0].status == Status::stored_offline);
   REQUIRE(carol.wait<wire::ChatEvent>(chat_with("marker")));
   CHECK(carol.none_pending(
       [](const wire::Message& m) { return std::holds_alternative<wire::BroadcastEvent>(m); }));
@@ -336,7 +338,7 @@ TEST_CASE("block and unblock: errors, and blocks survive a restart") {
   bob.sign_in("bob");
   CHECK(message(bob, {"alice"}, "still blocked?").recipients[0].status == Status::blocked);
   CHECK(reply_as<wire::Result>(alice.call(wire::Unblock{0, "bob"})).status == Status::ok);
-  CHECK(message(bob, {"alice"}, "now?").recipients[0].status == Status::ok);
+  CHECK(message(bob, {"alice"}, "now?").recipients[0].status == Status::stored_offline);
 }
 
 TEST_CASE("inactivity: a user who sends no command is logged out, told why, and others see it") {
@@ -467,7 +469,7 @@ TEST_CASE("garbage, oversized frames and protocol violations close only that con
     CHECK(ec);
   }
   // Everyone else carries on.
-  CHECK(message(alice, {"bob"}, "still here").recipients[0].status == Status::ok);
+  CHECK(message(alice, {"bob"}, "still here").recipients[0].status == Status::stored_offline);
   CHECK(bob.wait<wire::ChatEvent>(chat_with("still here")));
   CHECK_FALSE(alice.closed());
 }
@@ -503,7 +505,7 @@ TEST_CASE("a peer that stops reading is cut off; the others are not slowed") {
   CHECK(slowest < 1s);
   CHECK(sent * big.size() > 1024 * 1024);  // at least the outbox limit went unread
   CHECK(reply_as<wire::Result>(bob.call(wire::Unblock{0, "alice"})).status == Status::ok);
-  CHECK(message(alice, {"bob"}, "fast as ever").recipients[0].status == Status::ok);
+  CHECK(message(alice, {"bob"}, "fast as ever").recipients[0].status == Status::stored_offline);
 }
 
 TEST_CASE("a client refuses a server whose fingerprint is not the expected one") {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "server/registry/registry.hpp"
+#include "shared/wire/codec.hpp"
+#include "shared/wire/frame.hpp"
 
 using namespace parley::server;
 using namespace parley::wire;
@@ -12,8 +14,10 @@ namespace {
 constexpr std::int64_t T0 = 1'700'000'000'000;
 
 Registry make_registry() {
-  return Registry({"alice", "bob", "carol", "dave"},
-                  RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
+  Registry r({"alice", "bob", "carol", "dave"},
+             RegistrySettings{.block_duration_ms = 60'000, .max_failures = 3});
+  r.restore(PersistedState{});
+  return r;
 }
 
 void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now = T0,
@@ -26,6 +30,13 @@ void log_in(Registry& r, const std::string& user, SessionId id, std::int64_t now
 template <class T>
 const T* sent(const Effects& fx, std::size_t i = 0) {
   if (fx.sends.size() <= i) return nullptr;
+  if (const auto& frame = fx.sends[i].frame) {  // made once by the registry: decode it
+    static thread_local Message decoded;
+    auto d = decode(std::span(*frame).subspan(kFrameHeader));
+    if (!d.message) return nullptr;
+    decoded = std::move(*d.message);
+    return std::get_if<T>(&decoded);
+  }
   return std::get_if<T>(&fx.sends[i].message);
 }
 
@@ -125,7 +136,7 @@ TEST_CASE("a logout because the server is going away is recorded but not announc
   CHECK_FALSE(r.session_of("alice").has_value());
 }
 
-TEST_CASE("private messages: delivered, stored offline, and every error") {
+TEST_CASE("private messages: pushed at once, answered once acknowledged or stored, and every error") {
   auto r = make_registry();
   log_in(r, "alice", 1);
   log_in(r, "bob", 2);
@@ -138,18 +149,28 @@ TEST_CASE("private messages: delivered, stored offline, and every error") {
   CHECK(chat->to.empty());
   CHECK(chat->sent_ms == T0 + 5);
   CHECK(chat->msg_id == "m1");
+  CHECK(chat->seq > 0);
+  CHECK_FALSE(chat->offline);
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
   CHECK(fx.writes.empty());
-  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::ok);
+  CHECK_FALSE(fx.reply);  // not before bob's peer has it
+  auto acked = r.acknowledge(2, std::vector<std::int64_t>{chat->seq});
+  REQUIRE(acked.direct.size() == 1);
+  CHECK(acked.direct[0].first == 1);
+  CHECK(std::get<SendResult>(acked.direct[0].second).recipients[0].status == Status::ok);
 
   fx = r.send_message(1, SendMessage{5, "m2", {"carol"}, "later"}, T0 + 6);
   CHECK(fx.sends.empty());
-  REQUIRE(fx.writes.size() == 1);
-  auto& stored = std::get<op::PutOffline>(fx.writes[0]).message;
+  CHECK_FALSE(fx.reply);
+  auto batch = r.mailbox().take_batch();
+  REQUIRE(batch.ops.size() == 1);
+  auto& stored = std::get<op::PutOffline>(batch.ops[0]).message;
   CHECK(stored.to == "carol");
   CHECK(stored.from == "alice");
   CHECK(stored.sent_ms == T0 + 6);
-  CHECK(std::get<SendResult>(*fx.reply).recipients[0].status == Status::stored_offline);
+  auto done = r.mailbox().committed(batch.id, true);
+  REQUIRE(done.direct.size() == 1);
+  CHECK(std::get<SendResult>(done.direct[0].second).recipients[0].status == Status::stored_offline);
 
   CHECK(std::get<SendResult>(*r.send_message(1, SendMessage{6, "m", {"zed"}, "x"}, T0).reply)
             .recipients[0]
@@ -166,6 +187,8 @@ TEST_CASE("private messages: delivered, stored offline, and every error") {
   // Not logged in.
   CHECK(std::get<Result>(*r.send_message(99, SendMessage{9, "m", {"bob"}, "x"}, T0).reply).status ==
         Status::not_logged_in);
+  // Only the recipient's own seqs count.
+  CHECK(r.acknowledge(1, std::vector<std::int64_t>{stored.seq}).direct.empty());
 }
 
 TEST_CASE("group messages: each recipient sees who else it went to; errors per recipient") {
@@ -175,25 +198,31 @@ TEST_CASE("group messages: each recipient sees who else it went to; errors per r
   log_in(r, "dave", 4);
   r.block(4, 1, "alice");  // dave blocks alice
   auto fx = r.send_message(1, SendMessage{3, "g1", {"bob", "carol", "dave", "zed", "bob"}, "team"}, T0);
-  auto& results = std::get<SendResult>(*fx.reply).recipients;
-  REQUIRE(results.size() == 4);  // the duplicate bob is collapsed
-  CHECK(results[0].status == Status::ok);
-  CHECK(results[1].status == Status::stored_offline);
-  CHECK(results[2].status == Status::blocked);
-  CHECK(results[3].status == Status::unknown_user);
   auto* chat = sent<ChatEvent>(fx);
   REQUIRE(chat);
   CHECK(chat->to == std::vector<std::string>{"bob", "carol"});
   CHECK(chat->msg_id == "g1");
   CHECK(chat->text == "team");
+  const auto seq = chat->seq;
   CHECK(fx.sends[0].to == std::vector<SessionId>{2});
-  REQUIRE(fx.writes.size() == 1);
+  auto batch = r.mailbox().take_batch();
+  REQUIRE(batch.ops.size() == 1);
   // The request's text moves into the live event; the stored copy must still have it.
-  const auto& stored = std::get<op::PutOffline>(fx.writes[0]).message;
+  const auto& stored = std::get<op::PutOffline>(batch.ops[0]).message;
   CHECK(stored.group == std::vector<std::string>{"bob", "carol"});
   CHECK(stored.to == "carol");
   CHECK(stored.text == "team");
   CHECK(stored.msg_id == "g1");
+  CHECK(stored.seq == seq);
+  CHECK(r.mailbox().committed(batch.id, true).direct.empty());  // bob has not acknowledged yet
+  auto acked = r.acknowledge(2, std::vector<std::int64_t>{seq});
+  REQUIRE(acked.direct.size() == 1);
+  auto& results = std::get<SendResult>(acked.direct[0].second).recipients;
+  REQUIRE(results.size() == 4);  // the duplicate bob is collapsed
+  CHECK(results[0].status == Status::ok);
+  CHECK(results[1].status == Status::stored_offline);
+  CHECK(results[2].status == Status::blocked);
+  CHECK(results[3].status == Status::unknown_user);
 }
 
 TEST_CASE("broadcast skips the sender and those who blocked the sender, and says so") {

@@ -5,6 +5,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -72,8 +73,11 @@ class Observer {
   sqlite3* db_ = nullptr;
 };
 
+// Each with the next seq, as the registry hands them out.
 StoredMessage message(std::string from, std::string to, std::string id, std::string text = "hello") {
+  static std::int64_t last_seq = 0;
   StoredMessage m;
+  m.seq = ++last_seq;
   m.msg_id = std::move(id);
   m.from = std::move(from);
   m.to = std::move(to);
@@ -98,9 +102,10 @@ bool write_and_wait(Store& store, asio::io_context& io, std::vector<WriteOp> ops
 }
 
 std::vector<StoredMessage> fetch(Store& store, asio::io_context& io, const std::string& user,
-                                 std::size_t limit = 1000) {
+                                 std::size_t limit = 1000, std::int64_t after_seq = 0,
+                                 std::int64_t before_seq = INT64_MAX) {
   std::optional<std::vector<StoredMessage>> result;
-  store.fetch_offline(user, limit,
+  store.fetch_offline(user, after_seq, before_seq, limit,
                       [&](std::vector<StoredMessage> messages) { result = std::move(messages); });
   settle(store, io);
   REQUIRE(result.has_value());
@@ -114,9 +119,9 @@ TEST_CASE("store: offline messages are fetched oldest first with all fields") {
   asio::io_context io;
   auto store = open_sqlite_store(dir.db(), io.get_executor());
 
+  CHECK(write_and_wait(*store, io, {op::PutOffline{message("alice", "bob", "m1", "first")}}));
   auto group_message = message("alice", "bob", "m2", "to both");
   group_message.group = {"bob", "carol"};
-  CHECK(write_and_wait(*store, io, {op::PutOffline{message("alice", "bob", "m1", "first")}}));
   CHECK(write_and_wait(*store, io,
                        {op::PutOffline{group_message}, op::PutOffline{message("carol", "bob", "m3")}}));
   CHECK(write_and_wait(*store, io, {op::PutOffline{message("alice", "dave", "other")}}));
@@ -139,6 +144,32 @@ TEST_CASE("store: offline messages are fetched oldest first with all fields") {
   REQUIRE(first_two.size() == 2);
   CHECK(first_two[1].msg_id == "m2");
   CHECK(fetch(*store, io, "nobody").empty());
+  // Only between the two seqs given (a session's cursor and its login).
+  const auto middle = fetch(*store, io, "bob", 10, got[0].seq, got[2].seq);
+  REQUIRE(middle.size() == 1);
+  CHECK(middle[0].msg_id == "m2");
+}
+
+TEST_CASE("store: the rows of a group message share one seq; load gives every row and the reservation") {
+  ScratchDir dir;
+  asio::io_context io;
+  auto store = open_sqlite_store(dir.db(), io.get_executor());
+  auto to_bob = message("alice", "bob", "g", "to both");
+  auto to_carol = to_bob;
+  to_carol.to = "carol";
+  CHECK(
+      write_and_wait(*store, io, {op::PutOffline{to_bob}, op::PutOffline{to_carol}, op::ReserveSeqs{5000}}));
+  CHECK(write_and_wait(*store, io, {op::ReserveSeqs{4000}}));  // never backwards
+  const PersistedState state = store->load();
+  REQUIRE(state.mailbox.size() == 2);
+  CHECK(state.mailbox[0].seq == to_bob.seq);
+  CHECK(state.mailbox[1].seq == to_bob.seq);
+  CHECK(state.mailbox[0].from == "alice");
+  CHECK(state.mailbox[0].msg_id == "g");
+  CHECK(state.seq_reserved == 5000);
+  CHECK(write_and_wait(*store, io, {op::AckOffline{"bob", {to_bob.seq}}}));
+  CHECK(fetch(*store, io, "bob").empty());
+  CHECK(fetch(*store, io, "carol").size() == 1);
 }
 
 TEST_CASE("store: a fetch sees writes submitted before it, without waiting for them") {
@@ -148,12 +179,14 @@ TEST_CASE("store: a fetch sees writes submitted before it, without waiting for t
   std::vector<std::string> events;
   store->write({op::PutOffline{message("alice", "bob", "a")}},
                [&](bool ok) { events.push_back(ok ? "w1" : "f1"); });
-  store->fetch_offline(
-      "bob", 10, [&](std::vector<StoredMessage> m) { events.push_back("fetch" + std::to_string(m.size())); });
+  store->fetch_offline("bob", 0, INT64_MAX, 10, [&](std::vector<StoredMessage> m) {
+    events.push_back("fetch" + std::to_string(m.size()));
+  });
   store->write({op::PutOffline{message("alice", "bob", "b")}},
                [&](bool ok) { events.push_back(ok ? "w2" : "f2"); });
-  store->fetch_offline(
-      "bob", 10, [&](std::vector<StoredMessage> m) { events.push_back("fetch" + std::to_string(m.size())); });
+  store->fetch_offline("bob", 0, INT64_MAX, 10, [&](std::vector<StoredMessage> m) {
+    events.push_back("fetch" + std::to_string(m.size()));
+  });
   settle(*store, io);
   CHECK(events == std::vector<std::string>{"w1", "fetch1", "w2", "fetch2"});
 }
@@ -310,7 +343,7 @@ TEST_CASE("store: done(true) is posted only after the data is committed") {
     id += std::to_string(i);
     store->write({op::PutOffline{message("alice", "bob", id)}}, [&, id](bool ok) {
       CHECK(ok);
-      const auto rows = observer.integer("SELECT count(*) FROM offline_messages WHERE msg_id = '" + id + "'");
+      const auto rows = observer.integer("SELECT count(*) FROM mailbox WHERE msg_id = '" + id + "'");
       if (rows != 1) ++missing;
       ++completed;
     });
@@ -330,7 +363,7 @@ TEST_CASE("store: schema version, private files, refuses a newer schema") {
     auto store = open_sqlite_store(dir.db(), io.get_executor());
     CHECK(write_and_wait(*store, io, {op::SetBlock{"a", "b", true}}));
     Observer db(dir.db());
-    CHECK(db.integer("PRAGMA user_version") == 3);  // 1: chat, 2: files, 3: signed-up accounts
+    CHECK(db.integer("PRAGMA user_version") == 4);  // 1: chat, 2: files, 3: signed-up accounts, 4: mailbox
     CHECK(db.text("PRAGMA journal_mode") == "wal");
     for (const char* suffix : {"", "-wal", "-shm"}) {
       CAPTURE(suffix);

@@ -1,0 +1,303 @@
+#include "server/registry/mailbox.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+
+namespace parley::server {
+
+using wire::Status;
+
+// A 64-bit digest instead of the strings: no allocation per message. Where the message
+// is still known (in its grace, or stored) a match is checked against its real sender
+// and id; only for one settled already is a collision (about 2^-64 per pair, within one
+// sender's last kRecentPerSender) taken as a resend.
+std::uint64_t Mailbox::key_of(std::string_view from, std::string_view msg_id) {
+  const std::uint64_t a = std::hash<std::string_view>{}(from);
+  const std::uint64_t b = std::hash<std::string_view>{}(msg_id);
+  return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+}
+
+void Mailbox::restore(const PersistedState& state) {
+  std::int64_t next = std::max<std::int64_t>({next_seq_, state.seq_reserved, 1});
+  for (const auto& row : state.mailbox) {
+    auto [it, fresh] = stored_.try_emplace(row.seq);
+    Stored& s = it->second;
+    if (fresh) {
+      s.from = row.from;
+      s.msg_id = row.msg_id;
+      stored_ids_[key_of(row.from, row.msg_id)] = row.seq;
+    }
+    s.waiting.push_back(row.to);
+    next = std::max(next, row.seq + 1);
+  }
+  next_seq_ = first_seq_ = swept_seq_ = next;
+  reserved_ = next + kSeqBlock;
+}
+
+std::int64_t Mailbox::take_seq() {
+  const std::int64_t seq = next_seq_++;
+  // Renewed long before it runs out, so the reservation is durable before it is needed.
+  if (next_seq_ + kSeqBlock / 2 > reserved_) {
+    reserved_ = next_seq_ + kSeqBlock;
+    ops_.push_back(op::ReserveSeqs{reserved_});
+  }
+  return seq;
+}
+
+Mailbox::Pending* Mailbox::pending(std::int64_t seq) {
+  if (seq < first_seq_ || seq - first_seq_ >= static_cast<std::int64_t>(pending_.size())) return nullptr;
+  Pending& p = pending_[static_cast<std::size_t>(seq - first_seq_)];
+  return p.settled ? nullptr : &p;
+}
+
+Effects Mailbox::send(Letter&& letter, std::int64_t now_ms) {
+  const std::uint64_t key = key_of(letter.from, letter.request.msg_id);
+  if (auto answer = resend(letter, key)) return std::move(*answer);
+  const std::int64_t seq = take_seq();
+  remember(letter.from, key, seq);
+  Pending& p = pending_.emplace_back();
+  p.seq = seq;
+  p.deadline_ms = now_ms + grace_ms_;
+  p.sender = letter.sender;
+  p.reply = std::move(letter.reply);
+  p.targets = std::move(letter.targets);
+  p.event = wire::ChatEvent{std::move(letter.request.msg_id),
+                            std::move(letter.from),
+                            std::move(letter.group),
+                            std::move(letter.request.text),
+                            now_ms,
+                            seq,
+                            false};
+  Effects fx;
+  Outbound live;
+  for (std::size_t i = 0; i < p.targets.size(); ++i) {
+    Target& t = p.targets[i];
+    if (t.state == State::refused) continue;
+    ++p.unsettled;
+    if (t.session != 0) {
+      t.state = State::waiting;
+      live.to.push_back(t.session);
+    } else {
+      write_row(p, t, p.reply.recipients[i].user);
+    }
+  }
+  if (!live.to.empty()) {
+    live.frame = wire::make_frame(p.event);  // one seq per message: the same bytes for every recipient
+    fx.sends.push_back(std::move(live));
+  }
+  return fx;
+}
+
+std::optional<Effects> Mailbox::resend(const Letter& letter, std::uint64_t key) {
+  std::int64_t seq = 0;
+  if (auto it = recent_ids_.find(key); it != recent_ids_.end()) {
+    seq = it->second;
+  } else if (auto known = stored_ids_.find(key); known != stored_ids_.end()) {
+    seq = known->second;
+  } else {
+    return std::nullopt;
+  }
+  const std::string& msg_id = letter.request.msg_id;
+  if (Pending* p = pending(seq)) {
+    const auto& event = std::get<wire::ChatEvent>(p->event);
+    if (event.from != letter.from || event.msg_id != msg_id) return std::nullopt;
+    p->resends.emplace_back(letter.sender, letter.request.request);  // answered with the original
+    return Effects{};
+  }
+  auto found = stored_.find(seq);
+  if (found != stored_.end() && (found->second.from != letter.from || found->second.msg_id != msg_id))
+    return std::nullopt;
+  // What holds now: still in the mailbox, or acknowledged.
+  wire::SendResult reply = letter.reply;
+  for (std::size_t i = 0; i < reply.recipients.size(); ++i) {
+    if (letter.targets[i].state == State::refused) continue;
+    auto& r = reply.recipients[i];
+    const bool waiting = found != stored_.end() &&
+                         std::find(found->second.waiting.begin(), found->second.waiting.end(), r.user) !=
+                             found->second.waiting.end();
+    r.status = waiting ? Status::stored_offline : Status::ok;
+  }
+  Effects fx;
+  fx.reply = std::move(reply);
+  return fx;
+}
+
+void Mailbox::remember(const std::string& from, std::uint64_t key, std::int64_t seq) {
+  Ring& ring = rings_[from];
+  if (ring.keys.size() < kRecentPerSender) {
+    ring.keys.push_back(key);
+  } else {
+    std::uint64_t& oldest = ring.keys[ring.next];
+    ring.next = (ring.next + 1) % kRecentPerSender;
+    recent_ids_.erase(oldest);
+    oldest = key;
+  }
+  recent_ids_[key] = seq;
+}
+
+void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
+  const auto& e = std::get<wire::ChatEvent>(p.event);
+  ops_.push_back(op::PutOffline{StoredMessage{p.seq, e.msg_id, e.from, to, e.to, e.text, e.sent_ms}});
+  target.state = State::writing;
+  target.batch = next_batch_;
+  if (batch_seqs_.empty() || batch_seqs_.back() != p.seq) batch_seqs_.push_back(p.seq);
+}
+
+void Mailbox::settle(Pending& p, Effects& fx) {
+  p.settled = true;
+  const auto& event = std::get<wire::ChatEvent>(p.event);
+  Stored kept;
+  bool failed = false;
+  for (std::size_t i = 0; i < p.targets.size(); ++i) {
+    auto& r = p.reply.recipients[i];
+    switch (p.targets[i].state) {
+      case State::acked:
+        r.status = Status::ok;
+        break;
+      case State::stored:
+        r.status = Status::stored_offline;
+        kept.waiting.push_back(r.user);
+        break;
+      case State::failed:
+        r.status = Status::internal;
+        failed = true;
+        break;
+      default:
+        break;  // refused: as the registry decided
+    }
+  }
+  const std::uint64_t key = key_of(event.from, event.msg_id);
+  // Nothing (or not all) was stored: a resend is a new message, and must be able to be.
+  if (failed) recent_ids_.erase(key);
+  if (!kept.waiting.empty()) {
+    if (!failed) stored_ids_[key] = p.seq;
+    kept.from = event.from;
+    kept.msg_id = event.msg_id;
+    stored_.emplace(p.seq, std::move(kept));
+  }
+  for (const auto& [session, request] : p.resends) {
+    wire::SendResult copy = p.reply;
+    copy.request = request;
+    fx.direct.emplace_back(session, std::move(copy));
+  }
+  fx.direct.emplace_back(p.sender, std::move(p.reply));
+  p.event = wire::Message{};
+  while (!pending_.empty() && pending_.front().settled) {
+    pending_.pop_front();
+    ++first_seq_;
+  }
+  swept_seq_ = std::max(swept_seq_, first_seq_);
+}
+
+void Mailbox::ack_pending(Pending& p, SessionId session, Effects& fx) {
+  for (Target& t : p.targets) {
+    if (t.session != session) continue;
+    if (t.state == State::waiting) {
+      t.state = State::acked;
+      --p.unsettled;
+    } else if (t.state == State::writing) {
+      t.state = State::acked_writing;  // settled by the commit
+    }
+  }
+  if (p.unsettled == 0) settle(p, fx);
+}
+
+bool Mailbox::ack_stored(std::int64_t seq, const std::string& user, Acked& out) {
+  auto it = stored_.find(seq);
+  if (it == stored_.end()) return false;
+  Stored& s = it->second;
+  auto pos = std::find(s.waiting.begin(), s.waiting.end(), user);
+  if (pos == s.waiting.end()) return false;
+  s.waiting.erase(pos);
+  out.receipts.emplace_back(s.from, wire::Receipt{s.msg_id, user});
+  if (s.waiting.empty()) {
+    if (auto id = stored_ids_.find(key_of(s.from, s.msg_id)); id != stored_ids_.end() && id->second == seq)
+      stored_ids_.erase(id);
+    stored_.erase(it);
+  }
+  return true;
+}
+
+Mailbox::Acked Mailbox::acknowledge(SessionId session, const std::string& user,
+                                    std::span<const std::int64_t> seqs) {
+  Acked out;
+  op::AckOffline remove{user, {}};
+  for (const std::int64_t seq : seqs) {
+    if (Pending* p = pending(seq)) {
+      ack_pending(*p, session, out.fx);
+    } else if (ack_stored(seq, user, out)) {
+      remove.seqs.push_back(seq);
+    }
+  }
+  if (!remove.seqs.empty()) ops_.push_back(std::move(remove));
+  return out;
+}
+
+void Mailbox::expire(std::int64_t now_ms) {
+  while (swept_seq_ - first_seq_ < static_cast<std::int64_t>(pending_.size())) {
+    Pending& p = pending_[static_cast<std::size_t>(swept_seq_ - first_seq_)];
+    if (p.deadline_ms > now_ms) break;
+    if (!p.settled) {
+      for (std::size_t i = 0; i < p.targets.size(); ++i)
+        if (p.targets[i].state == State::waiting) write_row(p, p.targets[i], p.reply.recipients[i].user);
+    }
+    ++swept_seq_;
+  }
+}
+
+void Mailbox::session_ended(SessionId session) {
+  for (Pending& p : pending_) {
+    if (p.settled) continue;
+    for (std::size_t i = 0; i < p.targets.size(); ++i) {
+      Target& t = p.targets[i];
+      if (t.session == session && t.state == State::waiting) write_row(p, t, p.reply.recipients[i].user);
+    }
+  }
+}
+
+Mailbox::Batch Mailbox::take_batch() {
+  Batch batch{next_batch_++, std::move(ops_)};
+  ops_.clear();
+  in_flight_.emplace_back(batch.id, std::move(batch_seqs_));
+  batch_seqs_.clear();
+  return batch;
+}
+
+void Mailbox::finish_batch(Pending& p, std::uint64_t batch, bool ok) {
+  for (std::size_t i = 0; i < p.targets.size(); ++i) {
+    Target& t = p.targets[i];
+    if (t.batch != batch) continue;
+    if (t.state == State::writing) {
+      t.state = ok ? State::stored : State::failed;
+      --p.unsettled;
+    } else if (t.state == State::acked_writing) {
+      t.state = State::acked;
+      --p.unsettled;
+      if (ok) ops_.push_back(op::AckOffline{p.reply.recipients[i].user, {p.seq}});
+    }
+  }
+}
+
+Effects Mailbox::committed(std::uint64_t batch, bool ok) {
+  Effects fx;
+  auto it =
+      std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& b) { return b.first == batch; });
+  if (it == in_flight_.end()) return fx;
+  const std::vector<std::int64_t> seqs = std::move(it->second);
+  in_flight_.erase(it);
+  for (const std::int64_t seq : seqs) {
+    Pending* p = pending(seq);
+    if (!p) continue;
+    finish_batch(*p, batch, ok);
+    if (p->unsettled == 0) settle(*p, fx);
+  }
+  return fx;
+}
+
+std::optional<std::int64_t> Mailbox::next_deadline_ms() const {
+  if (swept_seq_ - first_seq_ >= static_cast<std::int64_t>(pending_.size())) return std::nullopt;
+  return pending_[static_cast<std::size_t>(swept_seq_ - first_seq_)].deadline_ms;
+}
+
+}  // namespace parley::server
