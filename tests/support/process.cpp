@@ -124,6 +124,29 @@ std::optional<nlohmann::json> Process::wait_type(const std::string& type, std::c
   return wait_json([&](const nlohmann::json& j) { return j.value("type", "") == type; }, timeout);
 }
 
+std::vector<std::string> Process::drain() {
+  std::vector<std::string> lines;
+  for (;;) {
+    if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+      lines.push_back(buffer_.substr(0, nl));
+      seen_.push_back(lines.back());
+      buffer_.erase(0, nl + 1);
+      continue;
+    }
+    if (stdout_fd_ < 0) return lines;
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, 0) <= 0) return lines;
+    char chunk[4096];
+    ssize_t n = ::read(stdout_fd_, chunk, sizeof chunk);
+    if (n <= 0) {
+      ::close(stdout_fd_);
+      stdout_fd_ = -1;
+      return lines;
+    }
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
 void Process::signal(int sig) {
   if (sig != 0 && !status_) ::kill(pid_, sig);
 }

@@ -35,6 +35,9 @@ class Process {
   std::optional<nlohmann::json> wait_type(const std::string& type,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(15));
   const std::vector<std::string>& seen() const { return seen_; }
+  // Every whole line the child printed so far and not yet read, without waiting (kept in
+  // `seen()` too): a test that drives a child for long must keep its stdout pipe from filling.
+  std::vector<std::string> drain();
 
   void signal(int sig);
   // Exit status (the exit code, or 128+signal), or nullopt on timeout.
