@@ -12,7 +12,6 @@
 #include "shared/net/async.hpp"
 #include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
-#include "shared/wire/limits.hpp"
 
 namespace parley::peer {
 
