@@ -53,9 +53,19 @@ struct Cuts {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const std::size_t limit = kLimits[data[0] % std::size(kLimits)];
+  std::size_t limit = kLimits[data[0] % std::size(kLimits)];
   Cuts cuts{data[1] * 2654435761u + 1};
-  std::span<const std::uint8_t> stream(data + 2, size - 2);
+  Bytes bytes;
+  if (data[0] & 0x80) {
+    // A 40 KiB frame first: its buffer is large enough to be parked for the next large
+    // frame on this thread, a path short fuzz inputs would never reach.
+    constexpr std::size_t kLarge = 40 * 1024;
+    parley::wire::put_frame_header(bytes, kLarge);
+    bytes.resize(parley::wire::kFrameHeader + kLarge, data[1]);
+    limit = kLimits[std::size(kLimits) - 1];
+  }
+  bytes.insert(bytes.end(), data + 2, data + size);
+  std::span<const std::uint8_t> stream(bytes);
   const Model expected = model(stream, limit);
 
   parley::wire::FrameAssembler assembler(limit);

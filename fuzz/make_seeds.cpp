@@ -81,6 +81,8 @@ void wire_seeds(const fs::path& root) {
   write(root / "frame", "messages", stream);
   write(root / "frame", "oversized", Bytes{0, 7, 0, 0, 0, 9, 1, 2, 3});
   write(root / "frame", "split", Bytes{6, 200, 0, 0, 0, 2, 1, 2, 0, 0, 0, 3, 4, 5});
+  write(root / "frame", "after-large",
+        Bytes{0x86, 9, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0xa0});  // see fuzz_frame.cpp
 }
 
 void text_seeds(const fs::path& root) {

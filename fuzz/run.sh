@@ -48,7 +48,7 @@ build() {
 
 fuzz() {
   local t=$1 status=0 extra=()
-  # Frames of 32 KiB and more take the assembler's parked-buffer path: longer inputs.
+  # Several frames of many KiB in one input: longer inputs than the default 4 KiB.
   [ "$t" = frame ] && extra=(-max_len=131072)
   mkdir -p "$OUT/corpus/$t"
   echo "fuzz/run.sh: $t for ${SECONDS_EACH}s"
