@@ -14,6 +14,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (std::getenv("PARLEY_KEEP_TEST_DIRS")) return;  // for reading the logs of a failed run
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
 }
