@@ -120,9 +120,9 @@ Effects Mailbox::send(std::int64_t now_ms) {
 }
 
 std::optional<Effects> Mailbox::resend(const Letter& letter, const Ring& ring, std::uint64_t key) {
-  std::int64_t seq = 0;
-  for (const auto& [k, s] : ring.entries)
-    if (k == key) seq = s;
+  std::size_t hit = ring.keys.size();
+  for (std::size_t i = 0; i < ring.keys.size(); ++i) hit = ring.keys[i] == key ? i : hit;
+  std::int64_t seq = hit < ring.keys.size() ? ring.seqs[hit] : 0;
   if (seq == 0) {
     auto known = stored_ids_.find(key);
     if (known == stored_ids_.end()) return std::nullopt;
@@ -154,18 +154,20 @@ std::optional<Effects> Mailbox::resend(const Letter& letter, const Ring& ring, s
 }
 
 void Mailbox::remember(Ring& ring, std::uint64_t key, std::int64_t seq) {
-  if (ring.entries.size() < kRecentPerSender) {
-    ring.entries.emplace_back(key, seq);
+  if (ring.keys.size() < kRecentPerSender) {
+    ring.keys.push_back(key);
+    ring.seqs.push_back(seq);
     return;
   }
-  ring.entries[ring.next] = {key, seq};
+  ring.keys[ring.next] = key;
+  ring.seqs[ring.next] = seq;
   ring.next = (ring.next + 1) % kRecentPerSender;
 }
 
 void Mailbox::forget(const std::string& from, std::uint64_t key) {
   if (auto it = rings_.find(from); it != rings_.end())
-    for (auto& entry : it->second.entries)
-      if (entry.first == key) entry = {0, 0};
+    for (std::size_t i = 0; i < it->second.keys.size(); ++i)
+      if (it->second.keys[i] == key) it->second.seqs[i] = 0;
 }
 
 void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
