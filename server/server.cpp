@@ -149,6 +149,9 @@ void Server::stop() {
   for (auto& [id, session] : sessions) session->end("server shutting down", true);
   flush_mailbox();
   store_->flush();
+  const Mailbox& mailbox = registry_.mailbox();
+  spdlog::info("mailbox: {} message(s) since start-up, {} row(s) written, {} message(s) stored now",
+               mailbox.messages(), mailbox.rows_written(), mailbox.stored());
 }
 
 void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {

@@ -46,29 +46,55 @@ std::int64_t Mailbox::take_seq() {
 }
 
 Mailbox::Pending* Mailbox::pending(std::int64_t seq) {
-  if (seq < first_seq_ || seq - first_seq_ >= static_cast<std::int64_t>(pending_.size())) return nullptr;
-  Pending& p = pending_[static_cast<std::size_t>(seq - first_seq_)];
+  if (seq < first_seq_ || seq - first_seq_ >= static_cast<std::int64_t>(count_)) return nullptr;
+  Pending& p = slot(static_cast<std::size_t>(seq - first_seq_));
   return p.settled ? nullptr : &p;
 }
 
-Effects Mailbox::send(Letter&& letter, std::int64_t now_ms) {
+Mailbox::Pending& Mailbox::push_pending() {
+  if (count_ == slots_.size()) {
+    std::vector<Pending> grown(std::max<std::size_t>(64, 2 * slots_.size()));
+    for (std::size_t i = 0; i < count_; ++i) grown[i] = std::move(slot(i));
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+  Pending& p = slot(count_++);
+  p.unsettled = 0;
+  p.resends.clear();
+  p.settled = false;
+  return p;
+}
+
+Mailbox::Letter& Mailbox::draft() {
+  draft_.reply.recipients.clear();
+  draft_.targets.clear();
+  draft_.group.clear();
+  return draft_;
+}
+
+Effects Mailbox::send(std::int64_t now_ms) {
+  Letter& letter = draft_;
   const std::uint64_t key = key_of(letter.from, letter.request.msg_id);
-  if (auto answer = resend(letter, key)) return std::move(*answer);
+  Ring& ring = rings_[letter.from];
+  if (auto answer = resend(letter, ring, key)) return std::move(*answer);
   const std::int64_t seq = take_seq();
-  remember(letter.from, key, seq);
-  Pending& p = pending_.emplace_back();
+  ++messages_;
+  remember(ring, key, seq);
+  Pending& p = push_pending();
   p.seq = seq;
   p.deadline_ms = now_ms + grace_ms_;
   p.sender = letter.sender;
-  p.reply = std::move(letter.reply);
-  p.targets = std::move(letter.targets);
-  p.event = wire::ChatEvent{std::move(letter.request.msg_id),
-                            std::move(letter.from),
-                            std::move(letter.group),
-                            std::move(letter.request.text),
-                            now_ms,
-                            seq,
-                            false};
+  // Assigned, not moved: the slot's and the draft's buffers stay for the next message.
+  p.reply.request = letter.reply.request;
+  p.reply.recipients = letter.reply.recipients;
+  p.targets = letter.targets;
+  p.event.msg_id = std::move(letter.request.msg_id);
+  p.event.from = letter.from;
+  p.event.to = letter.group;
+  p.event.text = std::move(letter.request.text);
+  p.event.sent_ms = now_ms;
+  p.event.seq = seq;
+  p.event.offline = false;
   Effects fx;
   Outbound live;
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
@@ -83,24 +109,28 @@ Effects Mailbox::send(Letter&& letter, std::int64_t now_ms) {
     }
   }
   if (!live.to.empty()) {
-    live.frame = wire::make_frame(p.event);  // one seq per message: the same bytes for every recipient
+    // One seq per message: the same bytes for every recipient. The event is lent to the
+    // frame's Message and taken back (moves, no copies).
+    wire::Message message{std::move(p.event)};
+    live.frame = wire::make_frame(message);
+    p.event = std::move(std::get<wire::ChatEvent>(message));
     fx.sends.push_back(std::move(live));
   }
   return fx;
 }
 
-std::optional<Effects> Mailbox::resend(const Letter& letter, std::uint64_t key) {
-  std::int64_t seq = 0;
-  if (auto it = recent_ids_.find(key); it != recent_ids_.end()) {
-    seq = it->second;
-  } else if (auto known = stored_ids_.find(key); known != stored_ids_.end()) {
+std::optional<Effects> Mailbox::resend(const Letter& letter, const Ring& ring, std::uint64_t key) {
+  std::size_t hit = ring.keys.size();
+  for (std::size_t i = 0; i < ring.keys.size(); ++i) hit = ring.keys[i] == key ? i : hit;
+  std::int64_t seq = hit < ring.keys.size() ? ring.seqs[hit] : 0;
+  if (seq == 0) {
+    auto known = stored_ids_.find(key);
+    if (known == stored_ids_.end()) return std::nullopt;
     seq = known->second;
-  } else {
-    return std::nullopt;
   }
   const std::string& msg_id = letter.request.msg_id;
   if (Pending* p = pending(seq)) {
-    const auto& event = std::get<wire::ChatEvent>(p->event);
+    const auto& event = p->event;
     if (event.from != letter.from || event.msg_id != msg_id) return std::nullopt;
     p->resends.emplace_back(letter.sender, letter.request.request);  // answered with the original
     return Effects{};
@@ -123,22 +153,27 @@ std::optional<Effects> Mailbox::resend(const Letter& letter, std::uint64_t key) 
   return fx;
 }
 
-void Mailbox::remember(const std::string& from, std::uint64_t key, std::int64_t seq) {
-  Ring& ring = rings_[from];
+void Mailbox::remember(Ring& ring, std::uint64_t key, std::int64_t seq) {
   if (ring.keys.size() < kRecentPerSender) {
     ring.keys.push_back(key);
-  } else {
-    std::uint64_t& oldest = ring.keys[ring.next];
-    ring.next = (ring.next + 1) % kRecentPerSender;
-    recent_ids_.erase(oldest);
-    oldest = key;
+    ring.seqs.push_back(seq);
+    return;
   }
-  recent_ids_[key] = seq;
+  ring.keys[ring.next] = key;
+  ring.seqs[ring.next] = seq;
+  ring.next = (ring.next + 1) % kRecentPerSender;
+}
+
+void Mailbox::forget(const std::string& from, std::uint64_t key) {
+  if (auto it = rings_.find(from); it != rings_.end())
+    for (std::size_t i = 0; i < it->second.keys.size(); ++i)
+      if (it->second.keys[i] == key) it->second.seqs[i] = 0;
 }
 
 void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
-  const auto& e = std::get<wire::ChatEvent>(p.event);
+  const auto& e = p.event;
   ops_.push_back(op::PutOffline{StoredMessage{p.seq, e.msg_id, e.from, to, e.to, e.text, e.sent_ms}});
+  ++rows_written_;
   target.state = State::writing;
   target.batch = next_batch_;
   if (batch_seqs_.empty() || batch_seqs_.back() != p.seq) batch_seqs_.push_back(p.seq);
@@ -146,7 +181,7 @@ void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
 
 void Mailbox::settle(Pending& p, Effects& fx) {
   p.settled = true;
-  const auto& event = std::get<wire::ChatEvent>(p.event);
+  const auto& event = p.event;
   Stored kept;
   bool failed = false;
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
@@ -169,7 +204,7 @@ void Mailbox::settle(Pending& p, Effects& fx) {
   }
   const std::uint64_t key = key_of(event.from, event.msg_id);
   // Nothing (or not all) was stored: a resend is a new message, and must be able to be.
-  if (failed) recent_ids_.erase(key);
+  if (failed) forget(event.from, key);
   if (!kept.waiting.empty()) {
     if (!failed) stored_ids_[key] = p.seq;
     kept.from = event.from;
@@ -182,9 +217,9 @@ void Mailbox::settle(Pending& p, Effects& fx) {
     fx.direct.emplace_back(session, std::move(copy));
   }
   fx.direct.emplace_back(p.sender, std::move(p.reply));
-  p.event = wire::Message{};
-  while (!pending_.empty() && pending_.front().settled) {
-    pending_.pop_front();
+  while (count_ > 0 && slot(0).settled) {
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --count_;
     ++first_seq_;
   }
   swept_seq_ = std::max(swept_seq_, first_seq_);
@@ -235,8 +270,8 @@ Mailbox::Acked Mailbox::acknowledge(SessionId session, const std::string& user,
 }
 
 void Mailbox::expire(std::int64_t now_ms) {
-  while (swept_seq_ - first_seq_ < static_cast<std::int64_t>(pending_.size())) {
-    Pending& p = pending_[static_cast<std::size_t>(swept_seq_ - first_seq_)];
+  while (swept_seq_ - first_seq_ < static_cast<std::int64_t>(count_)) {
+    Pending& p = slot(static_cast<std::size_t>(swept_seq_ - first_seq_));
     if (p.deadline_ms > now_ms) break;
     if (!p.settled) {
       for (std::size_t i = 0; i < p.targets.size(); ++i)
@@ -247,7 +282,8 @@ void Mailbox::expire(std::int64_t now_ms) {
 }
 
 void Mailbox::session_ended(SessionId session) {
-  for (Pending& p : pending_) {
+  for (std::size_t n = 0; n < count_; ++n) {
+    Pending& p = slot(n);
     if (p.settled) continue;
     for (std::size_t i = 0; i < p.targets.size(); ++i) {
       Target& t = p.targets[i];
@@ -296,8 +332,8 @@ Effects Mailbox::committed(std::uint64_t batch, bool ok) {
 }
 
 std::optional<std::int64_t> Mailbox::next_deadline_ms() const {
-  if (swept_seq_ - first_seq_ >= static_cast<std::int64_t>(pending_.size())) return std::nullopt;
-  return pending_[static_cast<std::size_t>(swept_seq_ - first_seq_)].deadline_ms;
+  if (swept_seq_ - first_seq_ >= static_cast<std::int64_t>(count_)) return std::nullopt;
+  return slot(static_cast<std::size_t>(swept_seq_ - first_seq_)).deadline_ms;
 }
 
 }  // namespace parley::server

@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -80,8 +81,14 @@ class Mailbox {
   // What must be durable before any seq is handed out (after restore()).
   op::ReserveSeqs reservation() const { return {reserved_}; }
 
-  // A new message (or a resend of one still known: answered with what holds now).
-  Effects send(Letter&& letter, std::int64_t now_ms);
+  // The letter for the next send(), emptied (its buffers are reused message after message).
+  Letter& draft();
+  // A new message, the draft (or a resend of one still known: answered with what holds now).
+  Effects send(std::int64_t now_ms);
+  Effects send(Letter&& letter, std::int64_t now_ms) {
+    draft_ = std::move(letter);
+    return send(now_ms);
+  }
   // `user`'s peer (on `session`) has these seqs; only its own count.
   Acked acknowledge(SessionId session, const std::string& user, std::span<const std::int64_t> seqs);
   // The grace of every message up to now is over: write what is still unacknowledged.
@@ -98,15 +105,18 @@ class Mailbox {
   std::optional<std::int64_t> next_deadline_ms() const;
   // The seq the next message will get: everything stored for a user who logs in now is below it.
   std::int64_t next_seq() const { return next_seq_; }
-  std::size_t in_grace() const { return pending_.size(); }
+  std::size_t in_grace() const { return count_; }
   std::size_t stored() const { return stored_.size(); }
+  // Since start-up: messages accepted, and mailbox rows written for them (to tune the grace).
+  std::uint64_t messages() const { return messages_; }
+  std::uint64_t rows_written() const { return rows_written_; }
 
  private:
   struct Pending {  // a message until every recipient is settled
     std::int64_t seq = 0;
     std::int64_t deadline_ms = 0;
     SessionId sender = 0;
-    wire::Message event;  // its ChatEvent: what a row holds
+    wire::ChatEvent event;  // what a row holds
     wire::SendResult reply;
     std::vector<Target> targets;
     std::uint32_t unsettled = 0;                               // targets waiting or writing
@@ -118,16 +128,24 @@ class Mailbox {
     std::string msg_id;
     std::vector<std::string> waiting;  // recipients whose rows are still there
   };
+  // A sender's latest messages, the oldest overwritten first: keys[i] = key_of(...) of
+  // the message with seqs[i]. Scanned without a branch (the compiler vectorizes it): a
+  // few hundred integers in a row cost less than a hash map's insert and erase.
   struct Ring {
     std::vector<std::uint64_t> keys;
+    std::vector<std::int64_t> seqs;
     std::size_t next = 0;
   };
 
   static std::uint64_t key_of(std::string_view from, std::string_view msg_id);
   std::int64_t take_seq();
+  Pending& slot(std::size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+  const Pending& slot(std::size_t i) const { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+  Pending& push_pending();
   Pending* pending(std::int64_t seq);
-  std::optional<Effects> resend(const Letter& letter, std::uint64_t key);
-  void remember(const std::string& from, std::uint64_t key, std::int64_t seq);
+  std::optional<Effects> resend(const Letter& letter, const Ring& ring, std::uint64_t key);
+  static void remember(Ring& ring, std::uint64_t key, std::int64_t seq);
+  void forget(const std::string& from, std::uint64_t key);
   void write_row(Pending& p, Target& target, const std::string& to);
   void settle(Pending& p, Effects& fx);
   void ack_pending(Pending& p, SessionId session, Effects& fx);
@@ -137,16 +155,22 @@ class Mailbox {
   std::int64_t grace_ms_;
   std::int64_t next_seq_ = 1;
   std::int64_t reserved_ = 1;  // durable (or about to be): seqs below it may be in use
-  std::deque<Pending> pending_;
-  std::int64_t first_seq_ = 1;  // pending_[i] has seq first_seq_ + i
+  Letter draft_;
+  // The messages in their grace, oldest first, in a ring (a power of two long) whose
+  // slots are reused: slot(i) has seq first_seq_ + i.
+  std::vector<Pending> slots_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  std::int64_t first_seq_ = 1;
   std::int64_t swept_seq_ = 1;  // expire() has dealt with every seq below
   std::unordered_map<std::int64_t, Stored> stored_;
   std::unordered_map<std::uint64_t, std::int64_t> stored_ids_;  // key_of(from, msg_id) -> seq
-  std::unordered_map<std::uint64_t, std::int64_t> recent_ids_;  // the same, for each sender's latest
-  std::unordered_map<std::string, Ring> rings_;                 // by sender: the order to forget them
+  std::unordered_map<std::string, Ring> rings_;                 // by sender
   std::vector<WriteOp> ops_;                                    // the next batch
   std::vector<std::int64_t> batch_seqs_;                        // messages with rows in it
   std::uint64_t next_batch_ = 1;
+  std::uint64_t messages_ = 0;
+  std::uint64_t rows_written_ = 0;
   std::deque<std::pair<std::uint64_t, std::vector<std::int64_t>>> in_flight_;  // committed in order
 };
 

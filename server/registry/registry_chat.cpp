@@ -25,7 +25,7 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
   if (blank(request.text)) return refusal(request.request, Status::empty_text, "message text is empty");
   // This runs for every relayed message: it points into `request` rather than copying
   // names, and finds repeated names by scanning (at most kMaxRecipients of them).
-  Mailbox::Letter letter;
+  Mailbox::Letter& letter = mailbox_.draft();
   letter.sender = session;
   letter.reply.request = request.request;
   letter.reply.recipients.reserve(request.to.size());
@@ -50,7 +50,7 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
     letter.targets.push_back(target);
   }
   if (accepted == 0) {
-    fx.reply = std::move(letter.reply);
+    fx.reply = letter.reply;
     return fx;
   }
   if (accepted > 1) {
@@ -60,8 +60,10 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
         letter.group.push_back(letter.reply.recipients[i].user);
   }
   letter.from = *from;
-  letter.request = std::move(request);
-  return mailbox_.send(std::move(letter), now_ms);
+  letter.request.request = request.request;
+  letter.request.msg_id = std::move(request.msg_id);
+  letter.request.text = std::move(request.text);
+  return mailbox_.send(now_ms);
 }
 
 Effects Registry::acknowledge(SessionId session, std::span<const std::int64_t> seqs) {

@@ -172,6 +172,37 @@ TEST_CASE("store: the rows of a group message share one seq; load gives every ro
   CHECK(fetch(*store, io, "carol").size() == 1);
 }
 
+TEST_CASE("store: a version 3 database's offline messages move into the mailbox, seqs reserved past them") {
+  ScratchDir dir;
+  {
+    asio::io_context io;
+    auto store = open_sqlite_store(dir.db(), io.get_executor());
+  }
+  {
+    // Back to what version 3 had: offline_messages with its AUTOINCREMENT seq.
+    Observer old(dir.db());
+    old.exec("DROP TABLE mailbox; DROP TABLE meta;");
+    old.exec(
+        "CREATE TABLE offline_messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL, "
+        "sender TEXT NOT NULL, recipient TEXT NOT NULL, grp TEXT, text TEXT NOT NULL, sent_ms INTEGER NOT "
+        "NULL)");
+    old.exec(
+        "INSERT INTO offline_messages (seq, msg_id, sender, recipient, text, sent_ms) "
+        "VALUES (41, 'old', 'alice', 'bob', 'kept', 1)");
+    old.exec("PRAGMA user_version = 3");
+  }
+  asio::io_context io;
+  auto store = open_sqlite_store(dir.db(), io.get_executor());
+  const PersistedState state = store->load();
+  REQUIRE(state.mailbox.size() == 1);
+  CHECK(state.mailbox[0].seq == 41);
+  CHECK(state.mailbox[0].msg_id == "old");
+  CHECK(state.seq_reserved == 42);
+  const auto got = fetch(*store, io, "bob");
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].text == "kept");
+}
+
 TEST_CASE("store: a fetch sees writes submitted before it, without waiting for them") {
   ScratchDir dir;
   asio::io_context io;
