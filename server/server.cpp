@@ -64,7 +64,9 @@ Server::Server(asio::io_context& io, ServerConfig config)
   registry_ = Registry(names_of(credentials_),
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
-                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000});
+                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000,
+                                        .presence_grace_ms = config_.presence_grace.count()});
+  tokens_ = ResumeTokens({.lifetime_ms = config_.token_lifetime.count() * 1000});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.
   for (auto& [name, hash] : state.accounts) {
@@ -73,6 +75,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
     registry_.add_account(name);
   }
   registry_.restore(state);
+  forget_tokens(tokens_.restore(std::move(state.resume_tokens), now_ms()));
 }
 
 Server::~Server() {
@@ -107,6 +110,8 @@ bool Server::kick(const std::string& user, const std::string& reason) {
     const std::string* name = registry_.user_of(id);
     if (!name || *name != user) continue;
     spdlog::info("operator kicked {}: {}", user, reason);
+    // A kicked user must not walk back in by resuming: only the password lets them.
+    forget_tokens(tokens_.revoke_user(user));
     auto keep = session;  // ending may erase it from the map
     keep->end(reason);
     return true;
@@ -189,6 +194,11 @@ asio::awaitable<void> Server::sweep_loop() {
     auto now = net::Clock::now();
     for (auto& [id, session] : sessions_) session->check_deadlines(now);
     apply(registry_.expire_link_requests(now_ms()), 0);
+    apply(registry_.announce_departures(now_ms()), 0);
+    if (now_ms() >= next_token_expiry_ms_) {  // an hourly pass is plenty for days-long tokens
+      next_token_expiry_ms_ = now_ms() + 3600 * 1000;
+      forget_tokens(tokens_.expire(now_ms()));
+    }
   }
 }
 
@@ -224,6 +234,8 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
       } else if (auto* result = std::get_if<wire::Result>(&reply)) {
         result->status = wire::Status::internal;
         result->message = "the server could not save this; try again";
+      } else if (auto* login = std::get_if<wire::LoginResult>(&reply)) {
+        login->resume_token.clear();  // not stored: it would not survive a restart
       }
     }
     send_to(requester, wire::make_frame(reply));

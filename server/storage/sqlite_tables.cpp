@@ -42,7 +42,12 @@ Tables::Tables(sqlite3* db)
                            "INSERT INTO holdings (name, user, chunks) VALUES (?1, ?2, ?3) "
                            "ON CONFLICT (name, user) DO UPDATE SET chunks = excluded.chunks")),
       remove_holding_(prepare(db, "DELETE FROM holdings WHERE name = ?1 AND user = ?2")),
-      put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")) {}
+      put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")),
+      put_token_(
+          prepare(db,
+                  "INSERT OR REPLACE INTO resume_tokens (hash, user, issued_ms, expires_ms, credential) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)")),
+      remove_token_(prepare(db, "DELETE FROM resume_tokens WHERE hash = ?1")) {}
 
 void Tables::begin() { Use(db_, begin_.get()).run(); }
 void Tables::commit() { Use(db_, commit_.get()).run(); }

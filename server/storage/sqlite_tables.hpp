@@ -41,6 +41,7 @@ class Tables {
   void apply(const op::PutFile& put);
   void apply(const op::SetHolding& set);
   void apply(const op::PutAccount& put);
+  void apply(const op::TokenChanges& change);  // sqlite_tokens.cpp
 
   sqlite3* db_;
   StmtPtr begin_, commit_, rollback_;
@@ -50,6 +51,7 @@ class Tables {
   StmtPtr insert_login_, close_login_, set_last_seen_;
   StmtPtr put_file_, set_holding_, remove_holding_;
   StmtPtr put_account_;
+  StmtPtr put_token_, remove_token_;
 };
 
 }  // namespace parley::server::sqlite

@@ -44,6 +44,15 @@ struct StoredHolding {
   std::string chunks;
 };
 
+// A session resumption token as the server keeps it (see registry/resume_tokens.hpp).
+struct StoredToken {
+  std::string hash;  // raw SHA-256 of the token; the token itself is never stored
+  std::string user;
+  std::int64_t issued_ms = 0;
+  std::int64_t expires_ms = 0;
+  std::string credential;  // digest of the user's credential when it was issued
+};
+
 // What the registry needs back at start-up.
 struct PersistedState {
   std::vector<std::pair<std::string, std::string>> blocks;  // (blocker, blocked)
@@ -52,6 +61,7 @@ struct PersistedState {
   std::vector<StoredFile> files;
   std::vector<StoredHolding> holdings;
   std::vector<std::pair<std::string, std::string>> accounts;  // signed up: (name, hash)
+  std::vector<StoredToken> resume_tokens;
 };
 
 namespace op {
@@ -92,10 +102,15 @@ struct PutAccount {  // a new account from sign-up; the name must not be taken
   std::string hash;
   std::int64_t created_ms = 0;
 };
+struct TokenChanges {  // tokens issued and tokens deleted (revoked, expired, evicted)
+  std::vector<StoredToken> put;
+  std::vector<std::string> remove;  // hashes
+  bool empty() const { return put.empty() && remove.empty(); }
+};
 }  // namespace op
 
 using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount>;
+                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount, op::TokenChanges>;
 
 class Store {
  public:
