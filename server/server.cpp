@@ -35,6 +35,9 @@ std::set<std::string, std::less<>> names_of(const std::map<std::string, Credenti
 // Queued password checks beyond this are refused as "busy": each costs ~0.3 s of CPU
 // and (scrypt) 128 MiB of memory.
 constexpr std::size_t kMaxPasswordChecks = 32;
+// As long as parley-peer waits for the peers of a restarted server to come back
+// (PresenceTracker::kSettle) before it asks who is back.
+constexpr std::int64_t kQuietResumesMs = 20'000;
 
 }  // namespace
 
@@ -65,7 +68,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
                                         .link_answer_ms = config_.link_answer_timeout.count() * 1000,
-                                        .presence_grace_ms = config_.presence_grace.count()});
+                                        .presence_grace_ms = config_.presence_grace.count(),
+                                        .quiet_resumes_until_ms = now_ms() + kQuietResumesMs});
   tokens_ = ResumeTokens({.lifetime_ms = config_.token_lifetime.count() * 1000});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.

@@ -45,6 +45,10 @@ struct RegistrySettings {
   // A dropped connection's "offline" waits this long for the user to come back (resume
   // or log in): a blip is no presence change. 0: announced at once.
   std::int64_t presence_grace_ms = 3'000;
+  // Until then (the first seconds after a server start) a resume is not announced: the
+  // restart disconnected everyone, and N peers coming back would cost N^2 presence
+  // events; the peers ask who is back instead (WhoElse) once they have settled.
+  std::int64_t quiet_resumes_until_ms = 0;
 };
 
 class Registry {
@@ -124,7 +128,7 @@ class Registry {
   // Makes `user` online on `session` (both login kinds); the others are told unless they
   // never heard that the user left.
   void admit(const std::string& user, SessionId session, const std::string& address,
-             const wire::LinkEndpoint& endpoint, std::int64_t now_ms, Effects& fx);
+             const wire::LinkEndpoint& endpoint, std::int64_t now_ms, Effects& fx, bool announce = true);
   std::optional<wire::Result> check_block_target(const std::string* me, std::uint32_t request,
                                                  const std::string& target, const char* verb) const;
 

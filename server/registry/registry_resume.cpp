@@ -7,7 +7,7 @@
 namespace parley::server {
 
 void Registry::admit(const std::string& user, SessionId session, const std::string& address,
-                     const wire::LinkEndpoint& endpoint, std::int64_t now_ms, Effects& fx) {
+                     const wire::LinkEndpoint& endpoint, std::int64_t now_ms, Effects& fx, bool announce) {
   online_[user] = session;
   user_by_session_[session] = user;
   endpoints_[user] = endpoint;
@@ -17,7 +17,7 @@ void Registry::admit(const std::string& user, SessionId session, const std::stri
   // it re-announces what it still holds, checked, right after logging in.
   for (auto& write : files_.drop_holder(user)) fx.bookkeeping.push_back(std::move(write));
   // Back within the grace: nobody was told they left, so nobody is told they are back.
-  if (departing_.erase(user) == 0)
+  if (departing_.erase(user) == 0 && announce)
     fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, true, now_ms}});
 }
 
@@ -41,9 +41,9 @@ Effects Registry::resume(std::uint32_t request, const std::string& user, Session
     drop_pending_links(it->second, user, fx);
     fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, "replaced by a resumed session"});
     online_.erase(it);
-    departing_[user] = now_ms;  // admit() below then announces nothing
   }
-  admit(user, session, address, endpoint, now_ms, fx);
+  const bool announce = !replaced && now_ms >= settings_.quiet_resumes_until_ms;
+  admit(user, session, address, endpoint, now_ms, fx, announce);
   fx.reply = reply;
   return fx;
 }

@@ -97,3 +97,13 @@ TEST_CASE("presence grace 0: a dropped connection is told at once") {
   log_in(r, "bob", 2);
   CHECK(presence_sends(r.connection_lost(1, "lost", T0)) == 1);
 }
+
+TEST_CASE("resume right after a server start is not announced (everyone was disconnected)") {
+  Registry r({"alice", "bob"}, RegistrySettings{.quiet_resumes_until_ms = T0 + 20'000});
+  log_in(r, "bob", 2, T0);
+  std::optional<SessionId> replaced;
+  CHECK(presence_sends(r.resume(1, "alice", 1, "", {}, T0 + 1'000, replaced)) == 0);
+  CHECK(r.session_of("alice") == SessionId{1});
+  CHECK(presence_sends(r.logout(1, "logged out", T0 + 2'000)) == 1);  // leaving is news
+  CHECK(presence_sends(r.resume(1, "alice", 3, "", {}, T0 + 20'000, replaced)) == 1);
+}
