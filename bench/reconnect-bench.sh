@@ -51,6 +51,7 @@ start_server() {
 }
 
 start_server 0
+: > "$tmp/bench.out"
 "$bench_bin" --mode reconnect --port "$port" --clients "$clients" --reconnect-with "$via" \
   --logins-in-flight 64 --log-level warn > "$tmp/bench.out" &
 bench_pid=$!
