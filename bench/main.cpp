@@ -3,9 +3,32 @@
 #include <iostream>
 
 #include "bench/load_generator.hpp"
+#include "bench/reconnect.hpp"
 #include "bench/result_line.hpp"
 #include "bench/synthetic_users.hpp"
 #include "shared/util/log.hpp"
+
+namespace {
+
+int run_reconnect(const parley::bench::Options& load, bool resume, const std::string& log_level) {
+  parley::init_logging("parley-bench", log_level);
+  parley::bench::ReconnectOptions options{.host = load.host,
+                                          .port = load.port,
+                                          .clients = load.clients,
+                                          .prefix = load.prefix,
+                                          .logins_in_flight = load.logins_in_flight,
+                                          .resume = resume};
+  try {
+    auto result = parley::bench::run_reconnect(options, [] { std::cout << "READY" << std::endl; });
+    std::cout << parley::bench::format_reconnect_line(result) << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "parley-bench: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   parley::bench::Options options;
@@ -21,12 +44,18 @@ int main(int argc, char** argv) {
   app.footer(
       "Modes: private (--window W messages in flight per client, closed loop), fanout (one client "
       "broadcasts\n"
-      "--rate R messages/s), idle (heartbeats only), ping (every client pings once a second).\n"
+      "--rate R messages/s), idle (heartbeats only), ping (every client pings once a second),\n"
+      "reconnect (prints READY once all are logged in, then waits for a server restart and measures how\n"
+      "long until all are back; bench/reconnect-bench.sh does the restart).\n"
       "Accounts: parley-bench credentials --clients N [--prefix P] > creds.txt, then\n"
       "parley-server --credentials creds.txt.");
   std::string mode_name;
-  auto* mode_opt = app.add_option("--mode", mode_name, "private, fanout, idle or ping")
-                       ->check(CLI::IsMember({"private", "fanout", "idle", "ping"}));
+  auto* mode_opt = app.add_option("--mode", mode_name, "private, fanout, idle, ping or reconnect")
+                       ->check(CLI::IsMember({"private", "fanout", "idle", "ping", "reconnect"}));
+  std::string reconnect_with = "token";
+  app.add_option("--reconnect-with", reconnect_with, "reconnect: come back with the token or the password")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"token", "password"}));
   app.add_option("--host", options.host, "server address")->capture_default_str();
   app.add_option("--port", options.port, "server port")->capture_default_str()->check(CLI::Range(1, 65535));
   app.add_option("--clients", options.clients, "users to log in")
@@ -78,6 +107,7 @@ int main(int argc, char** argv) {
     std::cerr << "parley-bench: --mode is required (private, fanout, idle or ping); see --help\n";
     return 2;
   }
+  if (mode_name == "reconnect") return run_reconnect(options, reconnect_with == "token", log_level);
   options.mode = *parley::bench::parse_mode(mode_name);
   if (*pid_opt) options.server_pid = server_pid;
 

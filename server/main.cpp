@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   std::int64_t dead_peer = config.dead_peer_timeout.count();
   std::int64_t ack_grace = config.ack_grace.count();
   std::string algorithm = "scrypt";
+  std::int64_t token_days = config.token_lifetime.count() / (24 * 3600);
+  double presence_grace = static_cast<double>(config.presence_grace.count()) / 1000;
 
   CLI::App app{"parley-server: the Parley registry (logins, presence, relayed chat, offline messages)"};
   app.footer(
@@ -41,6 +43,15 @@ int main(int argc, char** argv) {
          "to disk (acknowledged sooner: never written)")
       ->capture_default_str()
       ->check(CLI::Range(0, 60'000));
+  app.add_option("--token-days", token_days,
+                 "days a session resumption token stays valid (revoked sooner by logout, a password change "
+                 "or kick)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 365));
+  app.add_option("--presence-grace", presence_grace,
+                 "seconds a dropped connection's 'offline' waits for the user to come back (0: at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 300.0));
   app.add_option("--credentials", config.credentials, "accounts file: 'username password-or-hash' per line")
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "where the database and TLS key live")->capture_default_str();
@@ -65,5 +76,7 @@ int main(int argc, char** argv) {
   config.timeout = std::chrono::seconds(timeout);
   config.dead_peer_timeout = std::chrono::seconds(dead_peer);
   config.ack_grace = std::chrono::milliseconds(ack_grace);
+  config.token_lifetime = std::chrono::seconds(token_days * 24 * 3600);
+  config.presence_grace = std::chrono::milliseconds(static_cast<std::int64_t>(presence_grace * 1000));
   return parley::server::run_server(config, options);
 }

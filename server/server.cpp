@@ -35,6 +35,9 @@ std::set<std::string, std::less<>> names_of(const std::map<std::string, Credenti
 // Queued password checks beyond this are refused as "busy": each costs ~0.3 s of CPU
 // and (scrypt) 128 MiB of memory.
 constexpr std::size_t kMaxPasswordChecks = 32;
+// As long as parley-peer waits for the peers of a restarted server to come back
+// (PresenceTracker::kSettle) before it asks who is back.
+constexpr std::int64_t kQuietResumesMs = 20'000;
 
 // The grace timer wakes this long after the oldest deadline, so that one wake-up hands
 // every row overdue by then to the store as one batch.
@@ -70,7 +73,10 @@ Server::Server(asio::io_context& io, ServerConfig config)
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
                                         .link_answer_ms = config_.link_answer_timeout.count() * 1000,
-                                        .ack_grace_ms = config_.ack_grace.count()});
+                                        .ack_grace_ms = config_.ack_grace.count(),
+                                        .presence_grace_ms = config_.presence_grace.count(),
+                                        .quiet_resumes_until_ms = now_ms() + kQuietResumesMs});
+  tokens_ = ResumeTokens({.lifetime_ms = config_.token_lifetime.count() * 1000});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.
   for (auto& [name, hash] : state.accounts) {
@@ -82,6 +88,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
   // Durable before the first seq is handed out: no seq is ever handed out twice.
   store_->write({registry_.mailbox().reservation()}, [](bool) {});
   store_->flush();
+  forget_tokens(tokens_.restore(std::move(state.resume_tokens), now_ms()));
 }
 
 Server::~Server() {
@@ -116,6 +123,8 @@ bool Server::kick(const std::string& user, const std::string& reason) {
     const std::string* name = registry_.user_of(id);
     if (!name || *name != user) continue;
     spdlog::info("operator kicked {}: {}", user, reason);
+    // A kicked user must not walk back in by resuming: only the password lets them.
+    forget_tokens(tokens_.revoke_user(user));
     auto keep = session;  // ending may erase it from the map
     keep->end(reason);
     return true;
@@ -204,6 +213,11 @@ asio::awaitable<void> Server::sweep_loop() {
     auto now = net::Clock::now();
     for (auto& [id, session] : sessions_) session->check_deadlines(now);
     apply(registry_.expire_link_requests(now_ms()), 0);
+    apply(registry_.announce_departures(now_ms()), 0);
+    if (now_ms() >= next_token_expiry_ms_) {  // an hourly pass is plenty for days-long tokens
+      next_token_expiry_ms_ = now_ms() + 3600 * 1000;
+      forget_tokens(tokens_.expire(now_ms()));
+    }
   }
 }
 
@@ -242,6 +256,8 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
       } else if (auto* result = std::get_if<wire::Result>(&reply)) {
         result->status = wire::Status::internal;
         result->message = "the server could not save this; try again";
+      } else if (auto* login = std::get_if<wire::LoginResult>(&reply)) {
+        login->resume_token.clear();  // not stored: it would not survive a restart
       }
     }
     send_to(requester, wire::make_frame(reply));

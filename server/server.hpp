@@ -26,6 +26,7 @@
 
 #include "server/auth/password.hpp"
 #include "server/registry/registry.hpp"
+#include "server/registry/resume_tokens.hpp"
 #include "server/storage/store.hpp"
 #include "shared/net/async.hpp"
 #include "shared/net/tls_context.hpp"
@@ -53,7 +54,9 @@ struct ServerConfig {
   std::filesystem::path credentials = "credentials.txt";
   std::filesystem::path data_dir = "parley-data";
   std::size_t password_workers = 2;
-  bool allow_signup = false;  // unknown names may create an account at first login
+  bool allow_signup = false;                            // unknown names may create an account at first login
+  std::chrono::seconds token_lifetime{14 * 24 * 3600};  // a resumption token is good this long
+  std::chrono::milliseconds presence_grace{3000};       // see RegistrySettings::presence_grace_ms
 };
 
 class Server {
@@ -78,6 +81,16 @@ class Server {
   // ---- for sessions ----
   Registry& registry() { return registry_; }
   Store& store() { return *store_; }
+  ResumeTokens& tokens() { return tokens_; }
+  // The digest a resumption token of `user` must carry: nullopt if there is no account.
+  std::optional<std::string> credential_digest_of(const std::string& user) const;
+  // A fresh token for `user` (added to `fx.writes`, so the reply carrying it waits for
+  // the commit); returns its hash, or "" if `user` has no credential.
+  std::string issue_token(const std::string& user, Effects& fx, wire::LoginResult& reply);
+  // Deletes tokens durably, no reply waiting.
+  void forget_tokens(op::TokenChanges change);
+  // Ends a session whose user resumed on another connection (no logout is announced).
+  void end_replaced(SessionId session);
   // Sends effects now, commits their writes, then answers `requester`, then runs
   // `after_reply` (if the requester is still connected).
   void apply(Effects effects, SessionId requester, std::function<void()> after_reply = {});
@@ -135,6 +148,8 @@ class Server {
   asio::ssl::context tls_;
   std::unique_ptr<Store> store_;
   Registry registry_;
+  ResumeTokens tokens_;
+  std::int64_t next_token_expiry_ms_ = 0;
   asio::thread_pool workers_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer sweep_timer_;

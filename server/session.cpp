@@ -67,6 +67,7 @@ void Session::handle(wire::Message&& message) {
   }
   if (phase_ == Phase::hello) return handle_hello(message);
   if (auto* login = std::get_if<wire::Login>(&message)) return handle_login(std::move(*login));
+  if (auto* resume = std::get_if<wire::Resume>(&message)) return handle_resume(std::move(*resume));
   if (phase_ != Phase::active) {
     if (phase_ == Phase::checking_password)
       return protocol_error(wire::Status::bad_request, "command during login");
@@ -90,7 +91,10 @@ void Session::handle(wire::Message&& message) {
           [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },
           [&](wire::Block& m) { server_.apply(registry.block(id_, m.request, m.user), id_); },
           [&](wire::Unblock& m) { server_.apply(registry.unblock(id_, m.request, m.user), id_); },
-          [&](wire::Logout&) { end("logged out"); },
+          [&](wire::Logout&) {
+            revoke_token();
+            end("logged out");
+          },
           [&](wire::AckOffline& m) { acknowledge_offline(std::move(m.seqs)); },
           [&](wire::StartPrivate& m) {
             server_.apply(registry.start_private(id_, m, random_id(), now), id_);
@@ -192,7 +196,7 @@ void Session::handle_sign_up(wire::Login&& login) {
       });
 }
 
-void Session::complete_login(Effects fx, const std::string& user) {
+void Session::complete_login(Effects fx, const std::string& user, bool password_login) {
   auto self = shared_from_this();
   auto* reply = std::get_if<wire::LoginResult>(&*fx.reply);
   bool success = reply && reply->status == wire::Status::ok;
@@ -207,6 +211,7 @@ void Session::complete_login(Effects fx, const std::string& user) {
     logged_in_ms_ = now_ms();
     last_command_ = net::Clock::now();
     idle_warned_ = false;
+    if (password_login) token_hash_ = server_.issue_token(user, fx, *reply);
   } else {
     phase_ = Phase::login;
   }
@@ -304,7 +309,7 @@ void Session::end(const std::string& reason, bool temporary) {
 void Session::on_closed(const std::string& reason) {
   if (auto* user = server_.registry().user_of(id_)) {
     spdlog::info("session {} ({}): {} disconnected: {}", id_, connection_->remote_address(), *user, reason);
-    server_.apply(server_.registry().logout(id_, "connection lost: " + reason, now_ms()), id_);
+    server_.apply(server_.registry().connection_lost(id_, "connection lost: " + reason, now_ms()), id_);
   } else {
     spdlog::info("session {} ({}): closed: {}", id_, connection_->remote_address(),
                  user_.empty() ? reason : user_ + ": " + reason);

@@ -45,7 +45,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_hello(const wire::Message& message);
   void handle_login(wire::Login&& login);
   void handle_sign_up(wire::Login&& login);
-  void complete_login(Effects fx, const std::string& user);
+  // `password_login`: a Login (not a Resume), which earns a new resumption token.
+  void complete_login(Effects fx, const std::string& user, bool password_login = true);
+  // session_resume.cpp: a Resume with a token instead of the password.
+  void handle_resume(wire::Resume&& resume);
+  void revoke_token();
   static constexpr std::size_t kMinSignUpPassword = 8;
   void check_idle(net::Clock::time_point now);
   void protocol_error(wire::Status status, const std::string& message);
@@ -67,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The mailbox's next seq at login: every message from then on was pushed to this
   // session live, so the mailbox is read only below it.
   std::int64_t login_seq_ = 0;
+  std::string token_hash_;                       // this session's resumption token, revoked at logout
 };
 
 }  // namespace parley::server

@@ -148,11 +148,18 @@ asio::awaitable<void> Engine::learn_who_is_online(bool again) {
   co_await settle_presence();
 }
 
-// Peers of a restarted server come back over several seconds: who has not by then left.
+// Peers of a restarted server come back over several seconds, unannounced: then ask who
+// is back, and who is not has left.
 asio::awaitable<void> Engine::settle_presence() {
   settle_timer_.expires_at(presence_.settle_deadline());
   auto [ec] = co_await settle_timer_.async_wait(net::use_nothrow);
-  if (ec || finished_) co_return;
+  if (ec || finished_ || !session_.up()) co_return;
+  const wire::Message who = wire::WhoElse{};
+  auto reply = co_await session_.client().call(who);
+  auto* list = reply ? std::get_if<wire::UserList>(&*reply) : nullptr;
+  if (!list || finished_) co_return;  // the server went away again: the next return settles
+  for (const auto& change : presence_.refresh(list->users))
+    emit(ev::Presence{wire::PresenceEvent{change.user, change.online, now_ms()}});
   for (const auto& change : presence_.settle(PresenceTracker::Clock::now()))
     emit(ev::Presence{wire::PresenceEvent{change.user, change.online, now_ms()}});
 }

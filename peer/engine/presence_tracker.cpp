@@ -18,17 +18,24 @@ std::vector<PresenceTracker::Change> PresenceTracker::back(const std::vector<std
   return changes;
 }
 
-bool PresenceTracker::on_event(const std::string& user, bool online, Clock::time_point now) {
-  const bool was_online = online_.contains(user);
+std::vector<PresenceTracker::Change> PresenceTracker::refresh(const std::vector<std::string>& online) {
+  online_ = {online.begin(), online.end()};
+  std::vector<Change> changes;
+  for (const auto& user : online_)
+    if (shown_.insert(user).second) changes.push_back({user, true});
+  return changes;
+}
+
+bool PresenceTracker::on_event(const std::string& user, bool online, Clock::time_point) {
   if (online)
     online_.insert(user);
   else
     online_.erase(user);
   const bool shown = shown_.contains(user);
-  if (online == shown) return false;  // coming back as they were last shown
-  // While peers are still coming back, one shown online but not back yet who "logs
-  // out" has not been seen leaving: settle() decides.
-  if (!online && settling(now) && !was_online) return false;
+  // Coming back as they were last shown. A logout is always news: the server announces
+  // one only for a user who was online in its own lifetime, perhaps after a resume it
+  // did not announce (right after its restart).
+  if (online == shown) return false;
   if (online)
     shown_.insert(user);
   else

@@ -28,6 +28,9 @@ class PresenceTracker {
   // Logged in again after the registry was away. Returns whoever is online now and was
   // not before (they logged in while we were away); who left is told by settle().
   std::vector<Change> back(const std::vector<std::string>& online, Clock::time_point now);
+  // Who is online now, asked again before settling (the server does not announce the
+  // peers that resume right after its restart): returns who is online and not shown.
+  std::vector<Change> refresh(const std::vector<std::string>& online);
   // A presence event from the server: true if it should be shown.
   bool on_event(const std::string& user, bool online, Clock::time_point now);
   // Once settling is over (Clock >= settle_deadline()): whoever was shown online and has

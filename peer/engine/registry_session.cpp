@@ -6,16 +6,21 @@
 #include <asio/co_spawn.hpp>
 #include <random>
 
+#include "peer/engine/token_file.hpp"
+#include "shared/wire/limits.hpp"
+
 namespace parley::peer {
 namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(500);
 constexpr auto kMaxRetry = std::chrono::seconds(30);
 
-// Refusals that say "not now" rather than "no": retrying later can succeed.
+// Refusals that say "not now" rather than "no": retrying later can succeed. "Busy" after
+// a restart is one of them (unavailable): a peer that gave up on it never came back.
 bool temporary(const RegistrySession::LoginOutcome& outcome) {
   return outcome.status == wire::Status::unavailable || outcome.status == wire::Status::already_logged_in ||
-         outcome.status == wire::Status::locked || outcome.status == wire::Status::internal;
+         outcome.status == wire::Status::locked || outcome.status == wire::Status::internal ||
+         outcome.status == wire::Status::rate_limited;
 }
 
 }  // namespace
@@ -72,12 +77,18 @@ void RegistrySession::trust() {
 asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std::string& user,
                                                                        const std::string& password,
                                                                        bool sign_up) {
+  co_return co_await exclusive(user, password, sign_up, false);
+}
+
+asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::exclusive(const std::string& user,
+                                                                          const std::string& password,
+                                                                          bool sign_up, bool resume) {
   if (logging_in_) {
     while (logging_in_) co_await login_done_.wait();
     co_return last_outcome_;
   }
   logging_in_ = true;
-  auto outcome = co_await attempt(user, password, sign_up);
+  auto outcome = co_await attempt(user, password, sign_up, resume);
   last_outcome_ = outcome;
   logging_in_ = false;
   login_done_.notify();
@@ -86,7 +97,7 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in(const std
 
 asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::attempt(const std::string& user,
                                                                         const std::string& password,
-                                                                        bool sign_up) {
+                                                                        bool sign_up, bool resume) {
   LoginOutcome outcome;
   // A connection that carried a login (refused, or a session since ended) is not reused:
   // its late frames could speak for the new attempt.
@@ -100,8 +111,9 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::attempt(const st
     }
   }
   connection_used_ = true;
-  const wire::Message login =
-      wire::Login{0, user, password, hooks_.endpoint(client_.local_address()), sign_up};
+  const auto endpoint = hooks_.endpoint(client_.local_address());
+  const wire::Message login = resume ? wire::Message{wire::Resume{0, user, token_, endpoint}}
+                                     : wire::Message{wire::Login{0, user, password, endpoint, sign_up}};
   auto reply = co_await client_.call(login);
   auto* result = reply ? std::get_if<wire::LoginResult>(&*reply) : nullptr;
   if (!result) {
@@ -112,9 +124,12 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::attempt(const st
   outcome = {result->status, result->message, result->can_sign_up, result->retry_after_s, false};
   if (outcome.ok()) {
     user_ = result->user;
-    password_ = password;
+    if (!resume) password_ = password;
+    // A resume keeps its token (the answer carries none); a login brings a new one.
+    if (!result->resume_token.empty()) keep_token(result->resume_token);
     up_ = true;
   } else {
+    if (outcome.status == wire::Status::token_refused) keep_token({});
     // Prompting for another try blocks nobody, but a silent connection would time out.
     client_.close("login refused");
   }
@@ -123,7 +138,24 @@ asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::attempt(const st
 
 asio::awaitable<RegistrySession::LoginOutcome> RegistrySession::log_in_again() {
   const std::string user = user_, password = password_;
-  co_return co_await log_in(user, password, false);
+  if (!token_.empty()) {
+    auto resumed = co_await exclusive(user, {}, false, true);
+    if (resumed.status != wire::Status::token_refused) co_return resumed;
+    spdlog::info("registry: {}; logging in with the password", resumed.message);
+  }
+  co_return co_await exclusive(user, password, false, false);
+}
+
+void RegistrySession::keep_token(std::string token) {
+  token_ = std::move(token);
+  try {
+    save_resume_token(config_.data_dir,
+                      fmt::format("{}@{}:{}", wire::folded_username(user_), config_.host, config_.port),
+                      token_);
+  } catch (const std::exception& e) {
+    // Only this run can resume then; nothing is lost.
+    spdlog::warn("resumption token not saved: {}", e.what());
+  }
 }
 
 asio::awaitable<void> RegistrySession::wait_closed(std::chrono::milliseconds timeout) {

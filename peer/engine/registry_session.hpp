@@ -1,7 +1,9 @@
 // The peer's session with the registry: connect and check the server's certificate
 // (pinned on first use), log in or sign up, and after a lost connection log in again by
-// itself, with backoff and jitter, until it is back or told to stop. It remembers the
-// password for this run only, so an idle logout can be undone without asking again.
+// itself, with backoff and jitter, until it is back or told to stop. Logging in again
+// resumes with the token of the last login (token_file.hpp; no password sent, no scrypt
+// on the server), and falls back to the password, which it remembers for this run only,
+// when the token is refused.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -67,7 +69,10 @@ class RegistrySession {
   void connection_lost(const std::string& reason);
   // Our session ended for good (logged out, kicked): stay down until log_in_again().
   void ended() { up_ = false; }
+  // Resumes with the token if there is one, else (or if it is refused) logs in with the
+  // password given at start.
   asio::awaitable<LoginOutcome> log_in_again();
+  bool has_token() const { return !token_.empty(); }
   void retry_now() { retry_.notify(); }
   // Until the connection is closed (the server ends it after LoggedOut), at most `timeout`.
   asio::awaitable<void> wait_closed(std::chrono::milliseconds timeout);
@@ -77,7 +82,11 @@ class RegistrySession {
 
  private:
   asio::awaitable<void> retry_loop();
-  asio::awaitable<LoginOutcome> attempt(const std::string& user, const std::string& password, bool sign_up);
+  asio::awaitable<LoginOutcome> exclusive(const std::string& user, const std::string& password, bool sign_up,
+                                          bool resume);
+  asio::awaitable<LoginOutcome> attempt(const std::string& user, const std::string& password, bool sign_up,
+                                        bool resume);
+  void keep_token(std::string token);
   std::string check_fingerprint(const std::string& fingerprint, bool ask_first_use);
 
   asio::any_io_executor executor_;
@@ -92,6 +101,7 @@ class RegistrySession {
   bool connection_used_ = false;  // a Login was sent on the current connection
   std::string user_;
   std::string password_;
+  std::string token_;  // for Resume; "" when there is none or it was refused
   std::string seen_fingerprint_;
   std::optional<PinCheck> pin_;
   bool connected_ = false;

@@ -11,7 +11,12 @@
 namespace parley::peer {
 namespace {
 
-constexpr int kBusyRetries = 8;  // "the server is busy" is temporary: scripts wait too
+// "Not now" answers (busy checking passwords after a restart, a failed commit, a rate
+// limit): never final, scripts wait too, with a growing pause.
+bool temporary(wire::Status status) {
+  return status == wire::Status::unavailable || status == wire::Status::internal ||
+         status == wire::Status::rate_limited;
+}
 
 bool says_yes(const std::optional<std::string>& answer) {
   return answer && (*answer == "y" || *answer == "Y" || *answer == "yes" || *answer == "YES");
@@ -109,8 +114,9 @@ asio::awaitable<bool> Shell::attempt_logins(const std::string& first_password) {
       on_event(ev::Error{"connect", outcome.message});
       co_return false;
     }
-    if (outcome.status == wire::Status::unavailable && ++busy <= kBusyRetries) {
-      co_await pause_before_retry(outcome.retry_after_s);
+    if (temporary(outcome.status)) {
+      co_await pause_before_retry(std::max<std::int64_t>(outcome.retry_after_s, std::int64_t{1} << busy));
+      busy = std::min(busy + 1, 5);  // at most ~32 s apart
       continue;
     }
     const bool was_sign_up = std::exchange(sign_up, false);  // a refused sign-up is not retried as one
@@ -150,11 +156,13 @@ asio::awaitable<std::optional<std::string>> Shell::sign_up_password(const std::s
   co_return std::nullopt;
 }
 
-// Busy checking passwords (after a restart everyone logs in at once): wait, with jitter.
+// Busy checking passwords (after a restart everyone logs in at once): wait, with jitter
+// (up to a quarter more), so the peers that were refused together do not return together.
 asio::awaitable<void> Shell::pause_before_retry(std::int64_t retry_after_s) {
   static thread_local std::mt19937 rng(std::random_device{}());
-  asio::steady_timer wait(io_, std::chrono::seconds(std::max<std::int64_t>(retry_after_s, 1)) +
-                                   std::chrono::milliseconds(rng() % 1000));
+  const std::int64_t base_ms = std::max<std::int64_t>(retry_after_s, 1) * 1000;
+  asio::steady_timer wait(
+      io_, std::chrono::milliseconds(base_ms + static_cast<std::int64_t>(rng() % 1000) * base_ms / 4000));
   co_await wait.async_wait(net::use_nothrow);
 }
 

@@ -115,15 +115,7 @@ Effects Registry::finish_login(std::uint32_t request, const std::string& user, b
   }
   failures_.erase(user);
   if (locked_until_ms_.erase(user)) fx.bookkeeping.push_back(op::SetLock{user, 0});
-  online_[user] = session;
-  user_by_session_[session] = user;
-  endpoints_[user] = endpoint;
-  last_seen_ms_[user] = now_ms;
-  fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
-  // What a peer held when it left is stale (files may have gone or changed meanwhile):
-  // it re-announces what it still holds, checked, right after logging in.
-  for (auto& write : files_.drop_holder(user)) fx.bookkeeping.push_back(std::move(write));
-  fx.sends.push_back({presence_audience(user), wire::PresenceEvent{user, true, now_ms}});
+  admit(user, session, address, endpoint, now_ms, fx);
   reply.status = Status::ok;
   reply.message = fmt::format("welcome, {}", user);
   fx.reply = reply;

@@ -31,6 +31,13 @@ struct RegistrySettings {
   int max_failures = 3;
   std::int64_t link_answer_ms = 10'000;  // how long a target has to get ready for a direct link
   std::int64_t ack_grace_ms = 200;  // how long a message waits for its acknowledgement before it is written
+  // A dropped connection's "offline" waits this long for the user to come back (resume
+  // or log in): a blip is no presence change. 0: announced at once.
+  std::int64_t presence_grace_ms = 3'000;
+  // Until then (the first seconds after a server start) a resume is not announced: the
+  // restart disconnected everyone, and N peers coming back would cost N^2 presence
+  // events; the peers ask who is back instead (WhoElse) once they have settled.
+  std::int64_t quiet_resumes_until_ms = 0;
 };
 
 class Registry {
@@ -50,6 +57,20 @@ class Registry {
   // `announce`: tell the others. Not when the server itself is going away: every session
   // ends at once, and a wall of logouts followed by logins would hide the real changes.
   Effects logout(SessionId session, const std::string& reason, std::int64_t now_ms, bool announce = true);
+
+  // ---- session resumption (registry_resume.cpp) ----
+  // Logs `user` in on `session` after the caller verified a resumption token: no
+  // password, no lockout, nothing counted. If the registry still thinks `user` is online
+  // elsewhere (a dead connection not yet noticed), this session takes over silently and
+  // `replaced` names the old one, for the caller to close without a logout.
+  Effects resume(std::uint32_t request, const std::string& user, SessionId session,
+                 const std::string& address, const wire::LinkEndpoint& endpoint, std::int64_t now_ms,
+                 std::optional<SessionId>& replaced);
+  // The connection went away without a logout: like logout(), but the others hear of it
+  // only if the user is not back within the grace (see announce_departures).
+  Effects connection_lost(SessionId session, const std::string& reason, std::int64_t now_ms);
+  // "Offline" for whoever dropped more than the grace ago and is still away.
+  Effects announce_departures(std::int64_t now_ms);
 
   // ---- commands of a logged-in session ----
   // Takes the request's text and id over (no copy per relayed message). Pushes it to the
@@ -98,6 +119,10 @@ class Registry {
   // Refuses the link requests made by or waiting on `user` (who is leaving).
   void drop_pending_links(SessionId session, const std::string& user, Effects& fx);
   std::vector<SessionId> presence_audience(const std::string& subject) const;
+  // Makes `user` online on `session` (both login kinds); the others are told unless they
+  // never heard that the user left.
+  void admit(const std::string& user, SessionId session, const std::string& address,
+             const wire::LinkEndpoint& endpoint, std::int64_t now_ms, Effects& fx, bool announce = true);
   std::optional<wire::Result> check_block_target(const std::string* me, std::uint32_t request,
                                                  const std::string& target, const char* verb) const;
 
@@ -110,6 +135,7 @@ class Registry {
   std::unordered_map<std::string, std::int64_t> locked_until_ms_;
   std::unordered_map<std::string, std::int64_t> last_seen_ms_;     // last moment each user was online
   std::unordered_map<std::string, wire::LinkEndpoint> endpoints_;  // of online users
+  std::unordered_map<std::string, std::int64_t> departing_;        // dropped at, offline not told yet
 
   struct PendingLink {
     SessionId requester;

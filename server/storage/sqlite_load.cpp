@@ -69,6 +69,15 @@ void load_mailbox(sqlite3* db, PersistedState& state) {
   if (read.step()) state.seq_reserved = read.int64(0);
 }
 
+void load_resume_tokens(sqlite3* db, PersistedState& state) {
+  const StmtPtr stmt =
+      prepare(db, "SELECT hash, user, issued_ms, expires_ms, credential FROM resume_tokens", 0);
+  Use use(db, stmt.get());
+  while (use.step())
+    state.resume_tokens.push_back(
+        StoredToken{use.blob(0), use.text(1), use.int64(2), use.int64(3), use.text(4)});
+}
+
 }  // namespace
 
 PersistedState Tables::load() {
@@ -80,6 +89,7 @@ PersistedState Tables::load() {
   load_holdings(db_, state);
   load_accounts(db_, state);
   load_mailbox(db_, state);
+  load_resume_tokens(db_, state);
   return state;
 }
 

@@ -106,6 +106,16 @@ INSERT INTO meta (key, value)
   SELECT 'seq_reserved', coalesce(max(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'offline_messages';
 DROP TABLE offline_messages;
 )sql",
+    // 5: session resumption tokens (registry/resume_tokens.hpp): only their SHA-256.
+    R"sql(
+CREATE TABLE IF NOT EXISTS resume_tokens (
+  hash BLOB NOT NULL PRIMARY KEY CHECK (length(hash) = 32),
+  user TEXT NOT NULL CHECK (user <> ''),
+  issued_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  credential TEXT NOT NULL     -- digest of the user's credential when issued
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -44,7 +44,12 @@ Tables::Tables(sqlite3* db)
       put_account_(prepare(db, "INSERT INTO accounts (name, hash, created_ms) VALUES (?1, ?2, ?3)")),
       reserve_seqs_(prepare(db,
                             "INSERT INTO meta (key, value) VALUES ('seq_reserved', ?1) "
-                            "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")) {}
+                            "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")),
+      put_token_(
+          prepare(db,
+                  "INSERT OR REPLACE INTO resume_tokens (hash, user, issued_ms, expires_ms, credential) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)")),
+      remove_token_(prepare(db, "DELETE FROM resume_tokens WHERE hash = ?1")) {}
 
 void Tables::begin() { Use(db_, begin_.get()).run(); }
 void Tables::commit() { Use(db_, commit_.get()).run(); }

@@ -43,6 +43,7 @@ class Tables {
   void apply(const op::SetHolding& set);
   void apply(const op::PutAccount& put);
   void apply(const op::ReserveSeqs& reserve);
+  void apply(const op::TokenChanges& change);  // sqlite_tokens.cpp
 
   sqlite3* db_;
   StmtPtr begin_, commit_, rollback_;
@@ -53,6 +54,7 @@ class Tables {
   StmtPtr put_file_, set_holding_, remove_holding_;
   StmtPtr put_account_;
   StmtPtr reserve_seqs_;
+  StmtPtr put_token_, remove_token_;
 };
 
 }  // namespace parley::server::sqlite

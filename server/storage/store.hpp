@@ -54,6 +54,15 @@ struct MailboxRow {
   std::string msg_id;
 };
 
+// A session resumption token as the server keeps it (see registry/resume_tokens.hpp).
+struct StoredToken {
+  std::string hash;  // raw SHA-256 of the token; the token itself is never stored
+  std::string user;
+  std::int64_t issued_ms = 0;
+  std::int64_t expires_ms = 0;
+  std::string credential;  // digest of the user's credential when it was issued
+};
+
 // What the registry needs back at start-up.
 struct PersistedState {
   std::vector<std::pair<std::string, std::string>> blocks;  // (blocker, blocked)
@@ -64,6 +73,7 @@ struct PersistedState {
   std::vector<std::pair<std::string, std::string>> accounts;  // signed up: (name, hash)
   std::vector<MailboxRow> mailbox;                            // every row, by seq
   std::int64_t seq_reserved = 0;                              // no seq below this may be handed out again
+  std::vector<StoredToken> resume_tokens;
 };
 
 namespace op {
@@ -107,10 +117,16 @@ struct PutAccount {  // a new account from sign-up; the name must not be taken
 struct ReserveSeqs {  // seqs below `below` may be in use: a restart starts there
   std::int64_t below = 0;
 };
+struct TokenChanges {  // tokens issued and tokens deleted (revoked, expired, evicted)
+  std::vector<StoredToken> put;
+  std::vector<std::string> remove;  // hashes
+  bool empty() const { return put.empty() && remove.empty(); }
+};
 }  // namespace op
 
 using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount, op::ReserveSeqs>;
+                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount, op::ReserveSeqs,
+                             op::TokenChanges>;
 
 class Store {
  public:

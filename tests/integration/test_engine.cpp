@@ -205,3 +205,45 @@ TEST_CASE("engine: a message sent twice with one id is shown once, and history k
   // alice is online, but her test client does not acknowledge: stored after the grace.
   CHECK(history.messages[2].state == "stored");
 }
+
+namespace {
+
+// The token line the peer keeps for `user` in its data directory (file mode 0600).
+std::string stored_token(const TempDir& dir, const std::string& user) {
+  const auto file = dir / user / "resume-tokens";
+  if (!std::filesystem::exists(file)) return {};
+  CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  const std::string text = read_text(file);
+  const auto space = text.find(' ');
+  return space == std::string::npos ? "" : text.substr(space + 1, 64);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "engine: after a restart the peer resumes with its token; a refused token falls back to the password") {
+  Fixture f;
+  auto alice = f.log_in("alice");
+  const std::string first = stored_token(f.dir, "alice");
+  REQUIRE(first.size() == 64);
+  const auto port = f.server.port();
+  const auto back_count = [&] {
+    return alice->all<ev::Server>().size();  // lost, back, lost, back...
+  };
+  SUBCASE("resumed: the same token goes on (a password login would have brought a new one)") {
+    TestServer restarted(f.server, [port](server::ServerConfig& c) { c.port = port; });
+    REQUIRE(f.run_until([&] { return back_count() == 2 && alice->all<ev::Server>().back().up; }, 30s));
+    CHECK(stored_token(f.dir, "alice") == first);
+    CHECK(f.execute(*alice, "whoelse"));
+  }
+  SUBCASE("refused: logged in with the password, and a new token kept") {
+    f.server.on_server([](server::Server& s) { s.forget_tokens(s.tokens().revoke_user("alice")); });
+    TestServer restarted(f.server, [port](server::ServerConfig& c) { c.port = port; });
+    REQUIRE(f.run_until([&] { return back_count() == 2 && alice->all<ev::Server>().back().up; }, 30s));
+    const std::string second = stored_token(f.dir, "alice");
+    CHECK(second.size() == 64);
+    CHECK(second != first);
+    CHECK_FALSE(alice->has<ev::Error>());
+  }
+}

@@ -392,7 +392,10 @@ TEST_CASE("idle warning: about 2 s before a 4 s idle logout, once per idle perio
 }
 
 TEST_CASE("a peer that vanishes without closing is detected by missing heartbeats") {
-  TestServer server([](auto& c) { c.dead_peer_timeout = std::chrono::seconds(2); });
+  TestServer server([](auto& c) {
+    c.dead_peer_timeout = std::chrono::seconds(2);
+    c.presence_grace = std::chrono::milliseconds(0);  // the detection alone, not the grace after it
+  });
   TestClient alice(server.port()), bob(server.port());
   alice.sign_in("alice");
   bob.sign_in("bob");

@@ -53,10 +53,19 @@ TEST_CASE("presence: a real logout while settling is shown") {
   CHECK(p.settle(t0 + PresenceTracker::kSettle).empty());
 }
 
-TEST_CASE("presence: a stale logout of someone not back yet waits for settling") {
+TEST_CASE("presence: a logout of someone whose quiet resume we did not hear of is shown at once") {
   PresenceTracker p;
   p.reset({"bob"});
   p.back({}, t0);
-  CHECK_FALSE(p.on_event("bob", false, t0 + std::chrono::seconds(1)));
-  CHECK(p.settle(t0 + PresenceTracker::kSettle) == std::vector<Change>{{"bob", false}});
+  CHECK(p.on_event("bob", false, t0 + std::chrono::seconds(1)));
+  CHECK(p.settle(t0 + PresenceTracker::kSettle).empty());
+}
+
+TEST_CASE("presence: the list asked again before settling counts those who resumed unannounced") {
+  PresenceTracker p;
+  p.reset({"bob", "carol", "dave"});
+  CHECK(p.back({}, t0).empty());  // we were the first back
+  CHECK(p.refresh({"bob", "carol", "erin"}) == std::vector<Change>{{"erin", true}});
+  CHECK(p.settle(t0 + PresenceTracker::kSettle) == std::vector<Change>{{"dave", false}});
+  CHECK(p.online() == std::set<std::string>{"bob", "carol", "erin"});
 }

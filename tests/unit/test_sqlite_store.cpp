@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
@@ -394,7 +395,8 @@ TEST_CASE("store: schema version, private files, refuses a newer schema") {
     auto store = open_sqlite_store(dir.db(), io.get_executor());
     CHECK(write_and_wait(*store, io, {op::SetBlock{"a", "b", true}}));
     Observer db(dir.db());
-    CHECK(db.integer("PRAGMA user_version") == 4);  // 1: chat, 2: files, 3: signed-up accounts, 4: mailbox
+    // 1: chat, 2: files, 3: signed-up accounts, 4: mailbox, 5: resumption tokens
+    CHECK(db.integer("PRAGMA user_version") == 5);
     CHECK(db.text("PRAGMA journal_mode") == "wal");
     for (const char* suffix : {"", "-wal", "-shm"}) {
       CAPTURE(suffix);
@@ -462,4 +464,24 @@ TEST_CASE("store: signed-up accounts survive a reopen; a case variant of a taken
   auto state = store->load();
   REQUIRE(state.accounts.size() == 1);
   CHECK(state.accounts[0] == std::pair<std::string, std::string>{"Newbie", "$scrypt$hash"});
+}
+
+TEST_CASE("store: resumption tokens are stored by hash, deleted, and loaded back") {
+  ScratchDir dir;
+  asio::io_context io;
+  auto store = open_sqlite_store(dir.db(), io.get_executor());
+  const parley::server::StoredToken a{std::string(32, 'a'), "alice", 1, 100, "cred-a"};
+  const parley::server::StoredToken b{std::string(32, 'b'), "alice", 2, 200, "cred-a"};
+  const parley::server::StoredToken c{std::string(32, 'c'), "bob", 3, 300, "cred-b"};
+  CHECK(write_and_wait(*store, io, {op::TokenChanges{{a, b, c}, {}}}));
+  CHECK(write_and_wait(*store, io, {op::TokenChanges{{}, {b.hash}}}));
+  auto state = store->load();
+  REQUIRE(state.resume_tokens.size() == 2);
+  std::sort(state.resume_tokens.begin(), state.resume_tokens.end(),
+            [](const auto& x, const auto& y) { return x.issued_ms < y.issued_ms; });
+  CHECK(state.resume_tokens[0].hash == a.hash);
+  CHECK(state.resume_tokens[0].user == "alice");
+  CHECK(state.resume_tokens[0].expires_ms == 100);
+  CHECK(state.resume_tokens[0].credential == "cred-a");
+  CHECK(state.resume_tokens[1].user == "bob");
 }
