@@ -61,11 +61,11 @@ std::string quote(std::string_view text) {
 std::string receipt_note(const Painter& p, const std::string& state, const std::vector<std::string>& users) {
   const std::string who = text::plain_list(users);
   if (state == "delivered") return p.paint("✓ delivered to " + who, kDim);
-  return p.paint(fmt::format("stored for {} (offline)", who), kDim);
+  return p.paint(fmt::format("stored for {} (not on their device yet)", who), kDim);
 }
 
 // What the server answered for a message we sent, as a note under its line: "✓ delivered
-// to bob", "stored for carol (offline)", or why it was not sent.
+// to bob", "stored for carol (not on their device yet)", or why it was not sent.
 std::string answer_note(const Painter& p, const ev::Sent& e) {
   std::vector<std::string> delivered, stored, refused;
   for (const auto& r : e.results) {

@@ -129,17 +129,17 @@ TEST_CASE("our own messages: the line at once, then notes of what became of it")
   CHECK(plain_body(pending) == "you → bob: hi …");
   CHECK(render(pending, colored()).find("\x1b[2m…\x1b[0m") != std::string::npos);  // the mark is dim
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::ok}})) == "✓ delivered to bob");
-  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) == "stored for bob (offline)");
+  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) == "stored for bob (not on their device yet)");
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::blocked}})) ==
         "not sent: bob has blocked you; message not delivered");
   CHECK(plain_body(sent_to({"bob", "carol", "zed"}, {{"bob", wire::Status::ok},
                                                      {"carol", wire::Status::stored_offline},
                                                      {"zed", wire::Status::unknown_user}})) ==
-        "✓ delivered to bob; stored for carol (offline); not sent: unknown user 'zed'");
+        "✓ delivered to bob; stored for carol (not on their device yet); not sent: unknown user 'zed'");
   // News about a line shown long before (from the outbox, or a receipt) quotes it.
   ev::Sent resent = sent_to({"bob"}, {{"bob", wire::Status::stored_offline}});
   resent.resent = true;
-  CHECK(plain_body(resent) == "stored for bob (offline) (\"hi\")");
+  CHECK(plain_body(resent) == "stored for bob (not on their device yet) (\"hi\")");
   CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", "hi"}) == "✓ delivered to bob (\"hi\")");
   CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", ""}) == "✓ delivered to bob");
   CHECK(plain_body(ev::Receipt{"id", "bob", "delivered", std::string(60, 'x')}) ==
