@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ meson ninja-build pkg-config libasio-dev libcereal-dev libssl-dev doctest-dev libsqlite3-dev
-          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev)
+          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev iptables iproute2)
 
 deps() {
   local missing=()

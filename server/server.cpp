@@ -46,7 +46,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
       workers_(config_.password_workers),
       acceptor_(io),
       sweep_timer_(io),
-      session_closed_(io.get_executor()) {
+      session_closed_(io.get_executor()),
+      probe_tls_(asio::ssl::context::tls_client) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
@@ -59,12 +60,15 @@ Server::Server(asio::io_context& io, ServerConfig config)
                                std::filesystem::perm_options::replace);
   identity_ = net::load_or_create_identity(config_.data_dir, "server", "parley-server");
   tls_ = net::make_server_context(identity_);
+  probe_tls_ = net::make_link_context(identity_);
 
   store_ = open_sqlite_store(config_.data_dir / "parley.db", io_.get_executor());
   registry_ = Registry(names_of(credentials_),
                        RegistrySettings{.block_duration_ms = config_.block_duration.count() * 1000,
                                         .max_failures = 3,
-                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000});
+                                        .link_answer_ms = config_.link_answer_timeout.count() * 1000,
+                                        .relay = config_.relay_port.has_value() || !config_.relay_at.empty(),
+                                        .force_path = config_.force_path});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.
   for (auto& [name, hash] : state.accounts) {
@@ -89,6 +93,7 @@ void Server::start() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
+  start_relay();
   asio::co_spawn(io_, accept_loop(), net::LogExceptions{"accept loop"});
   asio::co_spawn(io_, sweep_loop(), net::LogExceptions{"sweep loop"});
 }
@@ -134,6 +139,7 @@ void Server::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
   sweep_timer_.cancel();
+  if (relay_) relay_->stop();
   auto sessions = sessions_;  // ending a session may erase it from the map
   for (auto& [id, session] : sessions) session->end("server shutting down", true);
   store_->flush();
@@ -203,7 +209,10 @@ void Server::deliver(const Outbound& outbound) {
 }
 
 void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
-  for (const auto& outbound : effects.sends) deliver(outbound);
+  for (auto& outbound : effects.sends) {
+    stamp_relay(outbound);
+    deliver(outbound);
+  }
   if (!effects.bookkeeping.empty()) store_->write(std::move(effects.bookkeeping), [](bool) {});
   if (!effects.reply) {
     if (after_reply) after_reply();

@@ -209,7 +209,11 @@ void Session::complete_login(Effects fx, const std::string& user) {
     phase_ = Phase::login;
   }
   std::function<void()> after_reply;
-  if (success) after_reply = [self] { self->deliver_offline(); };
+  if (success)
+    after_reply = [self] {
+      self->deliver_offline();
+      self->server_.check_reachability(self->id_);
+    };
   if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
   server_.apply(std::move(fx), id_, std::move(after_reply));
 }
@@ -224,8 +228,9 @@ void Session::deliver_offline() {
     // stays stored and follows once this batch is acknowledged.
     std::size_t bytes = 0, sent = 0;
     for (auto& m : messages) {
-      auto frame = wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from),
-                                                    std::move(m.group), std::move(m.text), m.sent_ms, m.seq, true});
+      auto frame =
+          wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group),
+                                           std::move(m.text), m.sent_ms, m.seq, true});
       if (sent > 0 && bytes + frame->size() > kOfflineBatchBytes) break;
       bytes += frame->size();
       ++sent;

@@ -37,6 +37,11 @@ Json download_row(const DownloadView& d) {
   if (!d.error.empty()) row["error"] = d.error;
   row["rate"] = static_cast<std::uint64_t>(d.rate);
   if (!d.whole_file || !d.chunks.empty()) row["chunks"] = d.chunks;
+  if (!d.paths.empty()) {
+    Json paths = Json::object();
+    for (const auto& [user, path] : d.paths) paths[user] = path;
+    row["paths"] = paths;
+  }
   return row;
 }
 
@@ -61,8 +66,8 @@ struct Renderer {
   }
   Objects operator()(const ev::Chat& e) const {
     const auto& m = e.message;
-    Json object = {{"type", "message"},     {"from", m.from},
-                   {"text", m.text},        {"time", iso_time_utc(m.sent_ms)},
+    Json object = {{"type", "message"},    {"from", m.from},
+                   {"text", m.text},       {"time", iso_time_utc(m.sent_ms)},
                    {"offline", m.offline}, {"id", m.msg_id}};
     if (!m.to.empty()) object["to"] = m.to;
     mark_action(object, e.action);
@@ -137,6 +142,7 @@ struct Renderer {
     Json object = {
         {"type", "link"}, {"user", e.user}, {"state", e.open ? "open" : "closed"}, {"reason", e.reason}};
     if (e.open && !e.fingerprint.empty()) object["fingerprint"] = e.fingerprint;
+    if (e.open && !e.path.empty()) object["path"] = e.path;
     return {object};
   }
   Objects operator()(const ev::Server& e) const {

@@ -117,6 +117,7 @@ Effects Registry::finish_login(std::uint32_t request, const std::string& user, b
   online_[user] = session;
   user_by_session_[session] = user;
   endpoints_[user] = endpoint;
+  reachable_.erase(user);  // checked again for this login
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
   // What a peer held when it left is stale (files may have gone or changed meanwhile):
@@ -151,6 +152,7 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   user_by_session_.erase(it);
   online_.erase(user);
   endpoints_.erase(user);
+  reachable_.erase(user);
   drop_pending_links(session, user, fx);
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, reason});

@@ -42,6 +42,9 @@ struct RegistrySettings {
   std::int64_t block_duration_ms = 60'000;
   int max_failures = 3;
   std::int64_t link_answer_ms = 10'000;  // how long a target has to get ready for a direct link
+  bool relay = false;                    // a relay can carry links between peers behind NAT
+  std::optional<wire::LinkPath> force_path =
+      std::nullopt;  // tests and benchmarks: every link takes this path
 };
 
 class Registry {
@@ -81,6 +84,13 @@ class Registry {
   Effects answer_link(SessionId session, const wire::LinkAnswer& answer);
   // Refuses the requests whose targets did not answer in time.
   Effects expire_link_requests(std::int64_t now_ms);
+  // What the reachability check found for a logged-in user (forgotten at logout).
+  void set_reachable(const std::string& user, bool reachable) { reachable_[user] = reachable; }
+  // nullopt while the check is under way, or when the user takes no direct links.
+  std::optional<bool> reachable(const std::string& user) const;
+  // How a link from `requester` to `target` goes (docs/protocol.md, "Paths").
+  wire::LinkPath choose_path(const std::string& requester, const std::string& target) const;
+  const wire::LinkEndpoint* endpoint_of(const std::string& user) const;
 
   // ---- files and chunks ----
   Effects register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms);
@@ -123,8 +133,12 @@ class Registry {
     std::string target;
     std::int64_t expires_ms;
     wire::LinkPurpose purpose;
+    wire::LinkPath path = wire::LinkPath::direct;
   };
+  Effects start_reverse(SessionId session, SessionId target_session, const wire::StartPrivate& request,
+                        const std::string& token);
   std::unordered_map<std::string, PendingLink> pending_links_;  // by token
+  std::unordered_map<std::string, bool> reachable_;             // by user, once checked
   FileIndex files_;
 };
 
