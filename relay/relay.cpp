@@ -74,6 +74,7 @@ void Relay::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
   sweep_timer_.cancel();
+  if (capture_.is_open()) capture_.flush();
   for (auto& [id, half] : halves_) {
     half->stream.close();
     half->partner.reset();
