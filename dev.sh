@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ meson ninja-build pkg-config libasio-dev libcereal-dev libssl-dev doctest-dev libsqlite3-dev
-          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev libcpp-httplib-dev)
+          libcli11-dev libfmt-dev libspdlog-dev libreadline-dev nlohmann-json3-dev libcpp-httplib-dev
+          iptables iproute2)
 # Only for ./dev.sh fuzz: the normal build and test run replay the corpus with g++.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 

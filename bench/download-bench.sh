@@ -4,6 +4,8 @@
 #
 #   bench/download-bench.sh [BUILD]        BUILD: meson build dir (or env BUILD; default ./build)
 #   SIZE=256M CHUNKS=64 HOLDERS=1 WARM=0 bench/download-bench.sh build
+#   SERVER_ARGS="--force-path relay" bench/download-bench.sh    every link through the relay
+#     (in the server: the server's CPU is the relay's, printed as "server")
 #   PERF_OUT=/tmp/dl.perf bench/download-bench.sh    also records the downloader with perf
 #     (PERF_ARGS, default -g; "--call-graph dwarf" sees through code without frame pointers;
 #     PERF_WHO=alice profiles a holder instead)
@@ -73,7 +75,8 @@ mkdir -p "$work/share-alice"
 head -c "$bytes" /dev/urandom >"$work/share-alice/data.bin"
 
 "$server_bin" --port 0 --bind 127.0.0.1 --timeout 3600 --credentials "$work/credentials.txt" \
-  --data-dir "$work/server-data" --log-level warn </dev/null >"$work/server.log" 2>"$work/server.err" &
+  --data-dir "$work/server-data" --log-level warn ${SERVER_ARGS:-} </dev/null >"$work/server.log" 2>"$work/server.err" &
+server_pid=$!
 pids+=($!)
 await "$work/server.log" 'listening on' "the server"
 port=$(sed -nE 's/.*listening on [0-9.]+:([0-9]+) .*/\1/p' "$work/server.log")
@@ -130,6 +133,7 @@ fi
 
 declare -A before
 for u in erin "${holders[@]}"; do before[$u]=$(cpu_ticks "${pid[$u]}"); done
+server_before=$(cpu_ticks "$server_pid")
 loop_before=$(loop_ticks "${pid[erin]}")
 if [[ -n ${PERF_OUT:-} ]]; then  # profile a peer during the timed download
   perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pid[${PERF_WHO:-erin}]}" 2>"$work/perf.err" &
@@ -143,6 +147,7 @@ end=$(date +%s.%N)
 if [[ -n ${perf_pid:-} ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 declare -A used
 for u in erin "${holders[@]}"; do used[$u]=$(($(cpu_ticks "${pid[$u]}") - ${before[$u]})); done
+server_used=$(($(cpu_ticks "$server_pid") - server_before))
 loop_used=$(($(loop_ticks "${pid[erin]}") - loop_before))
 rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/${pid[erin]}/status")
 
@@ -161,4 +166,6 @@ awk -v bytes="$bytes" -v start="$start" -v end="$end" -v dl="${used[erin]}" -v l
     printf "wall %.3f s  rate %.1f MB/s  downloader %.2f CPU-s (loop %.2f, disk %.2f)  holders %.2f CPU-s (%s )  downloader peak RSS %.1f MiB\n",
       secs, bytes / secs / 1e6, dl / hz, loop / hz, (dl - loop) / hz, hold / hz, detail, rss / 1024
   }'
+awk -v t="$server_used" -v hz="$hz" -v bytes="$bytes" 'BEGIN {
+  printf "server (and its relay) %.2f CPU-s, %.2f CPU-s per GiB\n", t / hz, t / hz / (bytes / 1073741824) }'
 echo "sources: $(sed -nE 's/.*"sources":(\[[^]]*\]).*/\1/p' <<<"$downloaded")  bytes verified identical"

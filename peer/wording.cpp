@@ -49,4 +49,22 @@ std::string listening(const std::string& p2p, const std::string& fingerprint_hex
   return fmt::format("direct links: listening on {} as {}", p2p, fingerprint_display(fingerprint_hex));
 }
 
+std::string path_words(const std::string& path) {
+  if (path == "reverse") return "connected the other way round: one of you is behind NAT";
+  if (path == "relay") return "through the relay, still end-to-end encrypted";
+  if (path == "punched") return "through both NATs";
+  return "direct";
+}
+
+std::string reachability(const wire::Reachability& r, bool advertised) {
+  if (r.reachable) return fmt::format("direct links: reachable at {}", r.address);
+  if (r.someone_else || advertised)
+    return fmt::format("direct links: the advertised address {} is wrong (--advertise): {}", r.address,
+                       r.reason);
+  return fmt::format(
+      "direct links: behind NAT: the server cannot reach {} ({}); links will go the other "
+      "way round or through the relay",
+      r.address, r.reason);
+}
+
 }  // namespace parley::peer::wording

@@ -20,5 +20,10 @@ std::string private_delivered(const std::string& user);
 std::string downloading(const DownloadView& d);
 std::string idle_warning(std::int64_t seconds);
 std::string listening(const std::string& p2p, const std::string& fingerprint_hex);
+// "they connected back to you" for reverse, "through the relay" for relay, ...
+std::string path_words(const std::string& path);
+// What the server's reachability check found, for `info`: reachable, behind NAT, or a
+// wrong --advertise (`advertised`: the address was given explicitly).
+std::string reachability(const wire::Reachability& r, bool advertised);
 
 }  // namespace parley::peer::wording

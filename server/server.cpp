@@ -54,7 +54,8 @@ Server::Server(asio::io_context& io, ServerConfig config)
       acceptor_(io),
       sweep_timer_(io),
       grace_timer_(io),
-      session_closed_(io.get_executor()) {
+      session_closed_(io.get_executor()),
+      probe_tls_(asio::ssl::context::tls_client) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
@@ -67,6 +68,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
                                std::filesystem::perm_options::replace);
   identity_ = net::load_or_create_identity(config_.data_dir, "server", "parley-server");
   tls_ = net::make_server_context(identity_);
+  probe_tls_ = net::make_link_context(identity_);
 
   store_ = open_sqlite_store(config_.data_dir / "parley.db", io_.get_executor());
   registry_ = Registry(names_of(credentials_),
@@ -75,7 +77,9 @@ Server::Server(asio::io_context& io, ServerConfig config)
                                         .link_answer_ms = config_.link_answer_timeout.count() * 1000,
                                         .ack_grace_ms = config_.ack_grace.count(),
                                         .presence_grace_ms = config_.presence_grace.count(),
-                                        .quiet_resumes_until_ms = now_ms() + kQuietResumesMs});
+                                        .quiet_resumes_until_ms = now_ms() + kQuietResumesMs,
+                                        .relay = config_.relay_port.has_value() || !config_.relay_at.empty(),
+                                        .force_path = config_.force_path});
   tokens_ = ResumeTokens({.lifetime_ms = config_.token_lifetime.count() * 1000});
   PersistedState state = store_->load();
   // Accounts made by sign-up live in the database; the credentials file wins a clash.
@@ -105,6 +109,7 @@ void Server::start() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
+  start_relay();
   asio::co_spawn(io_, accept_loop(), net::LogExceptions{"accept loop"});
   asio::co_spawn(io_, sweep_loop(), net::LogExceptions{"sweep loop"});
 }
@@ -153,6 +158,7 @@ void Server::stop() {
   acceptor_.close(ignored);
   sweep_timer_.cancel();
   grace_timer_.cancel();
+  if (relay_) relay_->stop();
   auto sessions = sessions_;  // ending a session may erase it from the map
   // Each writes what its user did not acknowledge yet.
   for (auto& [id, session] : sessions) session->end("server shutting down", true);
@@ -233,7 +239,10 @@ void Server::deliver(const Outbound& outbound) {
 }
 
 void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
-  for (const auto& outbound : effects.sends) deliver(outbound);
+  for (auto& outbound : effects.sends) {
+    stamp_relay(outbound);
+    deliver(outbound);
+  }
   for (const auto& [session, message] : effects.direct) send_to(session, wire::make_frame(message));
   schedule_mailbox();
   if (!effects.bookkeeping.empty()) store_->write(std::move(effects.bookkeeping), [](bool) {});

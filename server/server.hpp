@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "relay/relay.hpp"
 #include "server/auth/password.hpp"
 #include "server/registry/registry.hpp"
 #include "server/registry/resume_tokens.hpp"
@@ -57,6 +58,20 @@ struct ServerConfig {
   bool allow_signup = false;                            // unknown names may create an account at first login
   std::chrono::seconds token_lifetime{14 * 24 * 3600};  // a resumption token is good this long
   std::chrono::milliseconds presence_grace{3000};       // see RegistrySettings::presence_grace_ms
+
+  // ---- NAT traversal (docs/protocol.md, "Paths") ----
+  bool probe_reachability = true;  // dial each peer's advertised address at login
+  std::chrono::milliseconds probe_timeout{3000};
+  // A relay in this process on this port (0: any free port); none when unset, unless
+  // relay_at names one elsewhere (parley-relay, sharing relay_secret).
+  std::optional<std::uint16_t> relay_port = std::nullopt;
+  std::string relay_host;  // the address peers dial for the relay (default: --bind)
+  std::string relay_at;    // host:port of a parley-relay
+  std::string relay_fingerprint;
+  std::string relay_secret;  // empty: a random one (fine for a relay in this process)
+  relay::Limits relay_limits;
+  std::filesystem::path relay_capture;                      // tests only: every relayed byte
+  std::optional<wire::LinkPath> force_path = std::nullopt;  // tests and benchmarks
 };
 
 class Server {
@@ -117,6 +132,11 @@ class Server {
   void create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
                       std::function<void(AccountCreation)> done);
   std::size_t session_count() const { return sessions_.size(); }
+  // After a login: checks whether the user's direct-link address is reachable from
+  // here, and tells them (server_links.cpp).
+  void check_reachability(SessionId session);
+  // The relay in this process, if any.
+  relay::Relay* relay() { return relay_.get(); }
 
   // ---- for the operator console ----
   struct OnlineUser {
@@ -139,6 +159,11 @@ class Server {
   // per loop pass, and its grace timer runs while messages wait for acknowledgements.
   void schedule_mailbox();
   void flush_mailbox();
+  // server_links.cpp: the relay and its tickets.
+  void start_relay();
+  void stamp_relay(Outbound& outbound);
+  asio::awaitable<void> reachability_check(SessionId session, std::string user, wire::LinkEndpoint endpoint,
+                                           std::string token);
 
   asio::io_context& io_;
   ServerConfig config_;
@@ -166,6 +191,10 @@ class Server {
   net::AsyncEvent session_closed_;                 // for a shutdown waiting for the last goodbye
   std::set<std::string, std::less<>> checking_;    // user names with a password check in flight
   std::set<std::string, std::less<>> signing_up_;  // lower-case names being created
+  asio::ssl::context probe_tls_;                   // presents our certificate to listeners
+  std::unique_ptr<relay::Relay> relay_;
+  std::string relay_host_, relay_fingerprint_, relay_secret_;
+  std::uint16_t relay_port_ = 0;
 };
 
 }  // namespace parley::server

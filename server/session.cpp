@@ -216,7 +216,11 @@ void Session::complete_login(Effects fx, const std::string& user, bool password_
     phase_ = Phase::login;
   }
   std::function<void()> after_reply;
-  if (success) after_reply = [self] { self->deliver_offline(); };
+  if (success)
+    after_reply = [self] {
+      self->deliver_offline();
+      self->server_.check_reachability(self->id_);
+    };
   if (locked) after_reply = [self] { self->connection_->close_after_flush("account locked"); };
   server_.apply(std::move(fx), id_, std::move(after_reply));
 }

@@ -25,6 +25,19 @@ void ChunkPicker::remove_holder(const std::string& user) {
 
 void ChunkPicker::mark_have(std::uint32_t chunk) { needed_.erase(chunk); }
 
+void ChunkPicker::set_fallback(const std::string& user, bool fallback) {
+  if (fallback)
+    fallback_.insert(user);
+  else
+    fallback_.erase(user);
+}
+
+bool ChunkPicker::held_elsewhere(const std::string& user, std::uint32_t chunk) const {
+  for (const auto& [other, bits] : holders_)
+    if (other != user && !fallback_.contains(other) && holds(other, chunk)) return true;
+  return false;
+}
+
 bool ChunkPicker::holds(const std::string& user, std::uint32_t chunk) const {
   auto it = holders_.find(user);
   return it != holders_.end() && !banned_.contains(user) && files::has_chunk(it->second, chunk);
@@ -42,6 +55,7 @@ std::optional<std::uint32_t> ChunkPicker::pick(const std::string& user) {
   std::size_t best_availability = 0;
   for (std::uint32_t chunk : needed_) {  // ascending: ties go to the lowest number
     if (in_flight_.contains(chunk) || !holds(user, chunk)) continue;
+    if (fallback_.contains(user) && held_elsewhere(user, chunk)) continue;
     std::size_t a = availability(chunk);
     if (!best || a < best_availability) {
       best = chunk;

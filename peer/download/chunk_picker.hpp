@@ -24,6 +24,9 @@ class ChunkPicker {
   void set_holder(const std::string& user, const std::string& bitfield);
   // The holder is gone: whatever it was fetching goes back to the pool.
   void remove_holder(const std::string& user);
+  // A fallback source (a relayed one) is asked only for chunks that no other usable
+  // holder has: the relay is the slow, shared path.
+  void set_fallback(const std::string& user, bool fallback);
   // Already verified on disk (a resumed download): not to be fetched.
   void mark_have(std::uint32_t chunk);
 
@@ -46,12 +49,15 @@ class ChunkPicker {
  private:
   bool holds(const std::string& user, std::uint32_t chunk) const;
   std::size_t availability(std::uint32_t chunk) const;
+  // Whether a holder other than `user`, and not a fallback, has `chunk`.
+  bool held_elsewhere(const std::string& user, std::uint32_t chunk) const;
 
   std::uint32_t chunk_count_;
   std::set<std::uint32_t> needed_;                  // not yet verified
   std::map<std::uint32_t, std::string> in_flight_;  // chunk -> who is sending it
   std::map<std::string, std::string> holders_;      // user -> bitfield
   std::set<std::string> banned_;
+  std::set<std::string> fallback_;
 };
 
 }  // namespace parley::peer

@@ -204,6 +204,9 @@ asio::awaitable<void> Download::connect_one(std::string user) {
   if (state_ == State::running) {
     if (error.empty()) {
       sources_.try_emplace(user);
+      const auto path = env_.path_of ? env_.path_of(user) : wire::LinkPath::direct;
+      paths_[user] = path;
+      picker_->set_fallback(user, path == wire::LinkPath::relay);
     } else {
       spdlog::info("download of {}: no link with {}: {}", file_, user, error);
       picker_->set_holder(user, {});  // not a source for this download

@@ -61,6 +61,9 @@ class Download : public std::enable_shared_from_this<Download> {
     // Opens (or finds) the transfer link with `user`; "" once open, else why not.
     std::function<asio::awaitable<std::string>(const std::string& user)> open_link;
     std::function<bool(const std::string& user, const wire::LinkMessage& message)> send;
+    // How the open transfer link with `user` goes: relayed sources are asked only for
+    // chunks no other source has (a relay is slow and costs its operator).
+    std::function<wire::LinkPath(const std::string& user)> path_of;
     std::shared_ptr<RequestBudget> budget;  // shared by every download of this peer
     // A chunk was verified: `have` is every verified chunk, the bytes are at `path`.
     std::function<void(const FileMeta& meta, const std::filesystem::path& path, const std::string& have,
@@ -110,6 +113,8 @@ class Download : public std::enable_shared_from_this<Download> {
   const std::filesystem::path& path() const { return path_; }
   const std::string& sha256() const { return meta_.file_hash; }
   std::vector<std::string> sources() const;  // who sent verified chunks
+  // The path of each source's link, as it was when the link opened.
+  const std::map<std::string, wire::LinkPath>& paths() const { return paths_; }
 
  private:
   struct Piece {
@@ -170,6 +175,7 @@ class Download : public std::enable_shared_from_this<Download> {
   std::set<std::string> listed_;                      // holders the server named
   std::vector<std::string> candidates_;               // the first ones to dial
   std::map<std::string, std::uint64_t> sent_by_;      // verified bytes per source
+  std::map<std::string, wire::LinkPath> paths_;       // of each source's link
   std::vector<Buffer> spare_;                         // of kMaxPiece bytes; no more than the windows hold
   std::size_t dialing_ = 0;
   std::size_t verifying_ = 0;  // chunks whose last piece is on its way to disk

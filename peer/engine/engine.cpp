@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 
 #include "peer/engine/action.hpp"
+#include "peer/wording.hpp"
 #include "shared/net/async.hpp"
 #include "shared/util/overloaded.hpp"
 #include "shared/util/time.hpp"
@@ -52,7 +53,7 @@ LinkManager::Events Engine::link_events() {
             emit(ev::Link{
                 user, true,
                 dialed_by_me ? "opened by you" : fmt::format("{} opened a private link with you", user),
-                links_->peer_fingerprint(user)});
+                links_->peer_fingerprint(user), wire::to_string(links_->path(user))});
           },
       .on_closed =
           [this](const std::string& user, wire::LinkPurpose purpose, const std::string& reason) {
@@ -169,6 +170,8 @@ std::vector<std::string> Engine::online_users() const {
 }
 
 void Engine::on_event(wire::Message&& message) {
+  // The server dials our listener right after saying this: not held with the rest.
+  if (auto* probe = std::get_if<wire::ReachProbe>(&message)) return links_->expect_probe(probe->token);
   if (holding_) {
     held_.push_back(std::move(message));
     return;
@@ -187,9 +190,16 @@ void Engine::on_event(wire::Message&& message) {
                      emit(ev::Presence{std::move(m)});
                  },
                  [&](wire::LinkRequest& m) {
-                   bool ready = links_->expect(m);
+                   // A reverse link is ours to dial: there is no dial to expect.
+                   bool ready = m.path == wire::LinkPath::reverse || links_->expect(m);
                    session_.client().send(
                        wire::LinkAnswer{m.token, ready, ready ? "" : "too many links being set up"});
+                   if (ready && m.path != wire::LinkPath::direct)
+                     asio::co_spawn(io_, answer_link(std::move(m)), net::LogExceptions{"link answer"});
+                 },
+                 [&](wire::Reachability& m) {
+                   emit(ev::Notice{wording::reachability(m, !config_.advertise.empty()),
+                                   {{"reachable", m.reachable}, {"address", m.address}}});
                  },
                  [&](wire::LoggedOut& m) {
                    if (m.temporary)  // the server is going away, not our session: wait for it
@@ -207,6 +217,14 @@ void Engine::on_event(wire::Message&& message) {
                  [&](auto& other) { spdlog::debug("ignoring unexpected {}", wire::type_name(other)); },
              },
              message);
+}
+
+// The server routed a link from request.from the other way round or through the relay.
+asio::awaitable<void> Engine::answer_link(wire::LinkRequest request) {
+  const auto why = co_await links_->answer(request);
+  if (!why.empty())
+    error("link", fmt::format("{} link with {} ({}): {}", wire::to_string(request.purpose), request.from,
+                              wire::to_string(request.path), why));
 }
 
 // A server message to us: shown once it is on disk, then acknowledged (again, if the

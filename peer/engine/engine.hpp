@@ -77,6 +77,7 @@ class Engine {
   asio::awaitable<void> log_back_in();
   void on_session_ended(const wire::LoggedOut& logged_out);
   void on_chat(wire::ChatEvent&& message);
+  asio::awaitable<void> answer_link(wire::LinkRequest request);
   void on_server_up(bool again);
   asio::awaitable<void> learn_who_is_online(bool again);
   asio::awaitable<void> settle_presence();

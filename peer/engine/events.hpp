@@ -30,6 +30,7 @@ struct DownloadView {
   std::string sha256;  // hex
   std::vector<std::string> sources;
   std::uint32_t resumed = 0, fetched = 0;
+  std::vector<std::pair<std::string, std::string>> paths = {};  // each source's link path
 };
 
 // What this peer is serving to someone else, as shown by `uploads`.
@@ -127,6 +128,7 @@ struct Link {
   bool open = false;
   std::string reason;
   std::string fingerprint;  // theirs, hex (when open)
+  std::string path = {};    // when open: direct, reverse, punched or relay
 };
 struct Server {
   bool up = false;  // false: unreachable, retrying; true: back and logged in

@@ -34,6 +34,9 @@ DownloadView view_of(const Download& d) {
   v.sources = d.sources();
   v.resumed = d.resumed();
   v.fetched = d.fetched();
+  for (const auto& user : v.sources)
+    if (auto it = d.paths().find(user); it != d.paths().end())
+      v.paths.emplace_back(user, wire::to_string(it->second));
   return v;
 }
 
@@ -205,6 +208,7 @@ Download::Env Transfers::download_env(std::shared_ptr<std::optional<wire::FileIn
   env.send = [this](const std::string& user, const wire::LinkMessage& message) {
     return links_.send_transfer(user, message);
   };
+  env.path_of = [this](const std::string& user) { return links_.path(user, wire::LinkPurpose::transfer); };
   env.budget = budget_;
   env.on_have = [this](const FileMeta& meta, const fs::path& path, const std::string& have, bool complete) {
     on_have(meta, path, have, complete);

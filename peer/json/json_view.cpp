@@ -41,6 +41,11 @@ Json download_row(const DownloadView& d) {
   if (!d.error.empty()) row["error"] = d.error;
   row["rate"] = static_cast<std::uint64_t>(d.rate);
   if (!d.whole_file || !d.chunks.empty()) row["chunks"] = d.chunks;
+  if (!d.paths.empty()) {
+    Json paths = Json::object();
+    for (const auto& [user, path] : d.paths) paths[user] = path;
+    row["paths"] = paths;
+  }
   return row;
 }
 
@@ -144,6 +149,7 @@ struct Renderer {
     Json object = {
         {"type", "link"}, {"user", e.user}, {"state", e.open ? "open" : "closed"}, {"reason", e.reason}};
     if (e.open && !e.fingerprint.empty()) object["fingerprint"] = e.fingerprint;
+    if (e.open && !e.path.empty()) object["path"] = e.path;
     return {object};
   }
   Objects operator()(const ev::Server& e) const {

@@ -8,59 +8,44 @@
 #include "peer/links/link_manager.hpp"
 #include "peer/links/link_state.hpp"
 #include "shared/net/async.hpp"
+#include "shared/net/stream_io.hpp"
 
 namespace parley::peer {
-namespace {
-
-// A TCP connection to the listener `offer` names, within `timeout`; nullopt and
-// `*error` if not. Touches nothing of the manager, which may be gone when it resumes.
-asio::awaitable<std::optional<asio::ip::tcp::socket>> reach(asio::any_io_executor executor,
-                                                            std::chrono::milliseconds timeout,
-                                                            const wire::LinkOffer& offer,
-                                                            std::string* error) {
-  asio::ip::tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(
-      offer.endpoint.host, std::to_string(offer.endpoint.port), net::use_nothrow);
-  if (rec) {
-    *error = fmt::format("cannot resolve {}: {}", offer.endpoint.host, rec.message());
-    co_return std::nullopt;
-  }
-  // An unreachable address must not hang the shell: a watchdog closes the socket under
-  // the connect. Its handler may already be queued when the connect ends: `connecting`
-  // keeps it from touching the socket then.
-  asio::ip::tcp::socket socket(executor);
-  asio::steady_timer watchdog(executor, timeout);
-  auto connecting = std::make_shared<bool>(true);
-  watchdog.async_wait([&socket, connecting](std::error_code ec) {
-    if (!ec && *connecting) socket.close(ec);
-  });
-  auto [cec, connected_to] = co_await asio::async_connect(socket, endpoints, net::use_nothrow);
-  *connecting = false;
-  watchdog.cancel();
-  if (cec) {
-    *error = fmt::format("cannot reach {} at {}:{}: {}", offer.user, offer.endpoint.host, offer.endpoint.port,
-                         cec.message());
-    co_return std::nullopt;
-  }
-  co_return std::move(socket);
-}
-
-}  // namespace
-
 asio::awaitable<std::string> LinkManager::dial(const wire::LinkOffer& offer) {
   const std::string user = offer.user;
   const Key key{user, offer.purpose};
   if (links_.contains(key))
     co_return fmt::format("a {} link with {} is already open", wire::to_string(offer.purpose), user);
+  if (offer.path == wire::LinkPath::reverse) co_return co_await await_dial(offer);
   auto alive = alive_;
   std::string error;
-  auto socket = co_await reach(executor_, settings_.hello_timeout, offer, &error);
+  std::optional<asio::ip::tcp::socket> socket;
+  if (offer.path == wire::LinkPath::relay) {
+    socket = co_await through_relay(offer.relay, user, &error);
+  } else {
+    socket.emplace(executor_);
+    if (auto ec = co_await net::connect_within(*socket, offer.endpoint.host, offer.endpoint.port,
+                                               settings_.hello_timeout)) {
+      error = fmt::format("cannot reach {} at {}:{}: {}", user, offer.endpoint.host, offer.endpoint.port,
+                          ec.message());
+      socket.reset();
+    }
+  }
   if (!*alive) co_return std::string("shutting down");
   if (!socket) co_return error;
+  co_return co_await dial_over(*socket, offer);
+}
 
-  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(*socket), tls_), kLinkLimits);
+// TLS with the other side's certificate pinned, our hello, and its welcome or refusal.
+asio::awaitable<std::string> LinkManager::dial_over(asio::ip::tcp::socket& socket,
+                                                    const wire::LinkOffer& offer) {
+  const std::string user = offer.user;
+  const Key key{user, offer.purpose};
+  auto alive = alive_;
+
+  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
   net::AsyncEvent wake(executor_);
-  Dial dial{key, &wake, std::nullopt};
+  Dial dial{key, &wake, std::nullopt, offer.path};
   dialing_[connection.get()] = &dial;
   // Pin before anything is sent: a listener with another certificate is not `user`.
   std::weak_ptr<net::Connection> weak = connection;
@@ -99,7 +84,7 @@ void LinkManager::on_dial_answer(const std::shared_ptr<net::Connection>& connect
   Dial& dial = *it->second;
   if (std::holds_alternative<wire::LinkWelcome>(message)) {
     dialing_.erase(it);
-    open_link(dial.key, connection, true);
+    open_link(dial.key, connection, true, dial.path);
     dial.outcome = "";
   } else if (auto* refused = std::get_if<wire::LinkRefused>(&message)) {
     dial.outcome = "the other side refused the link: " + refused->reason;

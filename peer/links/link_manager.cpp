@@ -25,7 +25,8 @@ LinkManager::LinkManager(asio::any_io_executor executor, const net::Identity& id
       acceptor_(executor),
       sweep_timer_(executor),
       tokens_(settings.token_lifetime_ms),
-      connection_closed_(std::make_shared<net::AsyncEvent>(executor)) {
+      connection_closed_(std::make_shared<net::AsyncEvent>(executor)),
+      link_opened_(std::make_shared<net::AsyncEvent>(executor)) {
   asio::co_spawn(executor_, sweep_loop(), net::LogExceptions{"link sweep"});
 }
 
@@ -72,7 +73,13 @@ std::vector<LinkManager::Key> LinkManager::keys() const {
 }
 
 bool LinkManager::expect(const wire::LinkRequest& request) {
-  return tokens_.expect(request.token, request.from, request.fingerprint, now_ms(), request.purpose);
+  return tokens_.expect(request.token, request.from, request.fingerprint, now_ms(), request.purpose,
+                        request.path);
+}
+
+wire::LinkPath LinkManager::path(const std::string& user, Purpose purpose) const {
+  auto it = links_.find({user, purpose});
+  return it == links_.end() ? wire::LinkPath::direct : it->second->path;
 }
 
 // Starts `connection`, routing its frames and its end through this manager, guarded so
@@ -108,10 +115,15 @@ asio::awaitable<void> LinkManager::accept_loop() {
       co_await pause.async_wait(net::use_nothrow);
       continue;
     }
-    auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
-    incoming_.emplace(connection.get(), connection);
-    adopt(connection, net::Role::server, nullptr);  // the dialer's certificate is checked with its token
+    accept(std::move(socket));
   }
+}
+
+// A connection to our listener, or a relayed one where we are the listener's side.
+void LinkManager::accept(asio::ip::tcp::socket socket) {
+  auto connection = std::make_shared<net::Connection>(net::TlsStream(std::move(socket), tls_), kLinkLimits);
+  incoming_.emplace(connection.get(), connection);
+  adopt(connection, net::Role::server, nullptr);  // the dialer's certificate is checked with its token
 }
 
 LinkManager::Link* LinkManager::transfer_link(const net::Connection* connection) {
@@ -149,6 +161,7 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
     return;
   }
   if (incoming_.contains(connection.get())) {
+    if (auto* probe = std::get_if<wire::LinkProbe>(&*decoded.message)) return on_probe(connection, *probe);
     auto* hello = std::get_if<wire::LinkHello>(&*decoded.message);
     if (!hello) {
       connection->close("expected LinkHello");
@@ -163,8 +176,9 @@ void LinkManager::on_frame(const std::shared_ptr<net::Connection>& connection,
 void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, const wire::LinkHello& hello) {
   incoming_.erase(connection.get());
   // Redeemed whatever else is wrong: a token is good for one attempt.
+  wire::LinkPath path = wire::LinkPath::direct;
   std::string refusal =
-      tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms(), hello.purpose);
+      tokens_.redeem(hello.token, hello.user, connection->peer_fingerprint(), now_ms(), hello.purpose, &path);
   if (refusal.empty() && hello.version != wire::kLinkVersion)
     refusal = fmt::format("direct-link version {} is not supported (this peer speaks {})", hello.version,
                           wire::kLinkVersion);
@@ -178,29 +192,32 @@ void LinkManager::on_hello(const std::shared_ptr<net::Connection>& connection, c
   // A link with this user may exist already (they restarted, or both sides dialed at
   // once): open_link keeps one, the same one on both sides.
   connection->send(wire::LinkMessage{wire::LinkWelcome{user_}});
-  open_link({hello.user, hello.purpose}, connection, false);
+  open_link({hello.user, hello.purpose}, connection, false, path);
 }
 
 void LinkManager::open_link(const Key& key, const std::shared_ptr<net::Connection>& connection,
-                            bool dialed_by_me) {
+                            bool dialed_by_me, wire::LinkPath path) {
   const std::string& user = key.first;
+  link_opened_->notify();
   if (auto existing = links_.find(key); existing != links_.end()) {
-    replace_link(*existing->second, connection, dialed_by_me);
+    replace_link(*existing->second, connection, dialed_by_me, path);
     return;
   }
   auto link = std::make_shared<Link>();
   link->dialed_by_me = dialed_by_me;
+  link->path = path;
   link->user = user;
   link->purpose = key.second;
   link->connection = connection;
   links_[key] = link;
   key_of_[connection.get()] = key;
-  spdlog::info("{} link with {} open ({})", wire::to_string(key.second), user, connection->remote_address());
+  spdlog::info("{} link with {} open ({}, {})", wire::to_string(key.second), user, wire::to_string(path),
+               connection->remote_address());
   if (events_.on_open) events_.on_open(user, key.second, dialed_by_me);
 }
 
 void LinkManager::replace_link(Link& existing, const std::shared_ptr<net::Connection>& connection,
-                               bool dialed_by_me) {
+                               bool dialed_by_me, wire::LinkPath path) {
   // Both sides dialed at once, or the other side restarted. Both sides must keep the
   // same connection: the one dialed by the smaller name wins a simultaneous dial.
   const std::string user = existing.user;  // a copy: on_closed below may drop the link
@@ -215,6 +232,7 @@ void LinkManager::replace_link(Link& existing, const std::shared_ptr<net::Connec
   old->close("replaced by a newer link");
   existing.connection = connection;
   existing.dialed_by_me = dialed_by_me;
+  existing.path = path;
   key_of_[connection.get()] = {user, existing.purpose};
   spdlog::info("{} link with {} replaced ({})", wire::to_string(existing.purpose), user,
                connection->remote_address());

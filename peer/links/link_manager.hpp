@@ -73,14 +73,23 @@ class LinkManager {
 
   // The server announced a dial from request.from. False: too many are pending.
   bool expect(const wire::LinkRequest& request);
+  // The target's part in a link the server routed another way (link_paths.cpp): dials
+  // the requester (reverse), or meets it at the relay and takes its hello there (relay).
+  // "" once done (for a relay: paired, the hello still to come), else why not.
+  asio::awaitable<std::string> answer(const wire::LinkRequest& request);
+  // The server will check that our listener answers: with this token, in a LinkProbe.
+  void expect_probe(const std::string& token) { probe_token_ = token; }
   // No dial from `user` will be accepted any more (they were blocked).
   void forget(const std::string& user) { tokens_.forget(user); }
   // Says goodbye on every link with `user`, whatever its purpose.
   void close_user(const std::string& user, const std::string& reason_for_them,
                   const std::string& reason_for_us);
-  // Dials the peer described by `offer`; returns "" once the link is open, else why not.
-  // `offer` must outlive the call (g++ 12: pass a named object).
+  // Opens the link `offer` describes, by the path the server chose: dials the peer, or
+  // waits for its dial (reverse), or dials it through the relay. Returns "" once the
+  // link is open, else why not. `offer` must outlive the call (g++ 12: a named object).
   asio::awaitable<std::string> dial(const wire::LinkOffer& offer);
+  // How the open link with `user` goes (direct if there is none).
+  wire::LinkPath path(const std::string& user, Purpose purpose = Purpose::chat) const;
 
   bool has(const std::string& user, Purpose purpose = Purpose::chat) const {
     return links_.contains({user, purpose});
@@ -114,6 +123,16 @@ class LinkManager {
   using Key = std::pair<std::string, Purpose>;  // user, purpose
 
   asio::awaitable<void> accept_loop();
+  void accept(asio::ip::tcp::socket socket);
+  // link_dial.cpp: hello and welcome over a connected socket.
+  // Takes `socket` over (a reference: g++ 12 destroys co_await temporaries twice).
+  asio::awaitable<std::string> dial_over(asio::ip::tcp::socket& socket, const wire::LinkOffer& offer);
+  // link_paths.cpp
+  asio::awaitable<std::string> await_dial(const wire::LinkOffer& offer);
+  asio::awaitable<std::optional<asio::ip::tcp::socket>> through_relay(const wire::RelayTicket& relay,
+                                                                      const std::string& user,
+                                                                      std::string* error);
+  void on_probe(const std::shared_ptr<net::Connection>& connection, const wire::LinkProbe& probe);
   asio::awaitable<void> sweep_loop();
   // Expires tokens; closes dead links, idle transfer links and silent newcomers; sends
   // heartbeats on quiet links.
@@ -127,8 +146,10 @@ class LinkManager {
   void on_dial_answer(const std::shared_ptr<net::Connection>& connection, const wire::LinkMessage& message);
   void on_link_message(Link& link, wire::LinkMessage&& message);
   void on_connection_closed(const std::shared_ptr<net::Connection>& connection, const std::string& reason);
-  void open_link(const Key& key, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me);
-  void replace_link(Link& existing, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me);
+  void open_link(const Key& key, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me,
+                 wire::LinkPath path);
+  void replace_link(Link& existing, const std::shared_ptr<net::Connection>& connection, bool dialed_by_me,
+                    wire::LinkPath path);
   void drop_link(const Key& key, const std::string& reason);
   std::vector<Key> keys() const;
   void send(Link& link, const wire::LinkMessage& message);
@@ -147,6 +168,8 @@ class LinkManager {
   std::unordered_map<const net::Connection*, std::shared_ptr<net::Connection>> incoming_;  // before hello
   std::unordered_map<const net::Connection*, Dial*> dialing_;                              // before welcome
   std::shared_ptr<net::AsyncEvent> connection_closed_;          // shared: close_all may outlive us
+  std::shared_ptr<net::AsyncEvent> link_opened_;                // for a reverse dial awaited
+  std::string probe_token_;                                     // the server's reachability check
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after destruction
   bool stopped_ = false;
 };

@@ -23,6 +23,7 @@ struct LinkManager::Link {
   Purpose purpose = Purpose::chat;
   std::shared_ptr<net::Connection> connection;
   bool dialed_by_me = false;
+  wire::LinkPath path = wire::LinkPath::direct;
   net::Clock::time_point last_sent = net::Clock::now();
   net::Clock::time_point last_piece = net::Clock::now();  // transfer links: last piece either way
   // Private messages waiting for their acknowledgement: msg_id -> the waiter's flag and
@@ -38,6 +39,7 @@ struct LinkManager::Dial {
   Key key;  // the user as the server named them, whatever the listener says
   net::AsyncEvent* wake;
   std::optional<std::string> outcome;  // "" when the link opened
+  wire::LinkPath path = wire::LinkPath::direct;
 };
 
 }  // namespace parley::peer

@@ -23,15 +23,18 @@ class LinkTokens {
   // False when too many dials are already expected (a flood of requests): refuse it.
   // A newer token for the same user and purpose replaces the older one.
   bool expect(const std::string& token, const std::string& user, const std::string& fingerprint,
-              std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat);
+              std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat,
+              wire::LinkPath path = wire::LinkPath::direct);
   // Forgets every token for `user` (you blocked them).
   void forget(const std::string& user);
 
   // Consumes `token` whatever the outcome (a failed try burns it, so it cannot be
   // guessed at). Returns an empty string if `user`, presenting a certificate with
   // `fingerprint`, may open a link; else why not.
+  // `*path` (if given) is set to the path the token was issued for.
   std::string redeem(const std::string& token, const std::string& user, const std::string& fingerprint,
-                     std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat);
+                     std::int64_t now_ms, wire::LinkPurpose purpose = wire::LinkPurpose::chat,
+                     wire::LinkPath* path = nullptr);
 
   void expire(std::int64_t now_ms);
   std::size_t size() const { return expected_.size(); }
@@ -42,6 +45,7 @@ class LinkTokens {
     std::string fingerprint;
     std::int64_t expires_ms;
     wire::LinkPurpose purpose;
+    wire::LinkPath path;
   };
   std::int64_t lifetime_ms_;
   std::unordered_map<std::string, Expected> expected_;

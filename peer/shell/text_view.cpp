@@ -190,7 +190,9 @@ std::string users(const Painter& p, const ev::Users& e) {
 std::string link(const Painter& p, const ev::Link& e) {
   const std::string user = printable(e.user, false), reason = printable(e.reason, false);
   if (!e.open) return p.line(p.paint(fmt::format("private link with {} closed: {}", user, reason), kGreen));
-  std::string out = p.line(p.paint(fmt::format("private link with {} open ({})", user, reason), kGreen));
+  const std::string how = e.path.empty() || e.path == "direct" ? "" : ", " + wording::path_words(e.path);
+  std::string out =
+      p.line(p.paint(fmt::format("private link with {} open ({}{})", user, reason, how), kGreen));
   if (!e.fingerprint.empty())
     out += "\n" +
            p.line(fmt::format("{}'s certificate fingerprint: {}", user, fingerprint_display(e.fingerprint)));

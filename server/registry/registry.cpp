@@ -145,6 +145,7 @@ Effects Registry::logout(SessionId session, const std::string& reason, std::int6
   mailbox_.session_ended(session);  // what it did not acknowledge is written now
   online_.erase(user);
   endpoints_.erase(user);
+  reachable_.erase(user);
   drop_pending_links(session, user, fx);
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogout{user, now_ms, reason});

@@ -38,6 +38,9 @@ struct RegistrySettings {
   // restart disconnected everyone, and N peers coming back would cost N^2 presence
   // events; the peers ask who is back instead (WhoElse) once they have settled.
   std::int64_t quiet_resumes_until_ms = 0;
+  bool relay = false;                    // a relay can carry links between peers behind NAT
+  std::optional<wire::LinkPath> force_path =
+      std::nullopt;  // tests and benchmarks: every link takes this path
 };
 
 class Registry {
@@ -96,6 +99,13 @@ class Registry {
   Effects answer_link(SessionId session, const wire::LinkAnswer& answer);
   // Refuses the requests whose targets did not answer in time.
   Effects expire_link_requests(std::int64_t now_ms);
+  // What the reachability check found for a logged-in user (forgotten at logout).
+  void set_reachable(const std::string& user, bool reachable) { reachable_[user] = reachable; }
+  // nullopt while the check is under way, or when the user takes no direct links.
+  std::optional<bool> reachable(const std::string& user) const;
+  // How a link from `requester` to `target` goes (docs/protocol.md, "Paths").
+  wire::LinkPath choose_path(const std::string& requester, const std::string& target) const;
+  const wire::LinkEndpoint* endpoint_of(const std::string& user) const;
 
   // ---- files and chunks ----
   Effects register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms);
@@ -143,8 +153,12 @@ class Registry {
     std::string target;
     std::int64_t expires_ms;
     wire::LinkPurpose purpose;
+    wire::LinkPath path = wire::LinkPath::direct;
   };
+  Effects start_reverse(SessionId session, SessionId target_session, const wire::StartPrivate& request,
+                        const std::string& token);
   std::unordered_map<std::string, PendingLink> pending_links_;  // by token
+  std::unordered_map<std::string, bool> reachable_;             // by user, once checked
   FileIndex files_;
   Mailbox mailbox_;
 };

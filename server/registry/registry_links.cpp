@@ -64,11 +64,53 @@ Effects Registry::start_private(SessionId session, const wire::StartPrivate& req
   }
   if (mine >= kMaxPendingLinksPerUser)
     return refuse(Status::unavailable, "too many links being set up; wait for an answer first");
+  const auto path = choose_path(*me, target);
+  if (path == wire::LinkPath::reverse) return start_reverse(session, *target_session, request, token);
   pending_links_[token] =
-      PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms, request.purpose};
+      PendingLink{session, request.request, target, now_ms + settings_.link_answer_ms, request.purpose, path};
   fx.sends.push_back(
-      {{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint, request.purpose}});
+      {{*target_session}, wire::LinkRequest{token, *me, my_endpoint.fingerprint, request.purpose, path}});
   return fx;
+}
+
+// The target is behind NAT and the requester is not: the target dials the requester.
+// The requester hears first (and expects the dial) before the target is asked: the
+// server sends the two in that order, and the dial needs several round trips more.
+Effects Registry::start_reverse(SessionId session, SessionId target_session,
+                                const wire::StartPrivate& request, const std::string& token) {
+  Effects fx;
+  const std::string& me = *user_of(session);
+  wire::LinkOffer offer{request.request, Status::ok, {}, request.user, {}, token, request.purpose};
+  offer.endpoint.fingerprint = endpoints_[request.user].fingerprint;  // whom to expect
+  offer.path = wire::LinkPath::reverse;
+  fx.sends.push_back({{session}, std::move(offer)});
+  const auto& mine = endpoints_[me];
+  fx.sends.push_back(
+      {{target_session},
+       wire::LinkRequest{token, me, mine.fingerprint, request.purpose, wire::LinkPath::reverse, mine}});
+  return fx;
+}
+
+std::optional<bool> Registry::reachable(const std::string& user) const {
+  auto it = reachable_.find(user);
+  if (it == reachable_.end()) return std::nullopt;
+  return it->second;
+}
+
+const wire::LinkEndpoint* Registry::endpoint_of(const std::string& user) const {
+  auto it = endpoints_.find(user);
+  return it == endpoints_.end() ? nullptr : &it->second;
+}
+
+// Direct whenever the target may be reachable (not checked yet counts: that was the
+// only path before the checks); else the target dials a reachable requester; else both
+// meet at the relay; with no relay, direct is tried anyway.
+wire::LinkPath Registry::choose_path(const std::string& requester, const std::string& target) const {
+  if (settings_.force_path && (*settings_.force_path != wire::LinkPath::relay || settings_.relay))
+    return *settings_.force_path;
+  if (reachable(target).value_or(true)) return wire::LinkPath::direct;
+  if (reachable(requester).value_or(false)) return wire::LinkPath::reverse;
+  return settings_.relay ? wire::LinkPath::relay : wire::LinkPath::direct;
 }
 
 Effects Registry::answer_link(SessionId session, const wire::LinkAnswer& answer) {
@@ -79,7 +121,7 @@ Effects Registry::answer_link(SessionId session, const wire::LinkAnswer& answer)
   if (it == pending_links_.end() || !me || it->second.target != *me) return fx;
   PendingLink pending = std::move(it->second);
   pending_links_.erase(it);
-  wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}, pending.purpose};
+  wire::LinkOffer offer{pending.request, Status::ok, {}, *me, {}, {}, pending.purpose, pending.path};
   // A block may have come in while the target was getting ready.
   const std::string* requester = user_of(pending.requester);
   if (requester && (has_blocked(*me, *requester) || has_blocked(*requester, *me))) {

@@ -11,6 +11,7 @@ void Registry::admit(const std::string& user, SessionId session, const std::stri
   online_[user] = session;
   user_by_session_[session] = user;
   endpoints_[user] = endpoint;
+  reachable_.erase(user);  // checked again for this login
   last_seen_ms_[user] = now_ms;
   fx.bookkeeping.push_back(op::RecordLogin{user, now_ms, address});
   // What a peer held when it left is stale (files may have gone or changed meanwhile):

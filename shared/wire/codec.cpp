@@ -60,6 +60,20 @@ const char* to_string(Status status) {
 
 const char* to_string(LinkPurpose purpose) { return purpose == LinkPurpose::transfer ? "transfer" : "chat"; }
 
+const char* to_string(LinkPath path) {
+  switch (path) {
+    case LinkPath::direct:
+      return "direct";
+    case LinkPath::reverse:
+      return "reverse";
+    case LinkPath::punched:
+      return "punched";
+    case LinkPath::relay:
+      return "relay";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // Encodes header + payload into a buffer kept by the thread, which the caller copies
@@ -123,15 +137,17 @@ const char* type_name(const Message& message) {
       "LoginResult",    "Result",        "SendResult",   "BroadcastResult", "UserList",     "ChatEvent",
       "BroadcastEvent", "PresenceEvent", "LoggedOut",    "ProtocolError",   "StartPrivate", "LinkRequest",
       "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks",
-      "Ping",           "Pong",          "Announcement", "IdleWarning",     "Receipt",      "Resume"};
+      "Ping",           "Pong",          "Announcement", "IdleWarning",     "Receipt",      "Resume",
+      "ReachProbe",     "Reachability"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }
 
 const char* type_name(const LinkMessage& message) {
-  static constexpr const char* kNames[] = {"LinkHello",  "LinkWelcome", "LinkRefused",   "PrivateText",
-                                           "PrivateAck", "LinkBye",     "LinkHeartbeat", "PieceRequest",
-                                           "PieceData",  "PieceRefused"};
+  static constexpr const char* kNames[] = {"LinkHello",  "LinkWelcome",  "LinkRefused",   "PrivateText",
+                                           "PrivateAck", "LinkBye",      "LinkHeartbeat", "PieceRequest",
+                                           "PieceData",  "PieceRefused", "LinkProbe",     "RelayHello",
+                                           "RelayAnswer"};
   static_assert(std::size(kNames) == std::variant_size_v<LinkMessage>);
   return kNames[message.index()];
 }

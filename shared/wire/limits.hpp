@@ -26,8 +26,9 @@ inline constexpr std::size_t kMaxOfflineBatch = 256;  // offline messages per pu
 inline constexpr std::size_t kMaxHost = 255;          // a DNS name or an IP literal
 inline constexpr std::size_t kMaxFingerprint = 64;    // SHA-256 in hex
 inline constexpr std::size_t kMaxToken = 64;
-inline constexpr std::size_t kDigest = 32;       // SHA-256, raw
-inline constexpr std::size_t kMaxHolders = 100;  // listed per file: enough sources for any download
+inline constexpr std::size_t kMaxRelayTicket = 256;  // a signed relay ticket (relay/ticket.hpp)
+inline constexpr std::size_t kDigest = 32;           // SHA-256, raw
+inline constexpr std::size_t kMaxHolders = 100;      // listed per file: enough sources for any download
 
 // Chunks travel on direct links in pieces of at most this size, so a frame never holds
 // a whole chunk (chunks may be hundreds of MiB) and memory stays bounded per link.

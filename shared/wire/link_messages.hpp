@@ -16,7 +16,7 @@
 
 namespace parley::wire {
 
-inline constexpr std::uint32_t kLinkVersion = 2;
+inline constexpr std::uint32_t kLinkVersion = 3;
 
 struct LinkHello {  // dialer -> listener, first frame
   std::uint32_t version = 0;
@@ -102,8 +102,40 @@ struct PieceRefused {
   }
 };
 
-using LinkMessage = std::variant<LinkHello, LinkWelcome, LinkRefused, PrivateText, PrivateAck, LinkBye,
-                                 LinkHeartbeat, PieceRequest, PieceData, PieceRefused>;
+// ---- reachability and relays (docs/protocol.md, "Paths") ----
+// The server's first frame on a direct-link listener it dials to check reachability;
+// the listener echoes it if the token is the one the server announced (ReachProbe),
+// else answers LinkRefused. Either way the connection then closes.
+struct LinkProbe {
+  std::string token;
+  template <class A>
+  void serialize(A& ar) {
+    ar(token);
+  }
+};
+// A peer's first frame to a relay, inside TLS to the relay: the ticket the server gave it.
+struct RelayHello {
+  std::uint32_t version = 0;
+  std::string ticket;
+  template <class A>
+  void serialize(A& ar) {
+    ar(version, ticket);
+  }
+};
+// The relay's answer, once the other half arrived (ok) or the pairing failed. After an
+// ok, the connection carries the other peer's bytes, unchanged, both ways.
+struct RelayAnswer {
+  bool ok = false;
+  std::string reason;
+  template <class A>
+  void serialize(A& ar) {
+    ar(ok, reason);
+  }
+};
+
+using LinkMessage =
+    std::variant<LinkHello, LinkWelcome, LinkRefused, PrivateText, PrivateAck, LinkBye, LinkHeartbeat,
+                 PieceRequest, PieceData, PieceRefused, LinkProbe, RelayHello, RelayAnswer>;
 
 const char* type_name(const LinkMessage& message);
 

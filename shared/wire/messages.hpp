@@ -261,6 +261,29 @@ enum class LinkPurpose : std::uint8_t {
 };
 const char* to_string(LinkPurpose purpose);
 
+// How the two peers of a link reach each other (docs/protocol.md, "Paths"): the server
+// picks one from what the reachability checks found.
+enum class LinkPath : std::uint8_t {
+  direct = 0,   // the requester dials the target's listener
+  reverse = 1,  // the target dials the requester's listener (the target is behind NAT)
+  punched = 2,  // both dial each other at once (reserved: not offered by this server)
+  relay = 3,    // both dial a relay, which pairs them and copies bytes both ways
+};
+const char* to_string(LinkPath path);
+
+// Where to meet the other peer through a relay: its address and certificate, and the
+// ticket (single-use, for this user and this link only) that pairs us there.
+struct RelayTicket {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string fingerprint;  // the relay's TLS certificate, hex
+  std::string ticket;
+  template <class A>
+  void serialize(A& ar) {
+    ar(host, port, fingerprint, ticket);
+  }
+};
+
 struct StartPrivate {  // requester -> server
   std::uint32_t request = 0;
   std::string user;
@@ -275,9 +298,14 @@ struct LinkRequest {  // server -> target: expect `from`, presenting `fingerprin
   std::string from;
   std::string fingerprint;
   LinkPurpose purpose = LinkPurpose::chat;
+  // direct: wait for the dial. reverse: dial `endpoint` (the requester's listener) and
+  // say hello with `token`. relay: meet the requester at `relay`, then wait for its hello.
+  LinkPath path = LinkPath::direct;
+  LinkEndpoint endpoint = {};
+  RelayTicket relay = {};
   template <class A>
   void serialize(A& ar) {
-    ar(token, from, fingerprint, purpose);
+    ar(token, from, fingerprint, purpose, path, endpoint, relay);
   }
 };
 struct LinkAnswer {  // target -> server: ready for the dial, or not
@@ -297,9 +325,14 @@ struct LinkOffer {  // server -> requester, the reply to StartPrivate
   LinkEndpoint endpoint;  // where to dial and the certificate to expect
   std::string token;      // to present in LinkHello
   LinkPurpose purpose = LinkPurpose::chat;
+  // direct: dial `endpoint`. reverse: the target dials us: expect it with `token` and
+  // the certificate `endpoint.fingerprint`. relay: meet the target at `relay`, then dial
+  // through it as if directly.
+  LinkPath path = LinkPath::direct;
+  RelayTicket relay = {};
   template <class A>
   void serialize(A& ar) {
-    ar(request, status, message, user, endpoint, token, purpose);
+    ar(request, status, message, user, endpoint, token, purpose, path, relay);
   }
 };
 
@@ -362,12 +395,36 @@ struct Resume {
   }
 };
 
+// server -> client, right after a successful login: the server is about to dial the
+// advertised direct-link endpoint and will present `token` there in a LinkProbe.
+struct ReachProbe {
+  std::string token;
+  template <class A>
+  void serialize(A& ar) {
+    ar(token);
+  }
+};
+// server -> client: what the probe found. `reachable`: the listener answered with the
+// token and the certificate given at login. `someone_else`: something answered at that
+// address, but not this peer (a wrong --advertise).
+struct Reachability {
+  bool reachable = false;
+  bool someone_else = false;
+  std::string address;    // host:port the server dialed
+  std::string seen_from;  // the address the server sees this session come from
+  std::string reason;     // why not, when not reachable
+  template <class A>
+  void serialize(A& ar) {
+    ar(reachable, someone_else, address, seen_from, reason);
+  }
+};
+
 using Message =
     std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
                  Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
                  ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError, StartPrivate,
                  LinkRequest, LinkAnswer, LinkOffer, RegisterFile, SearchFile, FileInfo, HaveChunks, Ping,
-                 Pong, Announcement, IdleWarning, Receipt, Resume>;
+                 Pong, Announcement, IdleWarning, Receipt, Resume, ReachProbe, Reachability>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

@@ -39,6 +39,14 @@ class Checker {
     text(e.host, kMaxHost, "host");
     text(e.fingerprint, kMaxFingerprint, "fingerprint");
   }
+  void path(LinkPath p) {
+    if (static_cast<std::uint8_t>(p) > static_cast<std::uint8_t>(LinkPath::relay)) fail("unknown link path");
+  }
+  void relay(const RelayTicket& r) {
+    text(r.host, kMaxHost, "relay host");
+    text(r.fingerprint, kMaxFingerprint, "relay fingerprint");
+    text(r.ticket, kMaxRelayTicket, "relay ticket");
+  }
   template <class T>
   void count(const std::vector<T>& v, std::size_t max, const char* field) {
     if (v.size() > max) fail("{}: {} entries exceeds the limit of {}", field, v.size(), max);
@@ -129,6 +137,9 @@ void check(Checker& c, const LinkRequest& m) {
   c.user(m.from, "from");
   c.text(m.fingerprint, kMaxFingerprint, "fingerprint");
   c.purpose(m.purpose);
+  c.path(m.path);
+  c.endpoint(m.endpoint);
+  c.relay(m.relay);
 }
 void check(Checker& c, const LinkAnswer& m) {
   c.text(m.token, kMaxToken, "token");
@@ -141,6 +152,8 @@ void check(Checker& c, const LinkOffer& m) {
   c.endpoint(m.endpoint);
   c.text(m.token, kMaxToken, "token");
   c.purpose(m.purpose);
+  c.path(m.path);
+  c.relay(m.relay);
 }
 void check(Checker& c, const RegisterFile& m) {
   c.file_name(m.name);
@@ -171,6 +184,12 @@ void check(Checker& c, const HaveChunks& m) {
 void check(Checker& c, const Receipt& m) {
   c.text(m.msg_id, kMaxMessageId, "msg_id");
   c.user(m.user, "user");
+}
+void check(Checker& c, const ReachProbe& m) { c.text(m.token, kMaxToken, "token"); }
+void check(Checker& c, const Reachability& m) {
+  c.text(m.address, kMaxHost + 6, "address");
+  c.text(m.seen_from, kMaxHost + 6, "seen_from");
+  c.text(m.reason, kMaxReason, "reason");
 }
 void check(Checker& c, const Announcement& m) { c.text(m.text, kMaxText, "text"); }
 void check(Checker& c, const IdleWarning& m) {
@@ -207,6 +226,9 @@ void check(Checker& c, const PieceRequest& m) {
 }
 void check(Checker& c, const PieceData& m) { c.text(m.data, kMaxPiece, "data"); }
 void check(Checker& c, const PieceRefused& m) { c.text(m.reason, kMaxReason, "reason"); }
+void check(Checker& c, const LinkProbe& m) { c.text(m.token, kMaxToken, "token"); }
+void check(Checker& c, const RelayHello& m) { c.text(m.ticket, kMaxRelayTicket, "ticket"); }
+void check(Checker& c, const RelayAnswer& m) { c.text(m.reason, kMaxReason, "reason"); }
 
 template <class Variant>
 std::string first_violation(const Variant& message) {

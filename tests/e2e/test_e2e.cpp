@@ -126,7 +126,8 @@ TEST_CASE("e2e: blocking hides presence and refuses messages, and survives a res
     Peer alice(dir, server->port, "alice", "alice123");
     REQUIRE(alice->wait_type("login"));
     alice->write_line("block bob");
-    auto info = alice->wait_json([](const json& j) { return is(j, "info") && !j.contains("p2p"); });
+    auto info = alice->wait_json(
+        [](const json& j) { return is(j, "info") && !j.contains("p2p") && !j.contains("reachable"); });
     REQUIRE(info);
     CHECK((*info)["message"] == "bob is blocked");
     alice->close_stdin();

@@ -11,8 +11,11 @@
 #include "peer/links/link_manager.hpp"
 #include "peer/sharing/catalog.hpp"
 #include "peer/sharing/chunk_server.hpp"
+#include "relay/relay.hpp"
+#include "relay/ticket.hpp"
 #include "shared/files/hashing.hpp"
 #include "shared/util/hex.hpp"
+#include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -470,4 +473,145 @@ TEST_CASE("a holder serves only verified chunks of cataloged files, and refuses 
     CHECK(refused < n);
   }
   CHECK(bob.links->has("alice", wire::LinkPurpose::transfer));  // refusals do not cost the link
+}
+
+namespace {
+
+const std::string kRelaySecret = "a secret the registry and the relay share";
+
+// The server's part for a relayed link: one ticket per side, for the same pair.
+wire::RelayTicket relay_ticket(const relay::Relay& r, std::uint16_t port, const std::string& token,
+                               std::uint8_t side, const std::string& user) {
+  relay::Ticket t{relay::pair_of_token(token), side, now_ms() + 60'000, user};
+  return {"127.0.0.1", port, r.fingerprint(), relay::sign_ticket(t, kRelaySecret)};
+}
+
+struct RelayBed {
+  RelayBed(asio::io_context& io, const TempDir& dir, relay::Limits limits = {})
+      : identity(net::load_or_create_identity(dir / "relay", "relay", "relay")),
+        capture(dir / "relay.capture"),
+        relay(io.get_executor(), identity,
+              relay::RelayConfig{"127.0.0.1", 0, kRelaySecret, limits, capture}) {
+    port = relay.start();
+  }
+  net::Identity identity;
+  std::filesystem::path capture;
+  relay::Relay relay;
+  std::uint16_t port = 0;
+};
+
+// What the target gets (LinkRequest) and the requester gets (LinkOffer) for a relayed link.
+std::pair<wire::LinkRequest, wire::LinkOffer> broker_relayed(RelayBed& bed, Peer& from, Peer& to,
+                                                             const std::string& token) {
+  wire::LinkRequest request{token, from.name, from.identity.fingerprint, wire::LinkPurpose::chat,
+                            wire::LinkPath::relay};
+  request.relay = relay_ticket(bed.relay, bed.port, token, 1, to.name);
+  wire::LinkOffer offer{1,
+                        wire::Status::ok,
+                        "",
+                        to.name,
+                        {"", 0, to.identity.fingerprint},
+                        token,
+                        wire::LinkPurpose::chat,
+                        wire::LinkPath::relay};
+  offer.relay = relay_ticket(bed.relay, bed.port, token, 0, from.name);
+  return {request, offer};
+}
+
+}  // namespace
+
+TEST_CASE("a relayed link: both meet at the relay, and their own TLS runs end to end through it") {
+  TempDir dir;
+  Loop loop;
+  RelayBed bed(loop.io, dir);
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  auto [request, offer] = broker_relayed(bed, alice, bob, random_id());
+  REQUIRE(bob.links->expect(request));
+  asio::co_spawn(loop.io, bob.links->answer(request), [](std::exception_ptr, std::string) {});
+  CHECK(loop.await(alice.links->dial(offer)) == "");
+  REQUIRE(loop.until([&] { return !bob.opened.empty(); }));
+  CHECK(alice.links->path("bob") == wire::LinkPath::relay);
+  CHECK(bob.links->path("alice") == wire::LinkPath::relay);
+  // Each side sees the other's own certificate, not the relay's.
+  CHECK(alice.fingerprints_at_open == std::vector<std::string>{bob.identity.fingerprint});
+  CHECK(bob.fingerprints_at_open == std::vector<std::string>{alice.identity.fingerprint});
+  const std::string user_bob = "bob", secret = "the plaintext the relay must never see";
+  CHECK(loop.await(alice.links->send_private(user_bob, secret)) == "");
+  CHECK(bob.texts == std::vector<std::pair<std::string, std::string>>{{"alice", secret}});
+  CHECK(bed.relay.links() == 1);
+  CHECK(bed.relay.bytes_relayed() > 0);
+  alice.links->close("bob", "bye", "closed");
+  REQUIRE(loop.until([&] { return !bob.closed.empty() && bed.relay.links() == 0; }));
+  bed.relay.stop();  // flushes nothing more: the capture is complete
+  std::ifstream in(bed.capture, std::ios::binary);
+  const std::string seen((std::istreambuf_iterator<char>(in)), {});
+  CHECK(seen.size() == bed.relay.bytes_relayed());
+  CHECK(seen.find(secret) == std::string::npos);
+}
+
+TEST_CASE(
+    "a stranger with a stolen relay ticket is paired, then refused by the end-to-end certificate check") {
+  TempDir dir;
+  Loop loop;
+  RelayBed bed(loop.io, dir);
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob"), mallory(loop.io, dir, "mallory");
+  mallory.links->set_user("alice");  // claims to be alice, with alice's ticket and token
+  auto [request, offer] = broker_relayed(bed, alice, bob, random_id());
+  REQUIRE(bob.links->expect(request));
+  asio::co_spawn(loop.io, bob.links->answer(request), [](std::exception_ptr, std::string) {});
+  auto error = loop.await(mallory.links->dial(offer));
+  CHECK(error.find("refused the link") != std::string::npos);
+  CHECK(error.find("does not match the one the server vouched for") != std::string::npos);
+  CHECK(bob.opened.empty());
+  // The ticket was used up by the stranger: alice learns it from the relay.
+  error = loop.await(alice.links->dial(offer));
+  CHECK(error.find("already used") != std::string::npos);
+}
+
+TEST_CASE("a relay at its cap refuses a pairing, with the reason, to both peers") {
+  TempDir dir;
+  Loop loop;
+  relay::Limits limits;
+  limits.max_links = 0;
+  RelayBed bed(loop.io, dir, limits);
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  auto [request, offer] = broker_relayed(bed, alice, bob, random_id());
+  REQUIRE(bob.links->expect(request));
+  std::optional<std::string> bob_error;
+  asio::co_spawn(loop.io, bob.links->answer(request),
+                 [&](std::exception_ptr, std::string e) { bob_error = e; });
+  auto error = loop.await(alice.links->dial(offer));
+  CHECK(error.find("the relay is full") != std::string::npos);
+  REQUIRE(loop.until([&] { return bob_error.has_value(); }));
+  CHECK(bob_error->find("the relay is full") != std::string::npos);
+}
+
+TEST_CASE("a reverse link: the target dials the requester, who expected it") {
+  TempDir dir;
+  Loop loop;
+  Peer alice(loop.io, dir, "alice"), bob(loop.io, dir, "bob");
+  const std::string token = random_id();
+  wire::LinkOffer offer{1,
+                        wire::Status::ok,
+                        "",
+                        "bob",
+                        {"", 0, bob.identity.fingerprint},
+                        token,
+                        wire::LinkPurpose::chat,
+                        wire::LinkPath::reverse};
+  wire::LinkRequest request{token,
+                            "alice",
+                            alice.identity.fingerprint,
+                            wire::LinkPurpose::chat,
+                            wire::LinkPath::reverse,
+                            {"127.0.0.1", alice.port, alice.identity.fingerprint}};
+  std::optional<std::string> alice_outcome;
+  asio::co_spawn(loop.io, alice.links->dial(offer),
+                 [&](std::exception_ptr, std::string e) { alice_outcome = e; });
+  CHECK(loop.await(bob.links->answer(request)) == "");
+  REQUIRE(loop.until([&] { return alice_outcome.has_value(); }));
+  CHECK(*alice_outcome == "");
+  CHECK(alice.opened == std::vector<std::pair<std::string, std::string>>{{"bob", "them"}});
+  CHECK(bob.opened == std::vector<std::pair<std::string, std::string>>{{"alice", "me"}});
+  CHECK(alice.links->path("bob") == wire::LinkPath::reverse);
 }

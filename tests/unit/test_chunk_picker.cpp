@@ -110,3 +110,17 @@ TEST_CASE("request budget: downloads share each holder's window, and are told wh
   budget.give("nobody");
   CHECK(freed == 2);
 }
+
+TEST_CASE("picker: a relayed source gets only the chunks no direct source has") {
+  ChunkPicker picker(4);
+  picker.set_holder("direct", bits("1100"));
+  picker.set_holder("relayed", bits("1111"));
+  picker.set_fallback("relayed", true);
+  CHECK(picker.pick("relayed") == 2u);  // 0 and 1 are the direct source's
+  CHECK(picker.pick("relayed") == 3u);
+  CHECK(picker.pick("relayed") == std::nullopt);
+  CHECK(picker.pick("direct") == 0u);
+  // The direct source is gone: its chunks may come through the relay after all.
+  picker.remove_holder("direct");
+  CHECK(picker.pick("relayed") == 0u);
+}

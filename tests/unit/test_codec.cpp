@@ -69,7 +69,13 @@ TEST_CASE("every kind of message survives a round trip") {
       LoggedOut{"inactivity", false},
       ProtocolError{Status::version_mismatch, "nope"},
       StartPrivate{15, "bob", LinkPurpose::transfer},
-      LinkRequest{"token", "alice", std::string(64, 'a'), LinkPurpose::transfer},
+      LinkRequest{"token",
+                  "alice",
+                  std::string(64, 'a'),
+                  LinkPurpose::transfer,
+                  LinkPath::relay,
+                  {"10.0.0.1", 4000, std::string(64, 'a')},
+                  {"10.0.0.9", 7879, std::string(64, 'r'), "ticket"}},
       LinkAnswer{"token", true, ""},
       LinkOffer{15,
                 Status::ok,
@@ -89,6 +95,8 @@ TEST_CASE("every kind of message survives a round trip") {
       IdleWarning{30},
       Receipt{"id1", "bob"},
       Resume{19, "alice", std::string(64, 'a'), {"127.0.0.1", 5000, std::string(64, 'f')}},
+      ReachProbe{std::string(32, 'c')},
+      Reachability{false, true, "10.0.0.1:4000", "10.0.0.2:50000", "another peer's listener answered"},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {
@@ -227,6 +235,9 @@ TEST_CASE("direct-link messages: round trips, and they are not registry messages
       PieceRequest{7, "movie.mkv", 3, 131072, 65536},
       PieceData{7, std::string(1000, '\x7f')},
       PieceRefused{7, "not shared"},
+      LinkProbe{"token"},
+      RelayHello{kLinkVersion, "ticket"},
+      RelayAnswer{false, "the relay is full"},
   };
   REQUIRE(samples.size() == std::variant_size_v<LinkMessage>);
   for (const auto& m : samples) {

@@ -503,3 +503,56 @@ TEST_CASE("a peer's holdings are forgotten when it logs in, until it re-announce
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].chunks == "\x05");
 }
+
+TEST_CASE("link paths: direct, reverse when only the requester is reachable, else the relay") {
+  auto r = Registry({"alice", "bob"}, RegistrySettings{.relay = true});
+  const LinkEndpoint a{"10.0.0.1", 4001, std::string(64, 'a')}, b{"192.168.1.2", 4002, std::string(64, 'b')};
+  log_in(r, "alice", 1, T0, a);
+  log_in(r, "bob", 2, T0, b);
+  // Not checked yet: direct, as before the checks existed.
+  CHECK(r.choose_path("alice", "bob") == LinkPath::direct);
+  r.set_reachable("alice", true);
+  r.set_reachable("bob", false);
+  CHECK(r.choose_path("bob", "alice") == LinkPath::direct);
+  CHECK(r.choose_path("alice", "bob") == LinkPath::reverse);
+  r.set_reachable("alice", false);
+  CHECK(r.choose_path("alice", "bob") == LinkPath::relay);
+
+  // Reverse: the requester hears first (to expect the dial), then the target is asked
+  // to dial the requester's listener.
+  r.set_reachable("alice", true);
+  auto fx = r.start_private(1, StartPrivate{7, "bob", LinkPurpose::chat}, "tok", T0);
+  REQUIRE(fx.sends.size() == 2);
+  auto* offer = sent<LinkOffer>(fx, 0);
+  REQUIRE(offer);
+  CHECK(fx.sends[0].to == std::vector<SessionId>{1});
+  CHECK(offer->path == LinkPath::reverse);
+  CHECK(offer->endpoint.fingerprint == b.fingerprint);
+  CHECK(offer->token == "tok");
+  auto* request = sent<LinkRequest>(fx, 1);
+  REQUIRE(request);
+  CHECK(request->path == LinkPath::reverse);
+  CHECK(request->endpoint.host == a.host);
+  CHECK(request->endpoint.port == a.port);
+
+  // Relay: the ordinary exchange, with the path on both messages.
+  r.set_reachable("alice", false);
+  fx = r.start_private(1, StartPrivate{8, "bob", LinkPurpose::transfer}, "tok2", T0);
+  REQUIRE(sent<LinkRequest>(fx));
+  CHECK(sent<LinkRequest>(fx)->path == LinkPath::relay);
+  fx = r.answer_link(2, LinkAnswer{"tok2", true, ""});
+  REQUIRE(sent<LinkOffer>(fx));
+  CHECK(sent<LinkOffer>(fx)->path == LinkPath::relay);
+  CHECK(sent<LinkOffer>(fx)->endpoint.fingerprint == b.fingerprint);
+
+  // A logout forgets the check: the next login is checked again.
+  r.logout(2, "bye", T0);
+  CHECK_FALSE(r.reachable("bob").has_value());
+}
+
+TEST_CASE("link paths: without a relay, two peers behind NAT still try direct") {
+  auto r = Registry({"alice", "bob"}, RegistrySettings{});
+  r.set_reachable("alice", false);
+  r.set_reachable("bob", false);
+  CHECK(r.choose_path("alice", "bob") == LinkPath::direct);
+}
