@@ -71,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The mailbox's next seq at login: every message from then on was pushed to this
   // session live, so the mailbox is read only below it.
   std::int64_t login_seq_ = 0;
-  std::string token_hash_;                       // this session's resumption token, revoked at logout
+  std::string token_hash_;  // this session's resumption token, revoked at logout
 };
 
 }  // namespace parley::server

@@ -38,7 +38,7 @@ struct RegistrySettings {
   // restart disconnected everyone, and N peers coming back would cost N^2 presence
   // events; the peers ask who is back instead (WhoElse) once they have settled.
   std::int64_t quiet_resumes_until_ms = 0;
-  bool relay = false;                    // a relay can carry links between peers behind NAT
+  bool relay = false;  // a relay can carry links between peers behind NAT
   std::optional<wire::LinkPath> force_path =
       std::nullopt;  // tests and benchmarks: every link takes this path
 };

@@ -124,9 +124,9 @@ struct TokenChanges {  // tokens issued and tokens deleted (revoked, expired, ev
 };
 }  // namespace op
 
-using WriteOp = std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin,
-                             op::RecordLogout, op::PutFile, op::SetHolding, op::PutAccount, op::ReserveSeqs,
-                             op::TokenChanges>;
+using WriteOp =
+    std::variant<op::PutOffline, op::AckOffline, op::SetBlock, op::SetLock, op::RecordLogin, op::RecordLogout,
+                 op::PutFile, op::SetHolding, op::PutAccount, op::ReserveSeqs, op::TokenChanges>;
 
 class Store {
  public:

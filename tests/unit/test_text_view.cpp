@@ -129,7 +129,8 @@ TEST_CASE("our own messages: the line at once, then notes of what became of it")
   CHECK(plain_body(pending) == "you → bob: hi …");
   CHECK(render(pending, colored()).find("\x1b[2m…\x1b[0m") != std::string::npos);  // the mark is dim
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::ok}})) == "✓ delivered to bob");
-  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) == "stored for bob (not on their device yet)");
+  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::stored_offline}})) ==
+        "stored for bob (not on their device yet)");
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::blocked}})) ==
         "not sent: bob has blocked you; message not delivered");
   CHECK(plain_body(sent_to({"bob", "carol", "zed"}, {{"bob", wire::Status::ok},
