@@ -97,7 +97,7 @@ test('messages go both ways, with unread counts and receipt states', async () =>
 
 test('a direct link opens and carries messages, marked direct', async () => {
   await alice.getByRole('button', { name: 'Open direct link' }).click();
-  await alice.locator('#chat-sub', { hasText: /direct link · fingerprint [0-9a-f]{64}/ }).waitFor();
+  await alice.locator('#chat-sub', { hasText: /direct link \(direct\) · fingerprint [0-9a-f]{64}/ }).waitFor();
   await bob.locator('#conversations button[data-conv="u:alice"] .tag.direct').waitFor();
   await alice.getByLabel('Message', { exact: true }).fill('This one goes peer to peer.');
   await alice.keyboard.press('Enter');
