@@ -79,18 +79,7 @@ struct Renderer {
   }
   Objects operator()(const ev::Sent& e) const {
     if (e.pending) return {};  // what matters to a script is the answer
-    if (e.queued) {
-      // Our own line: `mine` tells it from one we received.
-      Json own = {{"type", "message"},
-                  {"mine", true},
-                  {"to", e.to},
-                  {"text", e.text},
-                  {"time", iso_time_utc(e.sent_ms)},
-                  {"id", e.id},
-                  {"state", "queued"}};
-      mark_action(own, e.action);
-      return {own};
-    }
+    if (e.queued) return {own_message_line(e, "queued")};
     Objects out;
     for (const auto& r : e.results) {
       if (r.status == wire::Status::ok)
@@ -250,6 +239,14 @@ struct Renderer {
 }  // namespace
 
 std::vector<nlohmann::ordered_json> to_json(const Event& event) { return std::visit(Renderer{}, event); }
+
+nlohmann::ordered_json own_message_line(const ev::Sent& e, const std::string& state) {
+  Json own = {
+      {"type", "message"}, {"mine", true},  {"to", e.to}, {"text", e.text}, {"time", iso_time_utc(e.sent_ms)},
+      {"id", e.id},        {"state", state}};
+  mark_action(own, e.action);
+  return own;
+}
 
 std::string json_line(const nlohmann::ordered_json& object) {
   return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

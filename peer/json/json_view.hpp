@@ -16,6 +16,10 @@ namespace parley::peer {
 // form.
 std::vector<nlohmann::ordered_json> to_json(const Event& event);
 
+// The line your own sent message adds to a conversation (`mine` tells it from one you
+// received), in the given state: queued, delivered, stored, ...
+nlohmann::ordered_json own_message_line(const ev::Sent& e, const std::string& state);
+
 // One object as one line (no newline at the end); invalid UTF-8 from other users
 // becomes U+FFFD instead of throwing.
 std::string json_line(const nlohmann::ordered_json& object);

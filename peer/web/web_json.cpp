@@ -19,15 +19,8 @@ std::string state_of(wire::Status status) {
 Json own_message(const ev::Sent& e) {
   Json states = Json::object();
   for (const auto& r : e.results) states[r.user] = state_of(r.status);
-  Json own = {{"type", "message"},
-              {"mine", true},
-              {"to", e.to},
-              {"text", e.text},
-              {"time", iso_time_utc(e.sent_ms)},
-              {"id", e.id},
-              {"state", sent_state(e.results)},
-              {"states", states}};
-  if (e.action) own["action"] = true;
+  Json own = own_message_line(e, sent_state(e.results));
+  own["states"] = states;
   return own;
 }
 
