@@ -137,6 +137,7 @@ void Engine::on_server_up(bool again) {
 
 asio::awaitable<void> Engine::learn_who_is_online(bool again) {
   const wire::Message who = wire::WhoElse{};
+  presence_.asking();
   auto reply = co_await session_.client().call(who);
   auto* list = reply ? std::get_if<wire::UserList>(&*reply) : nullptr;
   if (!list) co_return;
@@ -156,6 +157,7 @@ asio::awaitable<void> Engine::settle_presence() {
   auto [ec] = co_await settle_timer_.async_wait(net::use_nothrow);
   if (ec || finished_ || !session_.up()) co_return;
   const wire::Message who = wire::WhoElse{};
+  presence_.asking();
   auto reply = co_await session_.client().call(who);
   auto* list = reply ? std::get_if<wire::UserList>(&*reply) : nullptr;
   if (!list || finished_) co_return;  // the server went away again: the next return settles

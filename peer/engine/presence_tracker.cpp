@@ -2,31 +2,46 @@
 
 namespace parley::peer {
 
-void PresenceTracker::reset(const std::vector<std::string>& online) {
+void PresenceTracker::asking() { heard_since_asking_.clear(); }
+
+void PresenceTracker::take_list(const std::vector<std::string>& online) {
   online_ = {online.begin(), online.end()};
+  for (const auto& [user, is_online] : heard_since_asking_) {
+    if (is_online)
+      online_.insert(user);
+    else
+      online_.erase(user);
+  }
+  heard_since_asking_.clear();
+}
+
+std::vector<PresenceTracker::Change> PresenceTracker::newly_online() {
+  std::vector<Change> changes;
+  for (const auto& user : online_)
+    if (shown_.insert(user).second) changes.push_back({user, true});
+  return changes;
+}
+
+void PresenceTracker::reset(const std::vector<std::string>& online) {
+  take_list(online);
   shown_ = online_;
   settle_until_ = {};
 }
 
 std::vector<PresenceTracker::Change> PresenceTracker::back(const std::vector<std::string>& online,
                                                            Clock::time_point now) {
-  online_ = {online.begin(), online.end()};
+  take_list(online);
   settle_until_ = now + kSettle;
-  std::vector<Change> changes;
-  for (const auto& user : online_)
-    if (shown_.insert(user).second) changes.push_back({user, true});
-  return changes;
+  return newly_online();
 }
 
 std::vector<PresenceTracker::Change> PresenceTracker::refresh(const std::vector<std::string>& online) {
-  online_ = {online.begin(), online.end()};
-  std::vector<Change> changes;
-  for (const auto& user : online_)
-    if (shown_.insert(user).second) changes.push_back({user, true});
-  return changes;
+  take_list(online);
+  return newly_online();
 }
 
 bool PresenceTracker::on_event(const std::string& user, bool online, Clock::time_point) {
+  heard_since_asking_[user] = online;
   if (online)
     online_.insert(user);
   else

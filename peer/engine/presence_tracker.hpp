@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ class PresenceTracker {
   // How long after a reconnection the peers of a restarted server are waited for.
   static constexpr auto kSettle = std::chrono::seconds(20);
 
+  // A list of who is online is being asked for: events read before its answer is used
+  // are newer than it (the answer wakes its reader only after they were handled).
+  void asking();
   // The first list after the first login: nothing to tell.
   void reset(const std::vector<std::string>& online);
   // Logged in again after the registry was away. Returns whoever is online now and was
@@ -42,8 +46,13 @@ class PresenceTracker {
   const std::set<std::string>& online() const { return online_; }
 
  private:
-  std::set<std::string> online_;  // as the server says now
-  std::set<std::string> shown_;   // as the user was last told
+  std::set<std::string> online_;                    // as the server says now
+  std::set<std::string> shown_;                     // as the user was last told
+  std::map<std::string, bool> heard_since_asking_;  // user -> online, from events
+
+  // Takes `online` as the server's list, except for those heard of since it was asked.
+  void take_list(const std::vector<std::string>& online);
+  std::vector<Change> newly_online();
   Clock::time_point settle_until_{};
 };
 

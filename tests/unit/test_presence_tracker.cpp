@@ -69,3 +69,22 @@ TEST_CASE("presence: the list asked again before settling counts those who resum
   CHECK(p.settle(t0 + PresenceTracker::kSettle) == std::vector<Change>{{"dave", false}});
   CHECK(p.online() == std::set<std::string>{"bob", "carol", "erin"});
 }
+
+TEST_CASE("presence: a logout heard while the list was on its way is not undone by the list") {
+  PresenceTracker p;
+  p.reset({"bob", "carol"});
+  p.asking();                             // back after a restart: who is online?
+  CHECK(p.on_event("carol", false, t0));  // read before the answer's reader woke up
+  CHECK(p.back({"bob", "carol"}, t0).empty());
+  CHECK(p.online() == std::set<std::string>{"bob"});
+  CHECK(p.settle(t0 + PresenceTracker::kSettle).empty());
+}
+
+TEST_CASE("presence: a login heard while the list was on its way counts") {
+  PresenceTracker p;
+  p.reset({"bob"});
+  p.asking();
+  CHECK(p.on_event("dave", true, t0));
+  CHECK(p.refresh({"bob"}).empty());
+  CHECK(p.online() == std::set<std::string>{"bob", "dave"});
+}
