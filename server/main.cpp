@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/auth/hash_command.hpp"
+#include "server/limit_flags.hpp"
 #include "server/run.hpp"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
                "let a name that is not in the credentials file create an account at its first login");
   app.add_flag("--console", options.console,
                "read operator commands from stdin even when it is not a terminal (it is on for a terminal)");
+  parley::server::add_limit_flags(app, config);
   auto* hash_cmd = app.add_subcommand("hash-password", "print a salted hash of a password read from stdin");
   hash_cmd->add_option("--algorithm", algorithm, "scrypt or pbkdf2")
       ->capture_default_str()
