@@ -47,10 +47,12 @@ void load_files(sqlite3* db, PersistedState& state) {
 }
 
 // Login history older than this goes at start-up; last_seen keeps what whoelsesince needs.
+// Nobody is online at start-up, so a row still open is one a crash left: its login time
+// is its age.
 constexpr std::int64_t kLoginHistoryMs = std::int64_t{90} * 24 * 3600 * 1000;
 
 void prune_login_history(sqlite3* db) {
-  const StmtPtr stmt = prepare(db, "DELETE FROM logins WHERE logout_ms IS NOT NULL AND logout_ms < ?1", 0);
+  const StmtPtr stmt = prepare(db, "DELETE FROM logins WHERE COALESCE(logout_ms, login_ms) < ?1", 0);
   Use(db, stmt.get()).bind(1, now_ms() - kLoginHistoryMs).run();
 }
 
