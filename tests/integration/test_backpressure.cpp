@@ -58,7 +58,7 @@ TEST_CASE("an offline flood slows the flooder only: another user's stored messag
   RawTlsClient flooder(server.port());
   REQUIRE(flooder.handshake());
   REQUIRE(flooder.log_in("alice", "alice123")->status == Status::ok);
-  constexpr std::uint32_t kFlood = 400;  // 400 x 32 stored copies of 4 KiB: 50 MiB
+  constexpr std::uint32_t kFlood = 600;  // 600 x 32 stored copies of 4 KiB: 75 MiB
   const std::string text(wire::kMaxText, 'x');
   std::vector<std::uint8_t> bytes;
   for (std::uint32_t i = 1; i <= kFlood; ++i) {
@@ -97,8 +97,10 @@ TEST_CASE("an offline flood slows the flooder only: another user's stored messag
   MESSAGE("flood written in " << flood_ms << " ms; bob's " << latencies.size()
                               << " messages meanwhile: median " << median << " ms, max " << latencies.back()
                               << " ms");
+  // Without back-pressure, one of them waits for the whole flood's commit (0.6 s for 400
+  // messages here, 11 s in the issue's attack); with it, for a few hundred rows at most.
   CHECK(median < 100);
-  CHECK(latencies.back() < 1000);  // generous: a loaded two-core machine
+  CHECK(latencies.back() < 300);  // generous: a loaded two-core machine
 }
 
 TEST_CASE("a lagging reader is not cut off by a broadcast flood: broadcasts are dropped for it instead") {
