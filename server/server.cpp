@@ -224,10 +224,11 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
     return;
   }
   const std::size_t ops = effects.writes.size();
-  if (store_pressure_.queued(ops)) pause_reading(requester);
+  store_queued(ops);
+  pause_if_backlogged(requester);
   store_->write(std::move(effects.writes), [this, requester, ops, reply = std::move(*effects.reply),
                                             after_reply = std::move(after_reply)](bool ok) mutable {
-    if (store_pressure_.committed(ops)) resume_reading();
+    store_committed(ops);
     if (!ok) {
       // Nothing was stored: say so instead of acknowledging.
       if (auto* sent = std::get_if<wire::SendResult>(&reply)) {

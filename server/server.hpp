@@ -132,7 +132,12 @@ class Server {
   asio::awaitable<void> wait_for_sessions();
   void prune_limits();  // server_limits.cpp
   bool admit_connection(SessionId id, const asio::ip::tcp::socket& socket);
-  void pause_reading(SessionId feeder);
+  // Back-pressure (limits/store_pressure.hpp): every write to the store is counted in
+  // and out; a session that feeds it while it is backlogged stops being read until the
+  // backlog is down to the low-water mark.
+  void store_queued(std::size_t ops) { store_pressure_.queued(ops); }
+  void store_committed(std::size_t ops);
+  void pause_if_backlogged(SessionId feeder);
   void resume_reading();
   // False for a reader so far behind that live-only traffic (broadcasts, presence) is
   // dropped for it rather than let its outbox reach the limit that cuts it off.

@@ -33,11 +33,16 @@ bool Server::admit_connection(SessionId id, const asio::ip::tcp::socket& socket)
   return false;
 }
 
-void Server::pause_reading(SessionId feeder) {
+void Server::pause_if_backlogged(SessionId feeder) {
+  if (!store_pressure_.backlogged()) return;
   auto it = sessions_.find(feeder);
-  if (it == sessions_.end()) return;
+  if (it == sessions_.end() || it->second->reading_paused()) return;
   it->second->set_reading_paused(true);
   paused_.push_back(feeder);
+}
+
+void Server::store_committed(std::size_t ops) {
+  if (store_pressure_.committed(ops)) resume_reading();
 }
 
 void Server::resume_reading() {

@@ -231,9 +231,8 @@ void Session::deliver_offline() {
     // stays stored and follows once this batch is acknowledged.
     std::size_t bytes = 0, sent = 0;
     for (auto& m : messages) {
-      auto frame =
-          wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from), std::move(m.group),
-                                           std::move(m.text), m.sent_ms, m.seq, true});
+      auto frame = wire::make_frame(wire::ChatEvent{std::move(m.msg_id), std::move(m.from),
+                                                    std::move(m.group), std::move(m.text), m.sent_ms, m.seq, true});
       if (sent > 0 && bytes + frame->size() > kOfflineBatchBytes) break;
       bytes += frame->size();
       ++sent;

@@ -35,6 +35,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_reading_paused(bool paused) {
     paused ? connection_->pause_reading() : connection_->resume_reading();
   }
+  bool reading_paused() const { return connection_->reading_paused(); }
   std::size_t queued_bytes() const { return connection_->queued_bytes(); }
 
   SessionId id() const { return id_; }

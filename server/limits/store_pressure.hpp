@@ -15,11 +15,9 @@ class StorePressure {
  public:
   explicit StorePressure(std::size_t high = 256, std::size_t low = 64) : high_(high), low_(low) {}
 
-  // `ops` more were queued; true if the queue is now too deep: pause whoever queued them.
-  bool queued(std::size_t ops) {
-    depth_ += ops;
-    return depth_ > high_;
-  }
+  void queued(std::size_t ops) { depth_ += ops; }
+  // Too deep: pause whoever feeds it.
+  bool backlogged() const { return depth_ > high_; }
   // `ops` were committed (or failed); true if the queue is down to the low-water mark:
   // resume everyone paused.
   bool committed(std::size_t ops) {
