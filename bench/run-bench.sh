@@ -55,7 +55,7 @@ for ((run = 1; run <= runs; run++)); do
   : >"$tmp/server-$run.out"
   # shellcheck disable=SC2086
   taskset -c "${SERVER_CPU:-0}" "$server_bin" --port 0 --credentials "$tmp/credentials.txt" \
-    --data-dir "$tmp/data-$run" --timeout 86400 --log-level warn ${SERVER_ARGS:-} \
+    --data-dir "$tmp/data-$run" --timeout 86400 --log-level warn --no-rate-limits ${SERVER_ARGS:-} \
     >"$tmp/server-$run.out" 2>"$tmp/server-$run.log" </dev/null &
   server_pid=$!
   # The server prints "parley-server listening on 127.0.0.1:PORT fingerprint ..." once ready.

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "server/auth/hash_command.hpp"
+#include "server/limit_flags.hpp"
 #include "server/run.hpp"
 
 int main(int argc, char** argv) {
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-reachability-check", no_check, "do not dial peers' advertised addresses at login");
   app.add_option("--force-path", force_path, "tests and benchmarks: every link takes this path")
       ->check(CLI::IsMember({"direct", "reverse", "relay"}));
+  parley::server::add_limit_flags(app, config);
   auto* hash_cmd = app.add_subcommand("hash-password", "print a salted hash of a password read from stdin");
   hash_cmd->add_option("--algorithm", algorithm, "scrypt or pbkdf2")
       ->capture_default_str()

@@ -32,9 +32,6 @@ std::set<std::string, std::less<>> names_of(const std::map<std::string, Credenti
   return names;
 }
 
-// Queued password checks beyond this are refused as "busy": each costs ~0.3 s of CPU
-// and (scrypt) 128 MiB of memory.
-constexpr std::size_t kMaxPasswordChecks = 32;
 // As long as parley-peer waits for the peers of a restarted server to come back
 // (PresenceTracker::kSettle) before it asks who is back.
 constexpr std::int64_t kQuietResumesMs = 20'000;
@@ -42,6 +39,11 @@ constexpr std::int64_t kQuietResumesMs = 20'000;
 // The grace timer wakes this long after the oldest deadline, so that one wake-up hands
 // every row overdue by then to the store as one batch.
 constexpr std::int64_t kGraceSlackMs = 5;
+
+limits::LoginThrottleSettings with_workers(limits::LoginThrottleSettings settings, std::size_t workers) {
+  settings.workers = workers;
+  return settings;
+}
 
 }  // namespace
 
@@ -55,7 +57,10 @@ Server::Server(asio::io_context& io, ServerConfig config)
       sweep_timer_(io),
       grace_timer_(io),
       session_closed_(io.get_executor()),
-      probe_tls_(asio::ssl::context::tls_client) {
+      probe_tls_(asio::ssl::context::tls_client),
+      fair_use_(config_.fair_use),
+      caps_(config_.caps),
+      login_throttle_(with_workers(config_.login_throttle, config_.password_workers)) {
   // Several senders' messages to one recipient share a write (see kRelayFlushBounds).
   asio::use_service<net::FlushScheduler>(io).set_bounds(net::kRelayFlushBounds);
   CredentialsFile accounts = load_accounts(config_);
@@ -201,6 +206,7 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     SessionId id = next_session_++;
+    if (!admit_connection(id, socket)) continue;
     auto connection = std::make_shared<net::Connection>(
         net::TlsStream(std::move(socket), tls_),
         net::ConnectionLimits{.max_frame = wire::kMaxFrame, .max_outbox_bytes = config_.max_outbox_bytes});
@@ -224,6 +230,7 @@ asio::awaitable<void> Server::sweep_loop() {
       next_token_expiry_ms_ = now_ms() + 3600 * 1000;
       forget_tokens(tokens_.expire(now_ms()));
     }
+    prune_limits();
   }
 }
 
@@ -235,7 +242,10 @@ void Server::deliver(const Outbound& outbound) {
   if (outbound.to.empty()) return;
   // Once, whatever the audience.
   auto frame = outbound.frame ? outbound.frame : wire::make_frame(outbound.message);
-  for (SessionId id : outbound.to) send_to(id, frame);
+  const bool live_only = std::holds_alternative<wire::BroadcastEvent>(outbound.message) ||
+                         std::holds_alternative<wire::PresenceEvent>(outbound.message);
+  for (SessionId id : outbound.to)
+    if (!live_only || keeps_up(id, frame->size())) send_to(id, frame);
 }
 
 void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
@@ -255,8 +265,12 @@ void Server::apply(Effects effects, SessionId requester, std::function<void()> a
     if (after_reply) after_reply();
     return;
   }
-  store_->write(std::move(effects.writes), [this, requester, reply = std::move(*effects.reply),
+  const std::size_t ops = effects.writes.size();
+  store_queued(ops);
+  pause_if_backlogged(requester);
+  store_->write(std::move(effects.writes), [this, requester, ops, reply = std::move(*effects.reply),
                                             after_reply = std::move(after_reply)](bool ok) mutable {
+    store_committed(ops);
     if (!ok) {
       // Nothing was stored: say so instead of acknowledging.
       if (auto* sent = std::get_if<wire::SendResult>(&reply)) {
@@ -313,66 +327,16 @@ void Server::flush_mailbox() {
   Mailbox& mailbox = registry_.mailbox();
   if (!mailbox.has_batch()) return;
   auto batch = mailbox.take_batch();
-  store_->write(std::move(batch.ops),
-                [this, id = batch.id](bool ok) { apply(registry_.mailbox().committed(id, ok), 0); });
-}
-
-void Server::verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                             std::function<void(PasswordCheck)> done) {
-  auto it = credentials_.find(user);
-  if (it == credentials_.end()) {
-    asio::post(io_, [done = std::move(done)] { done(PasswordCheck::mismatch); });
-    return;
-  }
-  if (checking_.size() >= kMaxPasswordChecks || checking_.contains(user)) {
-    asio::post(io_, [done = std::move(done)] { done(PasswordCheck::busy); });
-    return;
-  }
-  checking_.insert(user);
-  asio::post(workers_, [this, user, credential = it->second, password = std::move(password),
-                        requester = std::move(requester), done = std::move(done)]() mutable {
-    // Nobody waits for this answer any more: do not spend a core on it.
-    auto outcome = requester.expired()                                       ? PasswordCheck::mismatch
-                   : ::parley::server::verify_password(credential, password) ? PasswordCheck::match
-                                                                             : PasswordCheck::mismatch;
-    asio::post(io_, [this, user, done = std::move(done), outcome] {
-      checking_.erase(user);
-      done(outcome);
-    });
-  });
-}
-
-void Server::create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                            std::function<void(AccountCreation)> done) {
-  const std::string key = wire::folded_username(user);
-  if (checking_.size() + signing_up_.size() >= kMaxPasswordChecks || signing_up_.contains(key)) {
-    asio::post(io_, [done = std::move(done)] { done({false, "the server is busy; try again in a moment"}); });
-    return;
-  }
-  signing_up_.insert(key);
-  auto finish = [this, key, done](AccountCreation outcome) {
-    signing_up_.erase(key);
-    done(std::move(outcome));
-  };
-  asio::post(workers_, [this, user, password = std::move(password), requester = std::move(requester),
-                        finish = std::move(finish)]() mutable {
-    std::optional<std::string> hash;
-    if (!requester.expired()) hash = hash_password(password);
-    asio::post(io_, [this, user, finish = std::move(finish), hash = std::move(hash), requester] {
-      if (!hash || requester.expired()) return finish({false, "nobody is waiting for this account"});
-      // Someone may have taken the name (or a case variant of it) meanwhile.
-      if (auto why = registry_.sign_up_refusal(user); !why.empty()) return finish({false, why});
-      store_->write({op::PutAccount{user, *hash, now_ms()}}, [this, user, hash = *hash, finish](bool ok) {
-        if (!ok) return finish({false, "the server could not store the account; try again"});
-        credentials_[user] = Credential{Credential::Kind::hashed, hash};
-        registry_.add_account(user);
-        finish({true, {}});
-      });
-    });
+  const std::size_t ops = batch.ops.size();
+  store_queued(ops);
+  store_->write(std::move(batch.ops), [this, ops, id = batch.id](bool ok) {
+    store_committed(ops);
+    apply(registry_.mailbox().committed(id, ok), 0);
   });
 }
 
 void Server::session_closed(SessionId session) {
+  caps_.closed(session);
   sessions_.erase(session);
   session_closed_.notify();
 }

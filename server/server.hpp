@@ -26,6 +26,11 @@
 
 #include "relay/relay.hpp"
 #include "server/auth/password.hpp"
+#include "server/limits/bans.hpp"
+#include "server/limits/connection_caps.hpp"
+#include "server/limits/fair_use.hpp"
+#include "server/limits/login_throttle.hpp"
+#include "server/limits/store_pressure.hpp"
 #include "server/registry/registry.hpp"
 #include "server/registry/resume_tokens.hpp"
 #include "server/storage/store.hpp"
@@ -44,7 +49,7 @@ struct ServerConfig {
   std::chrono::seconds timeout{300};           // idle logout: no command for this long
   std::chrono::seconds dead_peer_timeout{25};  // nothing received for this long: gone (< 30 s with the sweep)
   std::chrono::seconds handshake_timeout{10};
-  std::chrono::seconds login_timeout{120};  // connected but not logged in
+  std::chrono::seconds login_timeout{20};  // connected but not logged in, heartbeats or not
   std::chrono::seconds write_stall_timeout{30};
   std::chrono::seconds flush_timeout{10};
   // A message to an online user that is acknowledged within this is never written to disk.
@@ -72,6 +77,11 @@ struct ServerConfig {
   relay::Limits relay_limits;
   std::filesystem::path relay_capture;                      // tests only: every relayed byte
   std::optional<wire::LinkPath> force_path = std::nullopt;  // tests and benchmarks
+
+  // ---- Fair use and limits (server/limits/, README "Limits") ----
+  limits::FairUseSettings fair_use;
+  limits::ConnectionCapSettings caps;
+  limits::LoginThrottleSettings login_throttle;  // its `workers` is password_workers
 };
 
 class Server {
@@ -117,26 +127,33 @@ class Server {
   void fetch_mailbox(std::string user, std::int64_t after_seq, std::int64_t before_seq,
                      std::function<void(std::vector<StoredMessage>)> done);
   // Checks `password` off the event loop; `done` runs on the event loop. Checks are
-  // expensive on purpose, so they are bounded: one at a time per user name, a few
-  // queued in all, and none for a requester that has gone away meanwhile.
+  // expensive on purpose, so they are scheduled fairly (limits/login_throttle.hpp): per
+  // address, one at a time per user name, `busy` when the queue is full, and none for a
+  // requester that has gone away meanwhile. An unknown name costs a check too.
   enum class PasswordCheck { match, mismatch, busy };
-  void verify_password(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                       std::function<void(PasswordCheck)> done);
-  // Creates an account: hashes `password` off the event loop, commits it, and only then
-  // makes it an account (registry, credentials). One sign-up per name at a time,
-  // whatever its case; the name is checked again once the hash is ready.
+  void verify_password(const std::string& user, std::string password, const std::string& address,
+                       std::weak_ptr<void> requester, std::function<void(PasswordCheck)> done);
+  // Creates an account: hashes `password` off the event loop (in the same fair queue),
+  // commits it, and only then makes it an account (registry, credentials). One sign-up
+  // per name at a time, whatever its case; the name is checked again once the hash is ready.
   struct AccountCreation {
     bool ok = false;
     std::string error;  // why not, for the user
   };
-  void create_account(const std::string& user, std::string password, std::weak_ptr<void> requester,
-                      std::function<void(AccountCreation)> done);
+  void create_account(const std::string& user, std::string password, const std::string& address,
+                      std::weak_ptr<void> requester, std::function<void(AccountCreation)> done);
   std::size_t session_count() const { return sessions_.size(); }
   // After a login: checks whether the user's direct-link address is reachable from
   // here, and tells them (server_links.cpp).
   void check_reachability(SessionId session);
   // The relay in this process, if any.
   relay::Relay* relay() { return relay_.get(); }
+  limits::FairUse& fair_use() { return fair_use_; }
+  limits::Bans& bans() { return bans_; }
+  limits::ConnectionCaps& connection_caps() { return caps_; }
+  limits::LoginThrottle& login_throttle() { return login_throttle_; }
+  // Stops reading from a session that feeds the store while it is backlogged.
+  void pause_if_backlogged(SessionId feeder);
 
   // ---- for the operator console ----
   struct OnlineUser {
@@ -147,6 +164,9 @@ class Server {
   std::vector<OnlineUser> online_users() const;  // sorted by name
   // Tells `user` why and disconnects them; false if they are not online.
   bool kick(const std::string& user, const std::string& reason);
+  // Keeps `user` out for `duration_ms` (logins are refused as `locked`), kicking them if
+  // they are online; false if they were not.
+  bool ban(const std::string& user, std::int64_t duration_ms, const std::string& reason);
   // Sends `text` from the server to everyone online; returns how many.
   std::size_t announce(const std::string& text);
   void session_closed(SessionId session);
@@ -164,6 +184,19 @@ class Server {
   void stamp_relay(Outbound& outbound);
   asio::awaitable<void> reachability_check(SessionId session, std::string user, wire::LinkEndpoint endpoint,
                                            std::string token);
+  void prune_limits();  // server_limits.cpp
+  bool admit_connection(SessionId id, const asio::ip::tcp::socket& socket);
+  // Back-pressure (limits/store_pressure.hpp): every write to the store is counted in
+  // and out; a session that feeds it while it is backlogged stops being read until the
+  // backlog is down to the low-water mark.
+  void store_queued(std::size_t ops) { store_pressure_.queued(ops); }
+  void store_committed(std::size_t ops);
+  void resume_reading();
+  // False for a reader so far behind that live-only traffic (broadcasts, presence) is
+  // dropped for it rather than let its outbox reach the limit that cuts it off.
+  bool keeps_up(SessionId session, std::size_t frame_bytes) const;
+  void start_password_checks();  // server_login.cpp
+  const Credential& dummy_credential();
 
   asio::io_context& io_;
   ServerConfig config_;
@@ -189,12 +222,18 @@ class Server {
   std::chrono::steady_clock::time_point shutdown_deadline_;
   std::function<void()> shutdown_done_;
   net::AsyncEvent session_closed_;                 // for a shutdown waiting for the last goodbye
-  std::set<std::string, std::less<>> checking_;    // user names with a password check in flight
   std::set<std::string, std::less<>> signing_up_;  // lower-case names being created
   asio::ssl::context probe_tls_;                   // presents our certificate to listeners
   std::unique_ptr<relay::Relay> relay_;
   std::string relay_host_, relay_fingerprint_, relay_secret_;
   std::uint16_t relay_port_ = 0;
+  limits::FairUse fair_use_;
+  limits::Bans bans_;
+  limits::ConnectionCaps caps_;
+  limits::LoginThrottle login_throttle_;
+  std::optional<Credential> dummy_;  // what an unknown name is checked against
+  limits::StorePressure store_pressure_;
+  std::vector<SessionId> paused_;  // reads paused until the store catches up
 };
 
 }  // namespace parley::server

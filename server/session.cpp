@@ -80,12 +80,18 @@ void Session::handle(wire::Message&& message) {
     last_command_ = net::Clock::now();
     idle_warned_ = false;
   }
+  if (over_fair_use(message)) return;
 
   auto now = now_ms();
   Registry& registry = server_.registry();
   std::visit(
       Overloaded{
-          [&](wire::SendMessage& m) { server_.apply(registry.send_message(id_, std::move(m), now), id_); },
+          [&](wire::SendMessage& m) {
+            const auto rows = registry.mailbox().rows_written();
+            server_.apply(registry.send_message(id_, std::move(m), now), id_);
+            // Written at once for an offline recipient: this sender feeds the store.
+            if (registry.mailbox().rows_written() != rows) server_.pause_if_backlogged(id_);
+          },
           [&](wire::Broadcast& m) { server_.apply(registry.broadcast(id_, m, now), id_); },
           [&](wire::WhoElse& m) { send(registry.who_else(id_, m.request)); },
           [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },
@@ -101,7 +107,7 @@ void Session::handle(wire::Message&& message) {
           },
           [&](wire::LinkAnswer& m) { server_.apply(registry.answer_link(id_, m), id_); },
           [&](wire::RegisterFile& m) { server_.apply(registry.register_file(id_, m, now), id_); },
-          [&](wire::SearchFile& m) { send(registry.search_file(id_, m)); },
+          [&](wire::SearchFile& m) { search_file(m); },
           [&](wire::HaveChunks& m) { server_.apply(registry.have_chunks(id_, m), id_); },
           [&](wire::Ping& m) { send(wire::Pong{m.request}); },
           [&](auto& other) {
@@ -128,7 +134,11 @@ void Session::handle_login(wire::Login&& login) {
                                   fmt::format("cannot create account '{}': it is taken", login.user), 0, 0,
                                   false});
   }
-  if (auto refusal = server_.registry().check_login_allowed(login.user, now_ms())) {
+  if (refuse_login(login)) return;
+  auto refusal = server_.registry().check_login_allowed(login.user, now_ms());
+  // An unknown name goes through a (dummy) password check like a known one: answering it
+  // at once would tell a guesser which names exist.
+  if (refusal && refusal->status != wire::Status::unknown_user) {
     refusal->request = login.request;
     spdlog::info("session {} ({}): login refused for '{}': {}", id_, connection_->remote_address(),
                  login.user, refusal->message);
@@ -140,7 +150,7 @@ void Session::handle_login(wire::Login&& login) {
   phase_ = Phase::checking_password;
   std::weak_ptr<Session> weak = shared_from_this();
   server_.verify_password(
-      login.user, std::move(login.password), weak,
+      login.user, std::move(login.password), connection_->remote_address(), weak,
       [weak, request = login.request, user = login.user,
        endpoint = std::move(login.endpoint)](Server::PasswordCheck check) {
         auto self = weak.lock();
@@ -174,10 +184,11 @@ void Session::handle_sign_up(wire::Login&& login) {
     reply.message = fmt::format("a new password needs at least {} characters", kMinSignUpPassword);
     return send(reply);
   }
+  if (refuse_sign_up(login)) return;
   phase_ = Phase::checking_password;
   std::weak_ptr<Session> weak = shared_from_this();
   server_.create_account(
-      login.user, std::move(login.password), weak,
+      login.user, std::move(login.password), connection_->remote_address(), weak,
       [weak, request = login.request, user = login.user,
        endpoint = std::move(login.endpoint)](Server::AccountCreation created) {
         auto self = weak.lock();
@@ -204,6 +215,7 @@ void Session::complete_login(Effects fx, const std::string& user, bool password_
   spdlog::info("session {} ({}): login '{}': {}", id_, connection_->remote_address(), user,
                reply ? reply->message : "?");
   if (success) {
+    server_.connection_caps().logged_in(id_);
     phase_ = Phase::active;
     user_ = user;
     login_seq_ = server_.registry().mailbox().next_seq();
@@ -272,7 +284,8 @@ void Session::check_deadlines(net::Clock::time_point now) {
     connection_->close("write stalled: the peer is not reading");
   } else if (flushing && now - *flushing > config.flush_timeout) {
     connection_->close("goodbye not flushed in time");
-  } else if (now - connection_->last_received() > config.dead_peer_timeout) {
+  } else if (now - connection_->last_received() > config.dead_peer_timeout &&
+             !connection_->reading_paused()) {
     connection_->close(
         fmt::format("nothing received for {} s: peer presumed gone", config.dead_peer_timeout.count()));
   } else if (flushing) {

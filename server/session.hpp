@@ -31,6 +31,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // For the server's destructor, after the event loop stopped.
   void abandon() { connection_->abandon(); }
 
+  // Back-pressure from the store (server_limits.cpp); a paused session is not "dead".
+  void set_reading_paused(bool paused) {
+    paused ? connection_->pause_reading() : connection_->resume_reading();
+  }
+  bool reading_paused() const { return connection_->reading_paused(); }
+  std::size_t queued_bytes() const { return connection_->queued_bytes(); }
+
   SessionId id() const { return id_; }
   const std::string& user() const { return user_; }  // empty until logged in
   std::int64_t logged_in_ms() const { return logged_in_ms_; }
@@ -53,6 +60,16 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMinSignUpPassword = 8;
   void check_idle(net::Clock::time_point now);
   void protocol_error(wire::Status status, const std::string& message);
+  // session_limits.cpp: true if the request was refused (and answered) for fair use.
+  bool over_fair_use(const wire::Message& message);
+  // True if this login was refused (and answered) before any password check: a ban, or
+  // too many failures from this address.
+  // A banned user is told for how long, by a password login or a resume alike.
+  bool refuse_banned(std::uint32_t request, const std::string& user);
+  bool refuse_login(const wire::Login& login);
+  bool refuse_sign_up(const wire::Login& login);  // too many sign-ups from here, or in all
+  // session_files.cpp: the registry's answer, with the chunk digests from the store.
+  void search_file(const wire::SearchFile& request);
   void deliver_offline();
   void push_offline(std::vector<StoredMessage> messages);
   void acknowledge_offline(std::vector<std::int64_t> seqs);

@@ -18,6 +18,7 @@ void Session::handle_resume(wire::Resume&& resume) {
   }
   if (phase_ != Phase::login)
     return protocol_error(wire::Status::bad_request, "resume while a login is in progress");
+  if (refuse_banned(resume.request, resume.user)) return;  // a token does not outlast a ban
   const auto credential = server_.credential_digest_of(resume.user);
   auto check =
       server_.tokens().verify(resume.token, resume.user, credential ? &*credential : nullptr, now_ms());

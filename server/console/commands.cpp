@@ -23,6 +23,25 @@ std::pair<std::string_view, std::string_view> split(std::string_view s) {
   return {s.substr(0, end), trim(s.substr(end))};
 }
 
+constexpr std::int64_t kMaxBanMinutes = 366 * 24 * 60;
+
+// kick <user> [minutes] [reason]: a second word of digits only is the ban's length.
+Command parse_kick(std::string_view rest) {
+  auto [user, more] = split(rest);
+  if (user.empty()) return Invalid{"usage: kick <user> [minutes] [reason]"};
+  auto [first, after] = split(more);
+  std::int64_t minutes = 0;
+  std::string_view reason = more;
+  if (!first.empty() && first.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (first.size() > 6 || std::stoll(std::string(first)) > kMaxBanMinutes)
+      return Invalid{fmt::format("a ban lasts at most {} minutes", kMaxBanMinutes)};
+    minutes = std::stoll(std::string(first));
+    reason = after;
+  }
+  if (reason.size() > 200) return Invalid{"reason too long (max 200 bytes)"};
+  return Kick{std::string(user), std::string(reason), minutes};
+}
+
 }  // namespace
 
 Command parse(std::string_view line) {
@@ -38,18 +57,13 @@ Command parse(std::string_view line) {
       return Invalid{fmt::format("text too long (max {} bytes)", wire::kMaxText)};
     return Say{std::string(rest)};
   }
-  if (word == "kick") {
-    auto [user, reason] = split(rest);
-    if (user.empty()) return Invalid{"usage: kick <user> [reason]"};
-    if (reason.size() > 200) return Invalid{"reason too long (max 200 bytes)"};
-    return Kick{std::string(user), std::string(reason)};
-  }
+  if (word == "kick") return parse_kick(rest);
   return Invalid{fmt::format("unknown command '{}' (type help)", word)};
 }
 
 std::string help_text() {
   return "users                   who is online, since when, from where\n"
-         "kick <user> [reason]    tell the user why, then disconnect them\n"
+         "kick <user> [minutes] [reason]  tell them why, disconnect them; keep them out that long\n"
          "say <text>              an announcement every online user sees\n"
          "shutdown                tell everyone, flush, exit\n"
          "help                    this list";

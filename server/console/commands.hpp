@@ -1,11 +1,13 @@
 // The operator console's commands, parsed from one typed line. Pure, for tests.
 //   users                   who is online, since when, from where
-//   kick <user> [reason]    tell the user why, then disconnect them
+//   kick <user> [minutes] [reason]  tell the user why, disconnect them, and keep them
+//                                   out for that many minutes
 //   say <text>              an announcement every online user sees, from the server
 //   shutdown                graceful: tell everyone, flush, exit 0
 //   help
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,6 +19,7 @@ struct Users {};
 struct Kick {
   std::string user;
   std::string reason;
+  std::int64_t minutes = 0;  // 0: no ban, they may log in again at once
 };
 struct Say {
   std::string text;

@@ -29,18 +29,27 @@ void Console::list_users() {
     print_(fmt::format("  {} since {} from {}", u.user, iso_time_utc(u.since_ms), u.address));
 }
 
+void Console::kick(const console::Kick& c) {
+  std::string reason =
+      c.reason.empty() ? "kicked by the operator" : fmt::format("kicked by the operator: {}", c.reason);
+  if (c.minutes == 0) {
+    if (server_.kick(c.user, reason))
+      print_(fmt::format("kicked {}", c.user));
+    else
+      print_(fmt::format("error: {} is not online", c.user));
+    return;
+  }
+  const auto ban = fmt::format("banned for {} minute{}", c.minutes, c.minutes == 1 ? "" : "s");
+  if (server_.ban(c.user, c.minutes * 60'000, fmt::format("{}; {}", reason, ban)))
+    print_(fmt::format("kicked {}; {}", c.user, ban));
+  else
+    print_(fmt::format("{} is not online; {}", c.user, ban));
+}
+
 void Console::execute(std::string_view line) {
   std::visit(Overloaded{
                  [&](const console::Users&) { list_users(); },
-                 [&](const console::Kick& c) {
-                   std::string reason = c.reason.empty()
-                                            ? "kicked by the operator"
-                                            : fmt::format("kicked by the operator: {}", c.reason);
-                   if (server_.kick(c.user, reason))
-                     print_(fmt::format("kicked {}", c.user));
-                   else
-                     print_(fmt::format("error: {} is not online", c.user));
-                 },
+                 [&](const console::Kick& c) { kick(c); },
                  [&](const console::Say& c) {
                    std::size_t n = server_.announce(c.text);
                    print_(fmt::format("announced to {} user{}", n, n == 1 ? "" : "s"));

@@ -28,6 +28,7 @@ class Console {
 
  private:
   void list_users();
+  void kick(const console::Kick& c);
 
   Server& server_;
   std::function<void(const std::string&)> print_;

@@ -20,9 +20,11 @@ FileIndex::Registration FileIndex::register_file(const std::string& owner, const
                           request.chunk_hashes, now_ms};
   entry.holders[owner] = files::full_bitfield(request.chunk_count);
   out.writes.push_back(op::PutFile{entry.meta});
+  entry.meta.chunk_hashes = {};  // on disk only: the store reads them when asked
   out.writes.push_back(op::SetHolding{StoredHolding{request.name, owner, entry.holders[owner]}});
   out.message =
       fmt::format("{} is registered: {} bytes in {} chunks", request.name, request.size, request.chunk_count);
+  count_owned(entry.meta);
   files_.emplace(request.name, std::move(entry));
   return out;
 }
@@ -58,7 +60,7 @@ std::vector<WriteOp> FileIndex::drop_holder(const std::string& user) {
   return out;
 }
 
-wire::FileInfo FileIndex::info(std::uint32_t request, const std::string& name, bool with_hashes,
+wire::FileInfo FileIndex::info(std::uint32_t request, const std::string& name,
                                const std::function<bool(const std::string&)>& listed) const {
   wire::FileInfo info;
   info.request = request;
@@ -73,7 +75,6 @@ wire::FileInfo FileIndex::info(std::uint32_t request, const std::string& name, b
   info.size = meta.size;
   info.chunk_count = meta.chunk_count;
   info.file_hash = meta.file_hash;
-  if (with_hashes) info.chunk_hashes = meta.chunk_hashes;
   for (const auto& [user, bits] : it->second.holders) {
     if (info.holders.size() == wire::kMaxHolders) break;
     if (listed(user)) info.holders.push_back(wire::Holder{user, bits});
@@ -82,9 +83,18 @@ wire::FileInfo FileIndex::info(std::uint32_t request, const std::string& name, b
 }
 
 void FileIndex::restore(const PersistedState& state) {
-  for (const auto& f : state.files) files_[f.name].meta = f;
+  for (const auto& f : state.files) {
+    files_[f.name].meta = f;
+    count_owned(f);
+  }
   for (const auto& h : state.holdings)
     if (auto it = files_.find(h.name); it != files_.end()) it->second.holders[h.user] = h.chunks;
+}
+
+void FileIndex::count_owned(const StoredFile& meta) {
+  auto& owned = owned_[meta.owner];
+  ++owned.files;
+  owned.chunks += meta.chunk_count;
 }
 
 }  // namespace parley::server

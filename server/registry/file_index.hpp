@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/limits/fair_use.hpp"
 #include "server/storage/store.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -34,18 +35,27 @@ class FileIndex {
   std::vector<WriteOp> drop_holder(const std::string& user);
 
   // The file and its holders that `listed` accepts (online, not hiding from the asker),
-  // or status unknown_file.
-  wire::FileInfo info(std::uint32_t request, const std::string& name, bool with_hashes,
+  // or status unknown_file. Never the chunk digests: they stay on disk (Store::fetch_chunk_hashes).
+  wire::FileInfo info(std::uint32_t request, const std::string& name,
                       const std::function<bool(const std::string&)>& listed) const;
 
   void restore(const PersistedState& state);
+
+  // What `user` registered (for the per-user quotas).
+  limits::Owned owned_by(const std::string& user) const {
+    auto it = owned_.find(user);
+    return it == owned_.end() ? limits::Owned{} : it->second;
+  }
 
  private:
   struct Entry {
     StoredFile meta;
     std::map<std::string, std::string> holders;  // user -> bitfield, sorted for stable output
   };
+  void count_owned(const StoredFile& meta);
+
   std::unordered_map<std::string, Entry> files_;
+  std::unordered_map<std::string, limits::Owned> owned_;  // by owner
 };
 
 }  // namespace parley::server

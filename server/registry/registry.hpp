@@ -110,7 +110,8 @@ class Registry {
   // ---- files and chunks ----
   Effects register_file(SessionId session, const wire::RegisterFile& request, std::int64_t now_ms);
   Effects have_chunks(SessionId session, const wire::HaveChunks& have);
-  // Holders are listed while online, unless they have blocked the asker.
+  // Holders are listed while online, unless they have blocked the asker. Without the chunk
+  // digests, even when asked for: the caller reads them from the store.
   wire::FileInfo search_file(SessionId session, const wire::SearchFile& request) const;
 
   // ---- queries ----
@@ -122,6 +123,7 @@ class Registry {
   const std::string* user_of(SessionId session) const;
   std::optional<SessionId> session_of(const std::string& user) const;
   bool has_blocked(const std::string& blocker, const std::string& blocked) const;
+  limits::Owned files_owned(const std::string& user) const { return files_.owned_by(user); }
 
  private:
   static wire::Result reply_result(std::uint32_t request, wire::Status status, std::string message);

@@ -30,7 +30,7 @@ wire::FileInfo Registry::search_file(SessionId session, const wire::SearchFile& 
     refusal.message = "log in first";
     return refusal;
   }
-  return files_.info(request.request, request.name, request.with_hashes, [&](const std::string& user) {
+  return files_.info(request.request, request.name, [&](const std::string& user) {
     return online_.contains(user) && !has_blocked(user, *me);
   });
 }

@@ -29,23 +29,31 @@ void load_last_seen(sqlite3* db, PersistedState& state) {
   while (use.step()) state.last_seen_ms.emplace(use.text(0), use.int64(1));
 }
 
+// Without the chunk digests (up to 32 KiB a file): those are read when asked for, so a
+// restart costs a row per file, whatever the files' sizes.
 void load_files(sqlite3* db, PersistedState& state) {
-  const StmtPtr stmt = prepare(
-      db, "SELECT name, owner, size, chunk_count, file_hash, chunk_hashes, registered_ms FROM files", 0);
+  const StmtPtr stmt =
+      prepare(db, "SELECT name, owner, size, chunk_count, file_hash, registered_ms FROM files", 0);
   Use use(db, stmt.get());
   while (use.step()) {
-    StoredFile f{use.text(0),
-                 use.text(1),
-                 static_cast<std::uint64_t>(use.int64(2)),
-                 static_cast<std::uint32_t>(use.int64(3)),
-                 use.blob(4),
-                 {},
-                 use.int64(6)};
-    const std::string hashes = use.blob(5);
-    for (std::size_t at = 0; at + kDigest <= hashes.size(); at += kDigest)
-      f.chunk_hashes.push_back(hashes.substr(at, kDigest));
-    state.files.push_back(std::move(f));
+    state.files.push_back(StoredFile{use.text(0),
+                                     use.text(1),
+                                     static_cast<std::uint64_t>(use.int64(2)),
+                                     static_cast<std::uint32_t>(use.int64(3)),
+                                     use.blob(4),
+                                     {},
+                                     use.int64(5)});
   }
+}
+
+// Login history older than this goes at start-up; last_seen keeps what whoelsesince needs.
+// Nobody is online at start-up, so a row still open is one a crash left: its login time
+// is its age.
+constexpr std::int64_t kLoginHistoryMs = std::int64_t{90} * 24 * 3600 * 1000;
+
+void prune_login_history(sqlite3* db) {
+  const StmtPtr stmt = prepare(db, "DELETE FROM logins WHERE COALESCE(logout_ms, login_ms) < ?1", 0);
+  Use(db, stmt.get()).bind(1, now_ms() - kLoginHistoryMs).run();
 }
 
 void load_holdings(sqlite3* db, PersistedState& state) {
@@ -86,11 +94,24 @@ PersistedState Tables::load() {
   load_locks(db_, state);
   load_last_seen(db_, state);
   load_files(db_, state);
+  prune_login_history(db_);
   load_holdings(db_, state);
   load_accounts(db_, state);
   load_mailbox(db_, state);
   load_resume_tokens(db_, state);
   return state;
+}
+
+std::vector<std::string> Tables::chunk_hashes(const std::string& name) {
+  const StmtPtr stmt = prepare(db_, "SELECT chunk_hashes FROM files WHERE name = ?1", 0);
+  Use use(db_, stmt.get());
+  use.bind(1, name);
+  std::vector<std::string> out;
+  if (!use.step()) return out;
+  const std::string hashes = use.blob(0);
+  for (std::size_t at = 0; at + kDigest <= hashes.size(); at += kDigest)
+    out.push_back(hashes.substr(at, kDigest));
+  return out;
 }
 
 }  // namespace parley::server::sqlite

@@ -55,6 +55,10 @@ class SqliteStore final : public Store {
     submit(FetchJob{std::move(user), after_seq, before_seq, limit, std::move(done)});
   }
 
+  void fetch_chunk_hashes(std::string name, std::function<void(std::vector<std::string>)> done) override {
+    submit(HashesJob{std::move(name), std::move(done)});
+  }
+
   void flush() override {
     std::unique_lock lock(mutex_);
     const std::uint64_t target = submitted_;
@@ -76,7 +80,11 @@ class SqliteStore final : public Store {
   struct LoadJob {
     std::promise<PersistedState> result;
   };
-  using Job = std::variant<WriteJob, FetchJob, LoadJob>;
+  struct HashesJob {
+    std::string name;
+    std::function<void(std::vector<std::string>)> done;
+  };
+  using Job = std::variant<WriteJob, FetchJob, LoadJob, HashesJob>;
 
   void submit(Job job) {
     {
@@ -114,6 +122,9 @@ class SqliteStore final : public Store {
         commit_writes(writes);
       } else if (auto* fetch = std::get_if<FetchJob>(&batch[i])) {
         run_fetch(*fetch);
+        ++i;
+      } else if (auto* hashes = std::get_if<HashesJob>(&batch[i])) {
+        run_hashes(*hashes);
         ++i;
       } else {
         run_load(std::get<LoadJob>(batch[i]));
@@ -170,6 +181,18 @@ class SqliteStore final : public Store {
         done(std::move(messages));
       });
     }
+  }
+
+  void run_hashes(HashesJob& job) {
+    std::vector<std::string> hashes;
+    try {
+      hashes = tables_->chunk_hashes(job.name);
+    } catch (const std::exception& e) {
+      spdlog::error("store: reading chunk digests failed: {}", e.what());
+    }
+    asio::post(completions_, [done = std::move(job.done), hashes = std::move(hashes)]() mutable {
+      done(std::move(hashes));
+    });
   }
 
   void run_load(LoadJob& job) {

@@ -31,6 +31,8 @@ class Tables {
                                            std::int64_t before_seq, std::size_t limit);
   // Everything the registry needs back at start-up (sqlite_load.cpp).
   PersistedState load();
+  // One file's chunk digests, read when a downloader asks (sqlite_load.cpp).
+  std::vector<std::string> chunk_hashes(const std::string& name);
 
  private:
   void apply(const op::PutOffline& put);

@@ -35,7 +35,7 @@ struct StoredFile {
   std::uint64_t size = 0;
   std::uint32_t chunk_count = 0;
   std::string file_hash;                  // raw SHA-256
-  std::vector<std::string> chunk_hashes;  // raw SHA-256 each
+  std::vector<std::string> chunk_hashes;  // raw SHA-256 each; not loaded at start-up
   std::int64_t registered_ms = 0;
 };
 // Which chunks of a file a user holds (bit i of byte i / 8 is chunk i).
@@ -144,6 +144,10 @@ class Store {
   // most `limit`.
   virtual void fetch_offline(std::string user, std::int64_t after_seq, std::int64_t before_seq,
                              std::size_t limit, std::function<void(std::vector<StoredMessage>)> done) = 0;
+
+  // The chunk digests of a registered file (kept on disk only, so that start-up and
+  // memory do not grow with the registry); empty if there is no such file.
+  virtual void fetch_chunk_hashes(std::string name, std::function<void(std::vector<std::string>)> done) = 0;
 
   // Blocks until everything submitted so far is committed. For shutdown and tests.
   virtual void flush() = 0;

@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <cstring>
+#include <utility>
 
 #include "shared/net/async.hpp"
 
@@ -75,6 +76,10 @@ asio::awaitable<void> Connection::run(Role role) {
 void Connection::read_ready() {
   std::size_t since_yield = 0;
   while (is_open() || state_ == State::flushing) {
+    if (reading_paused_ && state_ == State::open) {
+      read_parked_ = true;
+      return;
+    }
     // The rest of a large frame goes straight into place; anything else into scratch.
     std::span<std::uint8_t> direct =
         state_ == State::open ? assembler_.direct_space() : std::span<std::uint8_t>{};
@@ -120,6 +125,15 @@ void Connection::read_ready() {
       return;
     }
   }
+}
+
+void Connection::resume_reading() {
+  reading_paused_ = false;
+  if (!std::exchange(read_parked_, false)) return;
+  last_received_ = Clock::now();
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->is_closed()) self->read_ready();
+  });
 }
 
 void Connection::schedule_flush() {

@@ -70,6 +70,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public Flush
     handlers_ = {};
   }
 
+  // Back-pressure: stop taking input until resume_reading() (the kernel's buffer fills,
+  // then the sender's TCP window closes: the sender slows down, nothing is buffered
+  // here). Writes go on. The silence while paused is not the peer's: resuming restarts
+  // last_received().
+  void pause_reading() { reading_paused_ = true; }
+  void resume_reading();
+  bool reading_paused() const { return reading_paused_; }
+
   bool is_open() const { return state_ == State::handshaking || state_ == State::open; }
   bool is_closed() const { return state_ == State::closed; }
   // When close_after_flush began, if it did: a goodbye that cannot be flushed must not
@@ -108,6 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Flush
   bool flush_scheduled_ = false;
   bool draining_ = false;  // a coroutine waits for the socket to take pending_
   bool saying_goodbye_ = false;
+  bool reading_paused_ = false;
+  bool read_parked_ = false;   // read_ready() returned without waiting, because of the pause
   wire::SharedFrame pending_;  // bytes the socket would not take yet, from pending_offset_
   std::size_t pending_offset_ = 0;
   Clock::time_point created_ = Clock::now();

@@ -90,7 +90,7 @@ void check_latencies(const BenchRun& run) {
 TEST_CASE("e2e bench: each workload against a real server prints a sensible RESULT line") {
   TempDir dir;
   write_bench_credentials(dir, kClients);
-  ServerProcess server(dir);
+  ServerProcess server(dir, {"--no-rate-limits"});  // the bench measures the relay, not the limits
 
   SUBCASE("private: closed loop, every message sent is delivered") {
     auto run = run_bench(dir, server, {"--mode", "private", "--window", "4"});

@@ -18,6 +18,26 @@ void RawTlsClient::shrink_receive_buffer() {
   stream_.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
 }
 
+void RawTlsClient::bind_source(const std::string& address) {
+  auto& socket = stream_.next_layer();
+  if (!socket.is_open()) socket.open(asio::ip::tcp::v4());
+  socket.bind({asio::ip::make_address(address), 0});
+}
+
+std::optional<wire::LoginResult> RawTlsClient::log_in(const std::string& user, const std::string& password,
+                                                      std::chrono::milliseconds timeout, bool sign_up) {
+  if (!std::exchange(said_hello_, true)) write(wire::Hello{wire::kProtocolVersion, "raw"});
+  write(wire::Login{1, user, password, {}, sign_up});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = read(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    if (!m) return std::nullopt;
+    if (auto* result = std::get_if<wire::LoginResult>(&*m)) return *result;
+  }
+  return std::nullopt;
+}
+
 bool RawTlsClient::handshake() {
   std::error_code ec;
   stream_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);

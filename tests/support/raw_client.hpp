@@ -7,6 +7,7 @@
 #include <asio/ssl.hpp>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "shared/net/tls_context.hpp"
@@ -32,6 +33,12 @@ class RawTlsClient {
   bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Makes the kernel receive buffer small, so a client that stops reading is noticed sooner.
   void shrink_receive_buffer();
+  // Connects from this loopback address (127.0.0.2, ...): another address to the server.
+  void bind_source(const std::string& address);
+  // Hello (the first time), then Login; the LoginResult (nullopt on timeout or close).
+  std::optional<wire::LoginResult> log_in(const std::string& user, const std::string& password,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                          bool sign_up = false);
 
  private:
   bool fill(std::chrono::milliseconds timeout);
@@ -42,6 +49,7 @@ class RawTlsClient {
   std::uint16_t port_;
   std::vector<std::uint8_t> buffer_;
   bool eof_ = false;
+  bool said_hello_ = false;
 };
 
 }  // namespace parley::test

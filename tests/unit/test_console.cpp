@@ -21,13 +21,21 @@ TEST_CASE("operator console: commands and their errors") {
   CHECK(kick.reason == "spamming the room");
   CHECK(std::get<console::Kick>(console::parse("kick bob")).reason.empty());
   CHECK(std::get<console::Say>(console::parse("say  maintenance at 6pm ")).text == "maintenance at 6pm");
-  CHECK(std::get<console::Invalid>(console::parse("kick")).message == "usage: kick <user> [reason]");
+  CHECK(std::get<console::Invalid>(console::parse("kick")).message ==
+        "usage: kick <user> [minutes] [reason]");
+  auto ban = std::get<console::Kick>(console::parse("kick bob 15 spamming"));
+  CHECK(ban.minutes == 15);
+  CHECK(ban.reason == "spamming");
+  CHECK(std::get<console::Kick>(console::parse("kick bob 5")).reason.empty());
+  CHECK(std::get<console::Kick>(console::parse("kick bob 5 ")).minutes == 5);
+  CHECK(std::get<console::Kick>(console::parse("kick bob 5min")).minutes == 0);  // a reason, then
+  CHECK(std::holds_alternative<console::Invalid>(console::parse("kick bob 99999999 x")));
   CHECK(std::get<console::Invalid>(console::parse("say")).message == "usage: say <text>");
   CHECK(std::get<console::Invalid>(console::parse("shutdown now")).message == "usage: shutdown");
   CHECK(std::get<console::Invalid>(console::parse("reboot")).message ==
         "unknown command 'reboot' (type help)");
   CHECK(std::holds_alternative<console::Invalid>(console::parse("say " + std::string(5000, 'x'))));
-  CHECK(console::help_text().find("kick <user> [reason]") != std::string::npos);
+  CHECK(console::help_text().find("kick <user> [minutes] [reason]") != std::string::npos);
 }
 
 TEST_CASE("sign-up names: rules, reserved names whatever their case, and names taken whatever their case") {

@@ -116,20 +116,23 @@ TEST_CASE("file index: register, holdings, search, restore") {
   CHECK(again.writes.empty());
 
   auto everyone = [](const std::string&) { return true; };
-  auto info = index.info(3, "movie.mkv", false, everyone);
+  auto info = index.info(3, "movie.mkv", everyone);
   CHECK(info.status == wire::Status::ok);
   CHECK(info.request == 3);
   CHECK(info.chunk_count == 10);
-  CHECK(info.chunk_hashes.empty());  // only when asked
+  CHECK(info.chunk_hashes.empty());  // never from memory: the store has them
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].user == "alice");
-  CHECK(index.info(3, "movie.mkv", true, everyone).chunk_hashes.size() == 10);
-  CHECK(index.info(3, "nothing", false, everyone).status == wire::Status::unknown_file);
+  CHECK(std::get<server::op::PutFile>(first.writes[0]).file.chunk_hashes.size() == 10);
+  CHECK(index.owned_by("alice").files == 1);
+  CHECK(index.owned_by("alice").chunks == 10);
+  CHECK(index.owned_by("bob").files == 0);
+  CHECK(index.info(3, "nothing", everyone).status == wire::Status::unknown_file);
 
   // bob announces chunks 1 and 9 (bits past chunk 10 are ignored).
   auto writes = index.set_holding("bob", wire::HaveChunks{"movie.mkv", std::string("\x02\xfe", 2)});
   REQUIRE(writes.size() == 1);
-  info = index.info(4, "movie.mkv", false, everyone);
+  info = index.info(4, "movie.mkv", everyone);
   REQUIRE(info.holders.size() == 2);
   CHECK(info.holders[1].user == "bob");
   CHECK(files::has_chunk(info.holders[1].chunks, 1));
@@ -142,7 +145,7 @@ TEST_CASE("file index: register, holdings, search, restore") {
 
   // Offline or hiding holders are not listed.
   auto only_bob = [](const std::string& u) { return u == "bob"; };
-  info = index.info(5, "movie.mkv", false, only_bob);
+  info = index.info(5, "movie.mkv", only_bob);
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].user == "bob");
 
@@ -152,9 +155,9 @@ TEST_CASE("file index: register, holdings, search, restore") {
   state.holdings.push_back({"movie.mkv", "carol", "\x01\x00"});
   server::FileIndex restored;
   restored.restore(state);
-  info = restored.info(6, "movie.mkv", true, everyone);
+  info = restored.info(6, "movie.mkv", everyone);
   CHECK(info.status == wire::Status::ok);
-  CHECK(info.chunk_hashes.size() == 10);
+  CHECK(restored.owned_by("alice").chunks == 10);  // the quota counts what was registered before
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].user == "carol");
 }
@@ -170,7 +173,7 @@ TEST_CASE("file index: a holder that logs in again is forgotten until it re-anno
   const auto& removal = std::get<server::op::SetHolding>(writes[0]).holding;
   CHECK(removal.user == "alice");
   CHECK(removal.chunks.find_first_not_of('\0') == std::string::npos);  // "holds nothing": the row goes
-  auto info = index.info(2, "doc.txt", false, [](const std::string&) { return true; });
+  auto info = index.info(2, "doc.txt", [](const std::string&) { return true; });
   REQUIRE(info.holders.size() == 1);
   CHECK(info.holders[0].user == "bob");
   CHECK(index.drop_holder("alice").empty());

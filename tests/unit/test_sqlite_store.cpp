@@ -443,7 +443,19 @@ TEST_CASE("store: registered files and holdings survive a reopen; an empty holdi
   CHECK(state.files[0].owner == "alice");
   CHECK(state.files[0].size == 1000);
   CHECK(state.files[0].file_hash == std::string(32, 'F'));
-  CHECK(state.files[0].chunk_hashes == movie.chunk_hashes);  // binary digests, NUL bytes and all
+  // The digests stay on disk until asked for: start-up does not grow with them.
+  CHECK(state.files[0].chunk_hashes.empty());
+  CHECK(state.files[0].chunk_count == 2);
+  std::optional<std::vector<std::string>> hashes;
+  store->fetch_chunk_hashes("movie.mkv", [&](std::vector<std::string> h) { hashes = std::move(h); });
+  settle(*store, io);
+  REQUIRE(hashes);
+  CHECK(*hashes == movie.chunk_hashes);  // binary digests, NUL bytes and all
+  hashes.reset();
+  store->fetch_chunk_hashes("nothing", [&](std::vector<std::string> h) { hashes = std::move(h); });
+  settle(*store, io);
+  REQUIRE(hashes);
+  CHECK(hashes->empty());
   REQUIRE(state.holdings.size() == 1);
   CHECK(state.holdings[0].user == "alice");
   CHECK(state.holdings[0].chunks == "\x03");
