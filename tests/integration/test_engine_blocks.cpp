@@ -51,7 +51,7 @@ TEST_CASE("engine blocks: a new session of the peer learns whom it blocked befor
   CHECK(alice->all<ev::Blocked>().back().users == Names{"carol"});
 }
 
-TEST_CASE("engine blocks: the list survives a server restart and is asked again after it") {
+TEST_CASE("engine blocks: the list survives a server restart and the peer's resume") {
   Fixture f;
   auto alice = f.log_in("alice");
   CHECK(f.execute(*alice, "block dave"));
