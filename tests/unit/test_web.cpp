@@ -161,5 +161,6 @@ TEST_CASE("the block list goes to the page whether or not the blocked command as
   auto answer = web_json(Event{ev::Blocked{{}, true}});
   REQUIRE(answer.size() == 1);  // json_view's answer, not a second copy
   CHECK(answer[0]["users"] == nlohmann::json::array());
-  CHECK(std::holds_alternative<cmd::Blocked>(*command_from_json("blocked", nlohmann::json::object()).command));
+  CHECK(
+      std::holds_alternative<cmd::Blocked>(*command_from_json("blocked", nlohmann::json::object()).command));
 }
