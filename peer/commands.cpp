@@ -53,6 +53,8 @@ constexpr std::array kTable{
         [](Parsed&& p) -> Command { return cmd::Block{std::move(p.users.front())}; }},
     Row{"unblock", Args::kUser, "<user>", "receive messages from <user> again", kKind<cmd::Unblock>,
         [](Parsed&& p) -> Command { return cmd::Unblock{std::move(p.users.front())}; }},
+    Row{"blocked", Args::kNone, "", "list the users you have blocked", kKind<cmd::Blocked>,
+        [](Parsed&&) -> Command { return cmd::Blocked{}; }},
     Row{"startprivate", Args::kUser, "<user>", "open a direct, end-to-end private link with <user>",
         kKind<cmd::StartPrivate>,
         [](Parsed&& p) -> Command { return cmd::StartPrivate{std::move(p.users.front())}; }},

@@ -62,6 +62,7 @@ struct Downloads {};
 struct Uploads {};  // uploads: what this peer is serving to others now
 struct Wait {};     // wait: until every running download has finished or failed
 struct Users {};    // users: everyone online, you included
+struct Blocked {};  // blocked: whom you have blocked (kept by the server)
 struct Ping {};     // ping: round trip to the server
 struct Logout {};
 struct Login {};      // login: log back in after an idle logout, with the same credentials
@@ -82,11 +83,12 @@ struct Help {  // help [command]
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block,
-                             cmd::Unblock, cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private,
-                             cmd::StopPrivate, cmd::Reply, cmd::Register, cmd::SearchFile, cmd::SearchChunk,
-                             cmd::Download, cmd::Downloads, cmd::Users, cmd::Ping, cmd::Uploads, cmd::Wait,
-                             cmd::Login, cmd::Reconnect, cmd::Fingerprint, cmd::Me, cmd::History>;
+using Command =
+    std::variant<cmd::Message, cmd::Broadcast, cmd::WhoElse, cmd::WhoElseSince, cmd::Block, cmd::Unblock,
+                 cmd::Logout, cmd::Help, cmd::StartPrivate, cmd::Private, cmd::StopPrivate, cmd::Reply,
+                 cmd::Register, cmd::SearchFile, cmd::SearchChunk, cmd::Download, cmd::Downloads, cmd::Users,
+                 cmd::Ping, cmd::Uploads, cmd::Wait, cmd::Login, cmd::Reconnect, cmd::Fingerprint, cmd::Me,
+                 cmd::History, cmd::Blocked>;
 
 struct ParseError {
   std::string command;  // canonical command name when known ("message"), else the word typed

@@ -95,6 +95,7 @@ void Session::handle(wire::Message&& message) {
           [&](wire::Broadcast& m) { server_.apply(registry.broadcast(id_, m, now), id_); },
           [&](wire::WhoElse& m) { send(registry.who_else(id_, m.request)); },
           [&](wire::WhoElseSince& m) { send(registry.who_else_since(id_, m.request, m.seconds, now)); },
+          [&](wire::ListBlocked& m) { send(registry.blocked_by(id_, m.request)); },
           [&](wire::Block& m) { server_.apply(registry.block(id_, m.request, m.user), id_); },
           [&](wire::Unblock& m) { server_.apply(registry.unblock(id_, m.request, m.user), id_); },
           [&](wire::Logout&) {

@@ -127,12 +127,14 @@ void Engine::show_logged_in() {
   for (auto& message : std::exchange(held_, {})) on_event(std::move(message));
 }
 
-// After every login: what this peer holds (the server forgot it) and who is online.
+// After every login: what this peer holds (the server forgot it), who is online, and
+// whom we blocked (perhaps from another session or device).
 void Engine::on_server_up(bool again) {
   if (again) emit(ev::Server{true, "logged in again"});
   asio::co_spawn(io_, transfers_->announce_holdings(), net::LogExceptions{"announce holdings"});
   asio::co_spawn(io_, flush_outbox(), net::LogExceptions{"outbox"});
   asio::co_spawn(io_, learn_who_is_online(again), net::LogExceptions{"who is online"});
+  asio::co_spawn(io_, learn_blocked(), net::LogExceptions{"block list"});
 }
 
 asio::awaitable<void> Engine::learn_who_is_online(bool again) {

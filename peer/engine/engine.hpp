@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -65,6 +66,8 @@ class Engine {
   const PeerConfig& config() const { return config_; }
   std::vector<std::string> online_users() const;
   std::vector<std::string> linked_users() const { return links_->users(); }
+  // Whom we have blocked, as the server last said (empty until its answer after login).
+  const std::set<std::string>& blocked_users() const { return blocked_; }
   std::vector<std::string> file_names() const { return transfers_->file_names(); }
 
  private:
@@ -81,6 +84,10 @@ class Engine {
   void on_server_up(bool again);
   asio::awaitable<void> learn_who_is_online(bool again);
   asio::awaitable<void> settle_presence();
+  // engine_blocks.cpp: the block list the server keeps for us.
+  asio::awaitable<void> learn_blocked();
+  // Applies a block (`now` true) or unblock the server confirmed; emits the list if it moved.
+  void note_block(const std::string& user, bool now);
   // Queues `seq` for the next AckOffline frame (one flush per loop pass).
   void acknowledge(std::int64_t seq);
   void on_receipt(const wire::Receipt& receipt);
@@ -107,6 +114,7 @@ class Engine {
   asio::awaitable<bool> handle(const cmd::Ping& c);
   asio::awaitable<bool> handle(const cmd::Block& c);
   asio::awaitable<bool> handle(const cmd::Unblock& c);
+  asio::awaitable<bool> handle(const cmd::Blocked& c);
   asio::awaitable<bool> handle(const cmd::StartPrivate& c);
   asio::awaitable<bool> handle(const cmd::Private& c);
   asio::awaitable<bool> handle(const cmd::StopPrivate& c);
@@ -169,6 +177,7 @@ class Engine {
   asio::steady_timer settle_timer_;
   wire::LinkEndpoint endpoint_;
   std::string last_partner_;  // whom `reply` and `/me` address
+  std::set<std::string> blocked_;
   AckBatch acks_;
   // What the server pushes between its login answer and LoggedIn being shown (offline
   // messages come right behind the answer): shown after it.

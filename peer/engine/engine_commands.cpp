@@ -180,7 +180,9 @@ asio::awaitable<bool> Engine::handle(const cmd::Block& c) {
   const wire::Message message = wire::Block{0, c.user};
   auto reply = co_await request("block", message);
   if (!reply || !generic_reply("block", *reply)) co_return false;
-  if (std::get<wire::Result>(*reply).status != wire::Status::ok) co_return false;
+  const auto status = std::get<wire::Result>(*reply).status;
+  if (status == wire::Status::ok || status == wire::Status::already_blocked) note_block(c.user, true);
+  if (status != wire::Status::ok) co_return false;
   // Blocking someone ends any private link with them (they are not told why), and any
   // dial of theirs that was announced but has not arrived yet.
   links_->forget(c.user);
@@ -192,8 +194,10 @@ asio::awaitable<bool> Engine::handle(const cmd::Block& c) {
 asio::awaitable<bool> Engine::handle(const cmd::Unblock& c) {
   const wire::Message message = wire::Unblock{0, c.user};
   auto reply = co_await request("unblock", message);
-  co_return reply&& generic_reply("unblock", *reply) &&
-      std::get<wire::Result>(*reply).status == wire::Status::ok;
+  if (!reply || !generic_reply("unblock", *reply)) co_return false;
+  const auto status = std::get<wire::Result>(*reply).status;
+  if (status == wire::Status::ok || status == wire::Status::not_blocked) note_block(c.user, false);
+  co_return status == wire::Status::ok;
 }
 
 asio::awaitable<bool> Engine::handle(const cmd::StartPrivate& c) {

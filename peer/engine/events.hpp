@@ -180,6 +180,13 @@ struct History {                        // the answer to `history`
   std::string user;                     // "" for every conversation
   std::vector<StoredMessage> messages;  // oldest first
 };
+// Whom we have blocked (the server keeps it across sessions): learned after every login,
+// then after each block and unblock. `answer`: the reply to the `blocked` command (front
+// ends print it); otherwise only front ends that keep a user list use it.
+struct Blocked {
+  std::vector<std::string> users;  // sorted
+  bool answer = false;
+};
 struct Fingerprint {
   std::string user;
   std::string fingerprint;  // hex
@@ -193,6 +200,6 @@ using Event =
                  ev::BroadcastSent, ev::Presence, ev::Users, ev::Help, ev::Private, ev::Link, ev::Server,
                  ev::Registered, ev::FileFound, ev::Chunks, ev::Pong, ev::Announcement, ev::DownloadStarted,
                  ev::Progress, ev::Running, ev::Downloaded, ev::Downloads, ev::Uploads, ev::IdleWarning,
-                 ev::Fingerprint, ev::History, ev::Receipt>;
+                 ev::Fingerprint, ev::History, ev::Receipt, ev::Blocked>;
 
 }  // namespace parley::peer

@@ -213,6 +213,12 @@ struct Renderer {
   Objects operator()(const ev::IdleWarning& e) const {
     return {info(wording::idle_warning(e.seconds), {{"idle_logout_in", e.seconds}})};
   }
+  // Only the answer to `blocked`: the list learned after login or changed by a block is
+  // news for a user list (the web UI's), not a line for scripts.
+  Objects operator()(const ev::Blocked& e) const {
+    if (!e.answer) return {};
+    return {{{"type", "blocked"}, {"users", e.users}}};
+  }
   Objects operator()(const ev::Fingerprint& e) const {
     return {{{"type", "fingerprint"}, {"user", e.user}, {"fingerprint", e.fingerprint}, {"mine", e.mine}}};
   }

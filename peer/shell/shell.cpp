@@ -225,6 +225,7 @@ std::vector<std::string> Shell::complete(const std::string& line) const {
     case CompletionKind::kUser:
       out = engine_.online_users();
       for (auto& linked : engine_.linked_users()) out.push_back(linked);
+      for (const auto& blocked : engine_.blocked_users()) out.push_back(blocked);  // for unblock
       break;
     case CompletionKind::kFile:
       out = engine_.file_names();

@@ -260,6 +260,12 @@ struct Renderer {
   std::string operator()(const ev::IdleWarning& e) const {
     return p.line(p.paint(wording::idle_warning(e.seconds), kYellow));
   }
+  std::string operator()(const ev::Blocked& e) const {
+    if (!e.answer) return "";  // learned after login, or a block already confirmed
+    std::string list;
+    for (const auto& u : e.users) list += (list.empty() ? "" : ", ") + p.name(u);
+    return p.line(fmt::format("blocked: {}", list.empty() ? "nobody" : list));
+  }
   std::string operator()(const ev::Fingerprint& e) const {
     const std::string whose = e.mine ? "your" : printable(e.user, false) + "'s";
     return p.line(fmt::format("{} certificate fingerprint: {}", whose, fingerprint_display(e.fingerprint)));

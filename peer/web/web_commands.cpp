@@ -38,6 +38,7 @@ constexpr std::array kShapes{
     Shape{"users", {}, 0},
     Shape{"block", {{{"user", Field::kWord, true}}}, 1},
     Shape{"unblock", {{{"user", Field::kWord, true}}}, 1},
+    Shape{"blocked", {}, 0},
     Shape{"startprivate", {{{"user", Field::kWord, true}}}, 1},
     Shape{"private", {{{"user", Field::kWord, true}, {"text", Field::kText, true}}}, 2},
     Shape{"stopprivate", {{{"user", Field::kWord, true}}}, 1},

@@ -135,10 +135,6 @@ asio::awaitable<ApiReply> WebFront::run_command(Command command) {
         {{"type", "error"}, {"command", name}, {"message", fmt::format("internal error: {}", e.what())}});
   }
   end_turn();
-  if (ok) {
-    if (auto* block = std::get_if<cmd::Block>(&command)) blocked_.insert(block->user);
-    if (auto* unblock = std::get_if<cmd::Unblock>(&command)) blocked_.erase(unblock->user);
-  }
   co_return ApiReply{200, {{"ok", ok}, {"events", events}}};
 }
 
@@ -195,6 +191,8 @@ ApiReply WebFront::login_outcome(const RegistrySession::LoginOutcome& outcome, c
 ApiReply WebFront::snapshot() const {
   const auto& config = engine_.config();
   Json online = engine_.online_users(), linked = engine_.linked_users(), files = engine_.file_names();
+  // The engine's list: learned from the server after login, so blocks of earlier sessions show.
+  Json blocked = engine_.blocked_users();
   return {200,
           {{"user", started_ ? engine_.user() : ""},
            {"logged_in", logged_in_},
@@ -207,7 +205,7 @@ ApiReply WebFront::snapshot() const {
            {"server_address", fmt::format("{}:{}", config.host, config.port)},
            {"online", online},
            {"linked", linked},
-           {"blocked", blocked_},
+           {"blocked", blocked},
            {"files", files},
            {"share_files", share_files(config.share_dir)},
            {"share_dir", config.share_dir.string()},

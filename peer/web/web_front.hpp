@@ -11,7 +11,6 @@
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -76,7 +75,6 @@ class WebFront {
   bool server_up_ = false;
   bool trusted_ = false;  // the server's certificate is pinned (or was just trusted)
   std::string seen_fingerprint_;
-  std::set<std::string> blocked_;
 };
 
 }  // namespace parley::peer::web

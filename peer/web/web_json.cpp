@@ -66,6 +66,10 @@ std::vector<nlohmann::ordered_json> web_json(const Event& event) {
                    if (e.mine) objects.insert(objects.begin(), own_private(e));
                  },
                  [&](const ev::BroadcastSent& e) { objects.insert(objects.begin(), own_broadcast(e)); },
+                 [&](const ev::Blocked& e) {
+                   // The page's user list marks them whether or not anyone asked.
+                   if (!e.answer) objects.push_back({{"type", "blocked"}, {"users", e.users}});
+                 },
                  [](const auto&) {}},
       event);
   return objects;

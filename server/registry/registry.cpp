@@ -189,6 +189,18 @@ wire::UserList Registry::who_else_since(SessionId session, std::uint32_t request
   return list;
 }
 
+wire::UserList Registry::blocked_by(SessionId session, std::uint32_t request) const {
+  wire::UserList list;
+  list.request = request;
+  const std::string* me = user_of(session);
+  auto it = me ? blocks_.find(*me) : blocks_.end();
+  if (it == blocks_.end()) return list;
+  list.users.assign(it->second.begin(), it->second.end());
+  std::sort(list.users.begin(), list.users.end());
+  if (list.users.size() > kMaxBlockedListed) list.users.resize(kMaxBlockedListed);
+  return list;
+}
+
 // The checks block and unblock share; nullopt when `target` is a fit target for `me`.
 std::optional<wire::Result> Registry::check_block_target(const std::string* me, std::uint32_t request,
                                                          const std::string& target, const char* verb) const {

@@ -43,6 +43,10 @@ struct RegistrySettings {
       std::nullopt;  // tests and benchmarks: every link takes this path
 };
 
+// 1,000 names of at most 32 bytes (plus cereal's 8-byte length each) stay well under
+// the 64 KiB frame cap.
+inline constexpr std::size_t kMaxBlockedListed = 1000;
+
 class Registry {
  public:
   Registry(std::set<std::string, std::less<>> accounts, RegistrySettings settings);
@@ -87,6 +91,9 @@ class Registry {
   wire::UserList who_else(SessionId session, std::uint32_t request) const;
   wire::UserList who_else_since(SessionId session, std::uint32_t request, std::int64_t seconds,
                                 std::int64_t now_ms) const;
+  // Whom `session`'s user has blocked, sorted by name (at most kMaxBlockedListed, so the
+  // answer always fits one frame); empty if not logged in.
+  wire::UserList blocked_by(SessionId session, std::uint32_t request) const;
   Effects block(SessionId session, std::uint32_t request, const std::string& target);
   Effects unblock(SessionId session, std::uint32_t request, const std::string& target);
 

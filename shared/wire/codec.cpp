@@ -138,7 +138,7 @@ const char* type_name(const Message& message) {
       "BroadcastEvent", "PresenceEvent", "LoggedOut",    "ProtocolError",   "StartPrivate", "LinkRequest",
       "LinkAnswer",     "LinkOffer",     "RegisterFile", "SearchFile",      "FileInfo",     "HaveChunks",
       "Ping",           "Pong",          "Announcement", "IdleWarning",     "Receipt",      "Resume",
-      "ReachProbe",     "Reachability"};
+      "ReachProbe",     "Reachability",  "ListBlocked"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

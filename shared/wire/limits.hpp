@@ -9,7 +9,7 @@
 
 namespace parley::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 6;
+inline constexpr std::uint32_t kProtocolVersion = 7;
 
 // Largest frame payload on the registry link. Control messages are small; the cap
 // leaves room for a full-length chat message to a full recipient list.

@@ -419,12 +419,22 @@ struct Reachability {
   }
 };
 
+// client -> server (protocol 7): whom this user has blocked, kept by the server across
+// sessions, so a peer knows its block list from the start. Answered with a UserList.
+struct ListBlocked {
+  std::uint32_t request = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(request);
+  }
+};
+
 using Message =
     std::variant<Hello, Welcome, Heartbeat, Login, SendMessage, Broadcast, WhoElse, WhoElseSince, Block,
                  Unblock, Logout, AckOffline, LoginResult, Result, SendResult, BroadcastResult, UserList,
                  ChatEvent, BroadcastEvent, PresenceEvent, LoggedOut, ProtocolError, StartPrivate,
                  LinkRequest, LinkAnswer, LinkOffer, RegisterFile, SearchFile, FileInfo, HaveChunks, Ping,
-                 Pong, Announcement, IdleWarning, Receipt, Resume, ReachProbe, Reachability>;
+                 Pong, Announcement, IdleWarning, Receipt, Resume, ReachProbe, Reachability, ListBlocked>;
 
 // Short type name for logs ("SendMessage").
 const char* type_name(const Message& message);

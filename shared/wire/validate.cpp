@@ -198,6 +198,7 @@ void check(Checker& c, const IdleWarning& m) {
 // Nothing in them can break a limit.
 void check(Checker&, const Heartbeat&) {}
 void check(Checker&, const WhoElse&) {}
+void check(Checker&, const ListBlocked&) {}
 void check(Checker&, const Logout&) {}
 void check(Checker&, const BroadcastResult&) {}
 void check(Checker&, const Ping&) {}

@@ -97,6 +97,7 @@ TEST_CASE("every kind of message survives a round trip") {
       Resume{19, "alice", std::string(64, 'a'), {"127.0.0.1", 5000, std::string(64, 'f')}},
       ReachProbe{std::string(32, 'c')},
       Reachability{false, true, "10.0.0.1:4000", "10.0.0.2:50000", "another peer's listener answered"},
+      ListBlocked{20},
   };
   REQUIRE(samples.size() == std::variant_size_v<Message>);
   for (const auto& m : samples) {

@@ -211,6 +211,9 @@ TEST_CASE("block and unblock") {
   CHECK(parse_as<cmd::Block>("/block  mallory ").user == "mallory");
   CHECK(parse_as<cmd::Unblock>("unblock mallory").user == "mallory");
   CHECK(parse_as<cmd::Unblock>("/unblock mallory").user == "mallory");
+  parse_as<cmd::Blocked>("blocked");
+  parse_as<cmd::Blocked>("/BLOCKED");
+  CHECK(parse_error("blocked mallory").command == "blocked");
 
   for (std::string_view name : {"block", "unblock"}) {
     const std::string n(name);

@@ -237,3 +237,11 @@ TEST_CASE("json: a queued message of ours and the history") {
         "\"text\":\"hi\",\"mine\":false,\"time\":\"1970-01-01T00:00:00.000Z\",\"state\":\"received\"}],"
         "\"user\":\"bob\"}");
 }
+
+TEST_CASE("json: blocked answers the command only; scripts see no line for the list learned at login") {
+  CHECK(lines(ev::Blocked{{"bob", "carol"}, true}) == R"({"type":"blocked","users":["bob","carol"]})"
+                                                      "\n");
+  CHECK(lines(ev::Blocked{{}, true}) == R"({"type":"blocked","users":[]})"
+                                        "\n");
+  CHECK(lines(ev::Blocked{{"bob"}, false}).empty());
+}

@@ -246,3 +246,9 @@ TEST_CASE("text: history lines carry the date, who, and our own lines' state") {
   CHECK(text.find("you → bob: hey (delivered)") != std::string::npos);
   CHECK(text.find('\n') != std::string::npos);  // one line each
 }
+
+TEST_CASE("text: blocked lists whom you blocked; the list learned at login prints nothing") {
+  CHECK(plain_body(ev::Blocked{{"bob", "carol"}, true}) == "blocked: bob, carol");
+  CHECK(plain_body(ev::Blocked{{}, true}) == "blocked: nobody");
+  CHECK(render(ev::Blocked{{"bob"}, false}, plain()).empty());
+}

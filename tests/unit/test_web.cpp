@@ -152,3 +152,15 @@ TEST_CASE("--web takes [HOST:]PORT; port 0 is any free one") {
   CHECK(is_loopback_host("::1"));
   CHECK_FALSE(is_loopback_host("0.0.0.0"));
 }
+
+TEST_CASE("the block list goes to the page whether or not the blocked command asked for it") {
+  auto learned = web_json(Event{ev::Blocked{{"bob", "carol"}, false}});
+  REQUIRE(learned.size() == 1);
+  CHECK(learned[0]["type"] == "blocked");
+  CHECK(learned[0]["users"] == nlohmann::json::array({"bob", "carol"}));
+  auto answer = web_json(Event{ev::Blocked{{}, true}});
+  REQUIRE(answer.size() == 1);  // json_view's answer, not a second copy
+  CHECK(answer[0]["users"] == nlohmann::json::array());
+  CHECK(
+      std::holds_alternative<cmd::Blocked>(*command_from_json("blocked", nlohmann::json::object()).command));
+}

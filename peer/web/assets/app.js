@@ -93,6 +93,12 @@ function onEvent(e) {
       renderUsers();
       break;
     }
+    case 'blocked':
+      // The peer's whole list (learned from the server after each login, then after every
+      // block and unblock): marks users blocked in earlier sessions, offline ones too.
+      S.blocked = new Set(e.users);
+      renderUsers(); renderChatHead();
+      break;
     case 'link': onLink(e); break;
     case 'registered':
       S.registered.set(e.file, e);
