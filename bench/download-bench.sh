@@ -6,6 +6,9 @@
 #   SIZE=256M CHUNKS=64 HOLDERS=1 WARM=0 bench/download-bench.sh build
 #   SERVER_ARGS="--force-path relay" bench/download-bench.sh    every link through the relay
 #     (in the server: the server's CPU is the relay's, printed as "server")
+#   RELAY=separate SERVER_ARGS="--force-path relay" bench/download-bench.sh    through a
+#     parley-relay of its own (RELAY_ARGS for its flags, e.g. "--link-rate 0 --total-rate 0"),
+#     whose CPU is printed apart from the server's
 #   PERF_OUT=/tmp/dl.perf bench/download-bench.sh    also records the downloader with perf
 #     (PERF_ARGS, default -g; "--call-graph dwarf" sees through code without frame pointers;
 #     PERF_WHO=alice profiles a holder instead)
@@ -26,6 +29,7 @@ SHM=${SHM:-/dev/shm}
 
 server_bin=$BUILD/server/parley-server
 peer_bin=$BUILD/peer/parley-peer
+relay_bin=$BUILD/relay/parley-relay
 for bin in "$server_bin" "$peer_bin"; do
   [[ -x $bin ]] || { echo "download-bench: no $bin (build first, or pass the build dir)" >&2; exit 2; }
 done
@@ -74,8 +78,22 @@ for u in "${users[@]}"; do echo "$u ${u}-pw"; done >"$work/credentials.txt"
 mkdir -p "$work/share-alice"
 head -c "$bytes" /dev/urandom >"$work/share-alice/data.bin"
 
+relay_flags=()
+if [[ ${RELAY:-} == separate ]]; then
+  [[ -x $relay_bin ]] || die "no $relay_bin (build first)"
+  echo "bench-relay-secret-$RANDOM$RANDOM$RANDOM" >"$work/relay-secret"
+  "$relay_bin" --port 0 --bind 127.0.0.1 --secret-file "$work/relay-secret" --data-dir "$work/relay-data" \
+    --log-level warn ${RELAY_ARGS:-} </dev/null >"$work/relay.log" 2>"$work/relay.err" &
+  relay_pid=$!
+  pids+=($!)
+  await "$work/relay.log" 'listening on' "the relay"
+  relay_flags=(--relay-at "$(sed -nE 's/.*listening on ([0-9.]+:[0-9]+) .*/\1/p' "$work/relay.log")"
+    --relay-fingerprint "$(sed -nE 's/.* fingerprint ([0-9a-f]{64}).*/\1/p' "$work/relay.log")"
+    --relay-secret-file "$work/relay-secret")
+fi
+
 "$server_bin" --port 0 --bind 127.0.0.1 --timeout 3600 --credentials "$work/credentials.txt" \
-  --data-dir "$work/server-data" --log-level warn ${SERVER_ARGS:-} </dev/null >"$work/server.log" 2>"$work/server.err" &
+  --data-dir "$work/server-data" --log-level warn ${SERVER_ARGS:-} "${relay_flags[@]}" </dev/null >"$work/server.log" 2>"$work/server.err" &
 server_pid=$!
 pids+=($!)
 await "$work/server.log" 'listening on' "the server"
@@ -134,6 +152,7 @@ fi
 declare -A before
 for u in erin "${holders[@]}"; do before[$u]=$(cpu_ticks "${pid[$u]}"); done
 server_before=$(cpu_ticks "$server_pid")
+relay_before=$( [[ -n ${relay_pid:-} ]] && cpu_ticks "$relay_pid" || echo 0)
 loop_before=$(loop_ticks "${pid[erin]}")
 if [[ -n ${PERF_OUT:-} ]]; then  # profile a peer during the timed download
   perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pid[${PERF_WHO:-erin}]}" 2>"$work/perf.err" &
@@ -148,6 +167,7 @@ if [[ -n ${perf_pid:-} ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true;
 declare -A used
 for u in erin "${holders[@]}"; do used[$u]=$(($(cpu_ticks "${pid[$u]}") - ${before[$u]})); done
 server_used=$(($(cpu_ticks "$server_pid") - server_before))
+relay_used=$( [[ -n ${relay_pid:-} ]] && echo $(($(cpu_ticks "$relay_pid") - relay_before)) || echo 0)
 loop_used=$(($(loop_ticks "${pid[erin]}") - loop_before))
 rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/${pid[erin]}/status")
 
@@ -168,4 +188,8 @@ awk -v bytes="$bytes" -v start="$start" -v end="$end" -v dl="${used[erin]}" -v l
   }'
 awk -v t="$server_used" -v hz="$hz" -v bytes="$bytes" 'BEGIN {
   printf "server (and its relay) %.2f CPU-s, %.2f CPU-s per GiB\n", t / hz, t / hz / (bytes / 1073741824) }'
+if [[ -n ${relay_pid:-} ]]; then
+  awk -v t="$relay_used" -v hz="$hz" -v bytes="$bytes" 'BEGIN {
+    printf "parley-relay %.2f CPU-s, %.2f CPU-s per GiB\n", t / hz, t / hz / (bytes / 1073741824) }'
+fi
 echo "sources: $(sed -nE 's/.*"sources":(\[[^]]*\]).*/\1/p' <<<"$downloaded")  bytes verified identical"

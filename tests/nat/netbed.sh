@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A small internet in network namespaces, for direct links behind NAT (issue 15):
 #
-#   public 10.99.0.0/24 (bridge): server + relay and carol at .1, dave at .1 too
+#   public 10.99.0.0/24 (bridge): server + relay (then a separate parley-relay) and
+#         carol at .1, dave at .1 too
 #   home1 192.168.99.0/24 behind router r1 (wan 10.99.0.11): MASQUERADE, REJECTs
 #         unsolicited connections; alice at .2
 #   home2 192.168.98.0/24 behind router r2 (wan 10.99.0.12): MASQUERADE, DROPs them;
@@ -16,6 +17,7 @@ BUILD=${1:?usage: netbed.sh BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
 SERVER_BIN=$BUILD/server/parley-server
 PEER_BIN=$BUILD/peer/parley-peer
+RELAY_BIN=$BUILD/relay/parley-relay
 TIMEOUT=${TIMEOUT:-20}
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -108,7 +110,11 @@ wait_for() {
 # Waits for the Nth line matching PATTERN.
 wait_count() {
   local file=$1 pattern=$2 count=$3
-  timeout "$TIMEOUT" bash -c "tail -n +1 -F '$file' 2>/dev/null | grep --line-buffered -E -- '$pattern' | head -n $count >/dev/null" ||
+  # grep -m stops at the Nth match (a pipeline into head would also wait for tail, which
+  # only notices the closed pipe at its next write); -c into a variable, since GNU grep
+  # writing to /dev/null stops at the first match whatever -m says.
+  local seen
+  seen=$(timeout "$TIMEOUT" grep -m "$count" -c -E -- "$pattern" <(tail -n +1 -F "$file" 2>/dev/null)) ||
     fail "fewer than $count lines matching '$pattern' in $(basename "$file") within ${TIMEOUT}s"
 }
 
@@ -116,7 +122,7 @@ start_server() {
   local name=$1
   shift
   ip netns exec $PUB "$SERVER_BIN" --bind 10.99.0.1 --port 7878 --credentials "$WORK/credentials.txt" \
-    --data-dir "$WORK/$name-data" --log-level info --relay-capture "$WORK/$name.capture" "$@" \
+    --data-dir "$WORK/${DATA:-$name}-data" --log-level info --relay-capture "$WORK/$name.capture" "$@" \
     </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PIDS+=($!)
   SERVER_PID=$!
@@ -230,4 +236,47 @@ echo "netbed: ok: the relay carried $size bytes, none of them private text or ch
 say carol "private alice after-the-server-died"
 wait_for "$WORK/alice.out" '"type":"private","from":"carol","text":"after-the-server-died"'
 echo "netbed: ok: a reverse link keeps working with the registry down"
+
+# ---- phase 2: a separate parley-relay; relayed links need it, not the registry ----
+echo "netbed: phase 2: a separate parley-relay, the registry killed under a relayed link"
+wait_for "$WORK/alice.out" '"type":"link","user":"bob","state":"closed"'  # its relay was in s1
+printf 'netbed-relay-secret-%s\n' "$RANDOM$RANDOM$RANDOM" >"$WORK/relay-secret"
+ip netns exec $PUB "$RELAY_BIN" --bind 10.99.0.1 --port 7879 --secret-file "$WORK/relay-secret" \
+  --data-dir "$WORK/relay-data" --log-level info </dev/null >"$WORK/relay.out" 2>"$WORK/relay.err" &
+PIDS+=($!)
+wait_for "$WORK/relay.out" "listening on"
+RELAY_FP=$(grep -oE 'fingerprint [0-9a-f]{64}' "$WORK/relay.out" | cut -d' ' -f2)
+RELAY_AT=(--relay-at 10.99.0.1:7879 --relay-fingerprint "$RELAY_FP" --relay-secret-file "$WORK/relay-secret")
+DATA=s1 start_server s2 "${RELAY_AT[@]}"  # the same data: the peers pinned its certificate
+for user in alice bob; do wait_count "$WORK/$user.out" '"type":"server","state":"back"' 1; done
+say alice "startprivate bob"
+wait_count "$WORK/alice.out" '"type":"link","user":"bob","state":"open".*"path":"relay"' 2
+wait_count "$WORK/bob.out" '"type":"link","user":"alice","state":"open".*"path":"relay"' 2
+head -c 12M /dev/urandom >"$WORK/bob/share/big.bin"
+say bob "register big.bin 12"
+wait_for "$WORK/bob.out" '"type":"registered","file":"big.bin"'
+say alice "download big.bin"
+wait_for "$WORK/alice.out" '"type":"progress","file":"big.bin"'  # its transfer link is open
+kill -KILL "$SERVER_PID"
+for user in alice bob; do wait_count "$WORK/$user.out" '"type":"server","state":"lost"' 2; done
+say alice "private bob alice-to-bob-registry-dead"
+wait_for "$WORK/bob.out" '"type":"private","from":"alice","text":"alice-to-bob-registry-dead"'
+say bob "private alice bob-to-alice-registry-dead"
+wait_for "$WORK/alice.out" '"type":"private","from":"bob","text":"bob-to-alice-registry-dead"'
+say alice "wait"
+wait_for "$WORK/alice.out" '"type":"downloaded","file":"big.bin"'
+cmp "$WORK/bob/share/big.bin" "$WORK/alice/downloads/big.bin" || fail "big.bin differs after the relayed download"
+echo "netbed: ok: a relayed chat (both ways) and a 12 MiB download carry on with the registry killed"
+
+DATA=s1 start_server s3 "${RELAY_AT[@]}"
+for user in alice bob; do wait_count "$WORK/$user.out" '"type":"server","state":"back"' 2; done
+say bob "private alice after-the-restart"
+wait_for "$WORK/alice.out" '"type":"private","from":"bob","text":"after-the-restart"'
+say alice "stopprivate bob"
+wait_count "$WORK/bob.out" '"type":"link","user":"alice","state":"closed"' 2
+say alice "startprivate bob"
+wait_count "$WORK/alice.out" '"type":"link","user":"bob","state":"open".*"path":"relay"' 3
+say alice "private bob over-a-new-relayed-link"
+wait_for "$WORK/bob.out" '"type":"private","from":"alice","text":"over-a-new-relayed-link"'
+echo "netbed: ok: after a restart the old relayed link carries on and a new one opens"
 echo "netbed: all passed"
