@@ -39,6 +39,22 @@ void add_limit_flags(CLI::App& app, ServerConfig& config) {
                  "chunks of all the files one user registered")
       ->capture_default_str()
       ->group("Fair use");
+  auto& q = config.mailbox_quota;
+  app.add_option("--max-offline-per-recipient", q.max_per_recipient,
+                 "stored messages that may wait for one recipient")
+      ->capture_default_str()
+      ->group("Fair use");
+  app.add_option("--max-offline-bytes-per-recipient", q.max_bytes_per_recipient,
+                 "bytes of stored messages that may wait for one recipient")
+      ->capture_default_str()
+      ->group("Fair use");
+  app.add_option("--max-offline-per-sender", q.max_per_sender, "stored messages one sender may have waiting")
+      ->capture_default_str()
+      ->group("Fair use");
+  app.add_option("--max-offline-bytes-per-sender", q.max_bytes_per_sender,
+                 "bytes of stored messages one sender may have waiting")
+      ->capture_default_str()
+      ->group("Fair use");
   app.add_flag_function(
          "--no-rate-limits", [&f](std::int64_t) { f.rate_limits = false; },
          "no per-second limits (benchmarks on a trusted network); quotas and caps still hold")

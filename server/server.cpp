@@ -81,6 +81,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
                                         .max_failures = 3,
                                         .link_answer_ms = config_.link_answer_timeout.count() * 1000,
                                         .ack_grace_ms = config_.ack_grace.count(),
+                                        .mailbox_quota = config_.mailbox_quota,
                                         .presence_grace_ms = config_.presence_grace.count(),
                                         .quiet_resumes_until_ms = now_ms() + kQuietResumesMs,
                                         .relay = config_.relay_port.has_value() || !config_.relay_at.empty(),

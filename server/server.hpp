@@ -80,6 +80,7 @@ struct ServerConfig {
 
   // ---- Fair use and limits (server/limits/, README "Limits") ----
   limits::FairUseSettings fair_use;
+  MailboxQuotaSettings mailbox_quota;
   limits::ConnectionCapSettings caps;
   limits::LoginThrottleSettings login_throttle;  // its `workers` is password_workers
 };

@@ -26,9 +26,11 @@ void Mailbox::restore(const PersistedState& state) {
     if (fresh) {
       s.from = row.from;
       s.msg_id = row.msg_id;
+      s.bytes = row.bytes;
       stored_ids_[key_of(row.from, row.msg_id)] = row.seq;
     }
     s.waiting.push_back(row.to);
+    quota_.add(row.from, row.to, s.bytes);
     next = std::max(next, row.seq + 1);
   }
   next_seq_ = first_seq_ = swept_seq_ = next;
@@ -174,6 +176,7 @@ void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
   const auto& e = p.event;
   ops_.push_back(op::PutOffline{StoredMessage{p.seq, e.msg_id, e.from, to, e.to, e.text, e.sent_ms}});
   ++rows_written_;
+  quota_.add(e.from, to, e.text.size());
   target.state = State::writing;
   target.batch = next_batch_;
   if (batch_seqs_.empty() || batch_seqs_.back() != p.seq) batch_seqs_.push_back(p.seq);
@@ -209,6 +212,7 @@ void Mailbox::settle(Pending& p, Effects& fx) {
     if (!failed) stored_ids_[key] = p.seq;
     kept.from = event.from;
     kept.msg_id = event.msg_id;
+    kept.bytes = event.text.size();
     stored_.emplace(p.seq, std::move(kept));
   }
   for (const auto& [session, request] : p.resends) {
@@ -245,6 +249,7 @@ bool Mailbox::ack_stored(std::int64_t seq, const std::string& user, Acked& out) 
   auto pos = std::find(s.waiting.begin(), s.waiting.end(), user);
   if (pos == s.waiting.end()) return false;
   s.waiting.erase(pos);
+  quota_.remove(s.from, user, s.bytes);
   out.receipts.emplace_back(s.from, wire::Receipt{s.msg_id, user});
   if (s.waiting.empty()) {
     if (auto id = stored_ids_.find(key_of(s.from, s.msg_id)); id != stored_ids_.end() && id->second == seq)
@@ -304,13 +309,16 @@ void Mailbox::finish_batch(Pending& p, std::uint64_t batch, bool ok) {
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
     Target& t = p.targets[i];
     if (t.batch != batch) continue;
+    const std::string& to = p.reply.recipients[i].user;
+    // A row that was not written, or is deleted now, no longer counts.
+    if (t.state == State::acked_writing || !ok) quota_.remove(p.event.from, to, p.event.text.size());
     if (t.state == State::writing) {
       t.state = ok ? State::stored : State::failed;
       --p.unsettled;
     } else if (t.state == State::acked_writing) {
       t.state = State::acked;
       --p.unsettled;
-      if (ok) ops_.push_back(op::AckOffline{p.reply.recipients[i].user, {p.seq}});
+      if (ok) ops_.push_back(op::AckOffline{to, {p.seq}});
     }
   }
 }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "server/registry/effects.hpp"
+#include "server/registry/mailbox_quota.hpp"
 #include "server/storage/store.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -73,7 +74,8 @@ class Mailbox {
     std::vector<std::pair<std::string, wire::Receipt>> receipts;  // to each message's sender, by name
   };
 
-  explicit Mailbox(std::int64_t grace_ms = 200) : grace_ms_(grace_ms) {}
+  explicit Mailbox(std::int64_t grace_ms = 200, MailboxQuotaSettings quota = {})
+      : grace_ms_(grace_ms), quota_(quota) {}
   void set_grace(std::int64_t grace_ms) { grace_ms_ = grace_ms; }
 
   // Start-up: the rows still stored, and how far seqs went.
@@ -95,6 +97,12 @@ class Mailbox {
   void expire(std::int64_t now_ms);
   // `session` ended: what was pushed to it and not acknowledged is written now.
   void session_ended(SessionId session);
+
+  // Whether a message from `from` for `to`, offline, may be stored (MailboxQuota).
+  bool fits(const std::string& from, const std::string& to, std::size_t bytes) const {
+    return quota_.fits(from, to, bytes);
+  }
+  const MailboxQuota& quota() const { return quota_; }
 
   bool has_batch() const { return !ops_.empty(); }
   Batch take_batch();
@@ -127,6 +135,7 @@ class Mailbox {
     std::string from;
     std::string msg_id;
     std::vector<std::string> waiting;  // recipients whose rows are still there
+    std::uint64_t bytes = 0;           // of its text, counted in the quota per row
   };
   // A sender's latest messages, the oldest overwritten first: keys[i] = key_of(...) of
   // the message with seqs[i]. Scanned without a branch (the compiler vectorizes it): a
@@ -153,6 +162,7 @@ class Mailbox {
   void finish_batch(Pending& p, std::uint64_t batch, bool ok);
 
   std::int64_t grace_ms_;
+  MailboxQuota quota_;
   std::int64_t next_seq_ = 1;
   std::int64_t reserved_ = 1;  // durable (or about to be): seqs below it may be in use
   Letter draft_;

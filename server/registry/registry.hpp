@@ -31,6 +31,7 @@ struct RegistrySettings {
   int max_failures = 3;
   std::int64_t link_answer_ms = 10'000;  // how long a target has to get ready for a direct link
   std::int64_t ack_grace_ms = 200;  // how long a message waits for its acknowledgement before it is written
+  MailboxQuotaSettings mailbox_quota{};  // what may wait on disk per recipient and per sender
   // A dropped connection's "offline" waits this long for the user to come back (resume
   // or log in): a blip is no presence change. 0: announced at once.
   std::int64_t presence_grace_ms = 3'000;

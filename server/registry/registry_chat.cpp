@@ -41,9 +41,12 @@ Effects Registry::send_message(SessionId session, wire::SendMessage&& request, s
       status = Status::yourself;
     } else if (has_blocked(*to, *from)) {
       status = Status::blocked;
+    } else if (const SessionId online = session_of(*to).value_or(0);
+               online == 0 && !mailbox_.fits(*from, *to, request.text.size())) {
+      status = Status::rate_limited;  // too much waits for them already, or from this sender
     } else {
       target.state = Mailbox::State::waiting;
-      target.session = session_of(*to).value_or(0);
+      target.session = online;
       ++accepted;
     }
     letter.reply.recipients.push_back({*to, status});

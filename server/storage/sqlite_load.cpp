@@ -69,9 +69,13 @@ void load_accounts(sqlite3* db, PersistedState& state) {
 }
 
 void load_mailbox(sqlite3* db, PersistedState& state) {
-  const StmtPtr stmt = prepare(db, "SELECT seq, recipient, sender, msg_id FROM mailbox ORDER BY seq", 0);
+  // The text's size in bytes (not characters) for the quotas, not the text itself.
+  const StmtPtr stmt = prepare(
+      db, "SELECT seq, recipient, sender, msg_id, length(CAST(text AS BLOB)) FROM mailbox ORDER BY seq", 0);
   Use use(db, stmt.get());
-  while (use.step()) state.mailbox.push_back(MailboxRow{use.int64(0), use.text(1), use.text(2), use.text(3)});
+  while (use.step())
+    state.mailbox.push_back(MailboxRow{use.int64(0), use.text(1), use.text(2), use.text(3),
+                                       static_cast<std::uint64_t>(use.int64(4))});
   const StmtPtr reserved = prepare(db, "SELECT value FROM meta WHERE key = 'seq_reserved'", 0);
   Use read(db, reserved.get());
   if (read.step()) state.seq_reserved = read.int64(0);

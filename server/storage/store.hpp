@@ -52,6 +52,7 @@ struct MailboxRow {
   std::string to;
   std::string from;
   std::string msg_id;
+  std::uint64_t bytes = 0;  // of its text (the quotas count them)
 };
 
 // A session resumption token as the server keeps it (see registry/resume_tokens.hpp).

@@ -52,6 +52,10 @@ TEST_CASE("an offline flood slows the flooder only: another user's stored messag
   TestServer server([&](auto& c) {
     c.credentials = dir / "accounts.txt";
     c.fair_use.rate_limits = false;  // the back-pressure, not the rate limit, is under test
+    c.mailbox_quota = {.max_per_recipient = 1000000,
+                       .max_bytes_per_recipient = 1ULL << 40,
+                       .max_per_sender = 1'000'000,
+                       .max_bytes_per_sender = 1ULL << 40};  // nor the quotas
   });
   TestClient bob(server.port());
   bob.sign_in("bob");

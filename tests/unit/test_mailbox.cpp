@@ -265,3 +265,48 @@ TEST_CASE("mailbox: seqs are reserved on disk a block ahead, with the batch that
   REQUIRE(batch.ops.size() == 1);
   CHECK(std::get<op::ReserveSeqs>(batch.ops[0]).below > 1);
 }
+
+TEST_CASE("mailbox quota: rows count from their write until deleted or failed") {
+  Mailbox m(kGrace, MailboxQuotaSettings{.max_per_recipient = 2,
+                                         .max_bytes_per_recipient = 1 << 20,
+                                         .max_per_sender = 3,
+                                         .max_bytes_per_sender = 1 << 20});
+  m.restore(PersistedState{});
+  CHECK(m.fits("alice", "bob", 5));
+  m.send(letter("m1", {{"bob", 0}}), T0);  // offline: written at once
+  m.send(letter("m2", {{"bob", 0}}), T0);
+  CHECK(m.quota().of_recipient("bob").rows == 2);
+  CHECK(m.quota().of_recipient("bob").bytes == 10);  // "hello" twice
+  CHECK_FALSE(m.fits("alice", "bob", 5));            // bob's box is full, for anyone
+  CHECK_FALSE(m.fits("dave", "bob", 5));
+  CHECK(m.fits("alice", "carol", 5));
+  m.send(letter("m3", {{"carol", 0}}), T0);
+  CHECK_FALSE(m.fits("alice", "erin", 5));  // alice has 3 waiting
+  CHECK(m.fits("dave", "erin", 5));
+
+  auto batch = m.take_batch();
+  m.committed(batch.id, true);
+  // bob reads one: room for one more.
+  auto acked = m.acknowledge(kBob, "bob", std::vector<std::int64_t>{1});
+  CHECK(acked.receipts.size() == 1);
+  CHECK(m.quota().of_recipient("bob").rows == 1);
+  CHECK(m.fits("dave", "bob", 5));
+  CHECK(m.quota().of_sender("alice").rows == 2);
+}
+
+TEST_CASE("mailbox quota: a failed write frees its place; a restart counts what is stored") {
+  Mailbox m(kGrace, MailboxQuotaSettings{.max_per_recipient = 1});
+  m.restore(PersistedState{});
+  m.send(letter("m1", {{"bob", 0}}), T0);
+  CHECK_FALSE(m.fits("alice", "bob", 5));
+  auto batch = m.take_batch();
+  m.committed(batch.id, false);
+  CHECK(m.fits("alice", "bob", 5));
+
+  PersistedState state;
+  state.mailbox.push_back(MailboxRow{4, "bob", "alice", "m9", 11});
+  Mailbox restarted(kGrace, MailboxQuotaSettings{.max_per_recipient = 1});
+  restarted.restore(state);
+  CHECK(restarted.quota().of_recipient("bob").bytes == 11);
+  CHECK_FALSE(restarted.fits("carol", "bob", 1));
+}

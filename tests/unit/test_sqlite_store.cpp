@@ -167,6 +167,7 @@ TEST_CASE("store: the rows of a group message share one seq; load gives every ro
   CHECK(state.mailbox[1].seq == to_bob.seq);
   CHECK(state.mailbox[0].from == "alice");
   CHECK(state.mailbox[0].msg_id == "g");
+  CHECK(state.mailbox[0].bytes == std::string("to both").size());  // for the quotas
   CHECK(state.seq_reserved == 5000);
   CHECK(write_and_wait(*store, io, {op::AckOffline{"bob", {to_bob.seq}}}));
   CHECK(fetch(*store, io, "bob").empty());
