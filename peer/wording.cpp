@@ -17,6 +17,11 @@ std::string refusal(const wire::RecipientResult& r) {
       return fmt::format("{} has blocked you; message not delivered", r.user);
     case wire::Status::internal:
       return fmt::format("{}: the server could not store the message; try again", r.user);
+    case wire::Status::rate_limited:  // in a SendResult: a stored-message quota (limits: a Result)
+      return fmt::format(
+          "{} is offline with too many messages waiting (for them, or from you); "
+          "try again once they have read some",
+          r.user);
     default:
       return fmt::format("{}: {}", r.user, wire::to_string(r.status));
   }

@@ -133,6 +133,9 @@ TEST_CASE("our own messages: the line at once, then notes of what became of it")
         "stored for bob (not on their device yet)");
   CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::blocked}})) ==
         "not sent: bob has blocked you; message not delivered");
+  CHECK(plain_body(sent_to({"bob"}, {{"bob", wire::Status::rate_limited}})) ==
+        "not sent: bob is offline with too many messages waiting (for them, or from you); try again once "
+        "they have read some");
   CHECK(plain_body(sent_to({"bob", "carol", "zed"}, {{"bob", wire::Status::ok},
                                                      {"carol", wire::Status::stored_offline},
                                                      {"zed", wire::Status::unknown_user}})) ==
