@@ -15,6 +15,7 @@
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/replies.hpp"
 #include "tests/support/raw_client.hpp"
 
 using namespace parley;
@@ -22,13 +23,6 @@ using namespace parley::test;
 using wire::Status;
 
 namespace {
-
-template <class T>
-T reply_as(const std::optional<wire::Message>& m) {
-  REQUIRE(m);
-  REQUIRE(std::holds_alternative<T>(*m));
-  return std::get<T>(*m);
-}
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -14,6 +14,7 @@
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/replies.hpp"
 #include "tests/support/raw_client.hpp"
 
 using namespace parley;
@@ -21,13 +22,6 @@ using namespace parley::test;
 using wire::Status;
 
 namespace {
-
-template <class T>
-T reply_as(const std::optional<wire::Message>& m) {
-  REQUIRE(m);
-  REQUIRE(std::holds_alternative<T>(*m));
-  return std::get<T>(*m);
-}
 
 std::vector<std::uint8_t> frames(std::size_t n, const std::function<wire::Message(std::uint32_t)>& make) {
   std::vector<std::uint8_t> bytes;

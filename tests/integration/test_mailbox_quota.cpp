@@ -5,19 +5,13 @@
 
 #include "shared/util/hex.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/replies.hpp"
 
 using namespace parley;
 using namespace parley::test;
 using wire::Status;
 
 namespace {
-
-wire::SendResult message(TestClient& c, std::vector<std::string> to, const std::string& text) {
-  auto reply = c.call(wire::SendMessage{0, random_id(), std::move(to), text});
-  REQUIRE(reply);
-  REQUIRE(std::holds_alternative<wire::SendResult>(*reply));
-  return std::get<wire::SendResult>(*reply);
-}
 
 Status status_of(TestClient& c, const std::string& to, const std::string& text) {
   return message(c, {to}, text).recipients.at(0).status;

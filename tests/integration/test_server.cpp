@@ -11,36 +11,12 @@
 #include "shared/util/time.hpp"
 #include "shared/wire/limits.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/replies.hpp"
 #include "tests/support/raw_client.hpp"
 
 using namespace parley;
 using namespace parley::test;
 using wire::Status;
-
-namespace {
-
-template <class T>
-T reply_as(const std::optional<wire::Message>& m) {
-  REQUIRE(m);
-  REQUIRE(std::holds_alternative<T>(*m));
-  return std::get<T>(*m);
-}
-
-wire::SendResult message(TestClient& c, std::vector<std::string> to, const std::string& text) {
-  return reply_as<wire::SendResult>(c.call(wire::SendMessage{0, random_id(), std::move(to), text}));
-}
-
-auto presence_of(const std::string& user, bool online) {
-  return std::function<bool(const wire::PresenceEvent&)>(
-      [=](const wire::PresenceEvent& p) { return p.user == user && p.online == online; });
-}
-
-auto chat_with(const std::string& text) {
-  return std::function<bool(const wire::ChatEvent&)>(
-      [=](const wire::ChatEvent& c) { return c.text == text; });
-}
-
-}  // namespace
 
 TEST_CASE("login: wrong password can be retried; 3 failures lock the account on every connection") {
   TestServer server([](auto& c) { c.block_duration = std::chrono::seconds(2); });
