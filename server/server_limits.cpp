@@ -34,7 +34,9 @@ bool Server::admit_connection(SessionId id, const asio::ip::tcp::socket& socket)
 }
 
 void Server::pause_if_backlogged(SessionId feeder) {
-  if (!store_pressure_.backlogged()) return;
+  // The mailbox hands its rows over at the end of the pass: a flooder is paused as soon
+  // as they are too many, not one pass (a whole socket's worth of input) later.
+  if (!store_pressure_.backlogged(registry_.mailbox().batch_ops())) return;
   auto it = sessions_.find(feeder);
   if (it == sessions_.end() || it->second->reading_paused()) return;
   it->second->set_reading_paused(true);

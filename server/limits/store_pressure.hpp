@@ -16,8 +16,9 @@ class StorePressure {
   explicit StorePressure(std::size_t high = 256, std::size_t low = 64) : high_(high), low_(low) {}
 
   void queued(std::size_t ops) { depth_ += ops; }
-  // Too deep: pause whoever feeds it.
-  bool backlogged() const { return depth_ > high_; }
+  // Too deep, counting `unqueued` ops about to be queued (the loop pass's batch): pause
+  // whoever feeds it.
+  bool backlogged(std::size_t unqueued = 0) const { return depth_ + unqueued > high_; }
   // `ops` were committed (or failed); true if the queue is down to the low-water mark:
   // resume everyone paused.
   bool committed(std::size_t ops) {

@@ -105,6 +105,7 @@ class Mailbox {
   const MailboxQuota& quota() const { return quota_; }
 
   bool has_batch() const { return !ops_.empty(); }
+  std::size_t batch_ops() const { return ops_.size(); }
   Batch take_batch();
   // The outcome of take_batch()'s commit: answers the senders now settled.
   Effects committed(std::uint64_t batch, bool ok);
