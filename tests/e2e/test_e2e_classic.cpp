@@ -141,9 +141,13 @@ TEST_CASE("e2e classic: the operator console, driven through a pipe") {
   TempDir dir;
   write_text(dir / "credentials.txt", kAccounts);
   ServerProcess server(dir, {"--console"});
-  Peer alice(dir, server.port, "alice", "alice123"), bob(dir, server.port, "bob", "bob123");
+  Peer alice(dir, server.port, "alice", "alice123");
   REQUIRE(alice->wait_type("login"));
+  Peer bob(dir, server.port, "bob", "bob123");
   REQUIRE(bob->wait_type("login"));
+  // alice has seen bob arrive, so his going is news to her (had he been kicked before
+  // her peer learned who was online, she would rightly never hear of him).
+  REQUIRE(alice->wait_json([](const json& j) { return is(j, "presence") && j["online"] == true; }));
 
   server.process->write_line("users");
   CHECK(server_says(server) == "2 online:");
