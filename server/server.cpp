@@ -214,6 +214,7 @@ asio::awaitable<void> Server::accept_loop() {
     spdlog::info("session {} ({}): connected", id, connection->remote_address());
     auto session = std::make_shared<Session>(*this, id, std::move(connection));
     sessions_.emplace(id, session);
+    memory_trim_.note(sessions_.size());
     session->start();
   }
 }

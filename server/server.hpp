@@ -30,6 +30,7 @@
 #include "server/limits/connection_caps.hpp"
 #include "server/limits/fair_use.hpp"
 #include "server/limits/login_throttle.hpp"
+#include "server/limits/memory_trim.hpp"
 #include "server/limits/store_pressure.hpp"
 #include "server/registry/registry.hpp"
 #include "server/registry/resume_tokens.hpp"
@@ -234,6 +235,7 @@ class Server {
   limits::LoginThrottle login_throttle_;
   std::optional<Credential> dummy_;  // what an unknown name is checked against
   limits::StorePressure store_pressure_;
+  limits::MemoryTrim memory_trim_;
   std::vector<SessionId> paused_;  // reads paused until the store catches up
 };
 

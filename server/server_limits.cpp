@@ -1,4 +1,5 @@
 // Server: bans, and keeping the limits' memory to what is in use.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include "server/server.hpp"
@@ -18,6 +19,10 @@ void Server::prune_limits() {
   fair_use_.prune(now);
   bans_.prune(now);
   login_throttle_.prune(now);
+  if (memory_trim_.due(sessions_.size())) {
+    ::malloc_trim(0);
+    spdlog::debug("memory trimmed: {} connection(s) now", sessions_.size());
+  }
 }
 
 // Before TLS: a connection refused here costs a file descriptor for a moment, no more.

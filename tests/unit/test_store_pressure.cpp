@@ -1,6 +1,8 @@
-// Back-pressure on the store, without a store: when to pause a feeder, when to resume.
+// The server's memory limits without a server: when to pause a feeder of the store, when
+// to resume, when to give memory back.
 #include <doctest/doctest.h>
 
+#include "server/limits/memory_trim.hpp"
 #include "server/limits/store_pressure.hpp"
 
 using parley::server::limits::StorePressure;
@@ -23,4 +25,18 @@ TEST_CASE("store pressure: a loop pass's batch not handed over yet counts") {
   p.queued(100);
   CHECK_FALSE(p.backlogged(156));
   CHECK(p.backlogged(157));  // the flooder is paused within the pass that fills it
+}
+
+TEST_CASE("memory trim: once the connections fell to half their peak, by enough to matter") {
+  parley::server::limits::MemoryTrim trim(256);
+  for (std::size_t n = 1; n <= 3000; ++n) trim.note(n);
+  CHECK_FALSE(trim.due(2000));  // a third gone: not yet
+  CHECK(trim.due(1400));        // under half the peak
+  CHECK_FALSE(trim.due(1400));  // once per drop
+  CHECK(trim.due(600));         // half of the new peak gone again
+  CHECK_FALSE(trim.due(500));   // 100 fewer: not enough to matter
+
+  parley::server::limits::MemoryTrim quiet(256);
+  for (std::size_t n = 1; n <= 200; ++n) quiet.note(n);
+  CHECK_FALSE(quiet.due(0));  // a small server emptying is no flood
 }
