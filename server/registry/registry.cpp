@@ -12,7 +12,9 @@ namespace parley::server {
 using wire::Status;
 
 Registry::Registry(std::set<std::string, std::less<>> accounts, RegistrySettings settings)
-    : accounts_(std::move(accounts)), settings_(settings), mailbox_(settings.ack_grace_ms, settings.mailbox_quota) {}
+    : accounts_(std::move(accounts)),
+      settings_(settings),
+      mailbox_(settings.ack_grace_ms, settings.mailbox_quota) {}
 
 wire::Result Registry::reply_result(std::uint32_t request, Status status, std::string message) {
   return wire::Result{request, status, std::move(message)};
