@@ -30,4 +30,12 @@ Peer::Peer(const TempDir& dir, std::uint16_t port, const std::string& user, cons
                                       std::map<std::string, std::string>{{"PARLEY_PASSWORD", password}});
 }
 
+Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user, std::vector<std::string> extra) {
+  std::filesystem::create_directories(dir / ("share-" + user));
+  std::vector<std::string> args{"--share-dir", (dir / ("share-" + user)).string(), "--download-dir",
+                                (dir / ("dl-" + user)).string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Peer(dir, port, user, user + "123", args);
+}
+
 }  // namespace parley::test

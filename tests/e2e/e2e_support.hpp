@@ -37,4 +37,9 @@ class Peer {
 
 inline bool is(const nlohmann::json& j, const std::string& type) { return j.value("type", "") == type; }
 
+// A peer with its own share folder (<dir>/share-<user>, made) and download folder
+// (<dir>/dl-<user>).
+Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user,
+            std::vector<std::string> extra = {});
+
 }  // namespace parley::test

@@ -18,16 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A peer with its own share and download folders.
-Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user,
-            std::vector<std::string> extra = {}) {
-  std::filesystem::create_directories(dir / ("share-" + user));
-  std::vector<std::string> args{"--share-dir", (dir / ("share-" + user)).string(), "--download-dir",
-                                (dir / ("dl-" + user)).string()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return Peer(dir, port, user, user + "123", args);
-}
-
 // Deterministic bytes that do not repeat within a chunk (xorshift), written in one go.
 std::string make_content(std::size_t size, std::uint64_t seed) {
   std::string out(size, '\0');

@@ -46,15 +46,6 @@ struct RelayProcess {
   std::string address, fingerprint;
 };
 
-Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user,
-            std::vector<std::string> extra = {}) {
-  std::filesystem::create_directories(dir / ("share-" + user));
-  std::vector<std::string> args{"--share-dir", (dir / ("share-" + user)).string(), "--download-dir",
-                                (dir / ("dl-" + user)).string()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return Peer(dir, port, user, user + "123", args);
-}
-
 bool link_event(const json& j, const std::string& user, const std::string& state) {
   return is(j, "link") && j.value("user", "") == user && j.value("state", "") == state;
 }

@@ -13,13 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Peer sharer(const TempDir& dir, std::uint16_t port, const std::string& user) {
-  std::filesystem::create_directories(dir / ("share-" + user));
-  return Peer(
-      dir, port, user, user + "123",
-      {"--share-dir", (dir / ("share-" + user)).string(), "--download-dir", (dir / ("dl-" + user)).string()});
-}
-
 // The index of the first line of type `type` that `peer` printed so far (the lines waited
 // through and the one waited for), or -1.
 int index_of(Peer& peer, const std::string& type) {
