@@ -25,7 +25,8 @@ export async function loadState(fromNow = false) {
   // Presence after a first load comes from events: while peers come back from a server
   // restart, the engine's list lags what it has shown.
   if (first) S.online = new Set(st.online);
-  S.blocked = new Set(st.blocked);
+  // A `blocked` event newer than this snapshot (read while it was on its way) wins.
+  if (!(S.blockedAt > st.last_event_id)) S.blocked = new Set(st.blocked);
   S.shareFiles = st.share_files;
   for (const u of st.linked) if (!S.links.has(u)) S.links.set(u, '');
   for (const u of [...S.links.keys()]) if (!st.linked.includes(u)) S.links.delete(u);

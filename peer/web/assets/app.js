@@ -97,6 +97,7 @@ function onEvent(e) {
       // The peer's whole list (learned from the server after each login, then after every
       // block and unblock): marks users blocked in earlier sessions, offline ones too.
       S.blocked = new Set(e.users);
+      S.blockedAt = S.lastId;
       renderUsers(); renderChatHead();
       break;
     case 'link': onLink(e); break;

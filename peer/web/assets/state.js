@@ -1,7 +1,7 @@
 // What the page knows: filled from GET /api/state and the event stream.
 export const S = {
   me: '', server: 'offline', started: false, canLogIn: false,
-  online: new Set(), lastSeen: new Map(), blocked: new Set(), links: new Map(),
+  online: new Set(), lastSeen: new Map(), blocked: new Set(), blockedAt: 0, links: new Map(),
   convs: new Map(), current: '', lastId: 0, files: [], shareFiles: [], downloads: new Map(),
   historyCount: new Map(), registered: new Map(), linkPaths: new Map(),
 };
