@@ -22,6 +22,7 @@
 
 #include "bench/latency_stats.hpp"
 #include "bench/process_stats.hpp"
+#include "bench/server_address.hpp"
 #include "bench/synthetic_users.hpp"
 #include "shared/net/async.hpp"
 #include "shared/net/connection.hpp"
@@ -208,12 +209,7 @@ LoadGenerator::LoadGenerator(const Options& options)
     throw std::runtime_error(
         fmt::format("cannot read /proc/{}/stat: is --server-pid right?", *options_.server_pid));
 
-  asio::ip::tcp::resolver resolver(io_);
-  std::error_code ec;
-  auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
-  if (ec || endpoints.empty())
-    throw std::runtime_error(fmt::format("cannot resolve {}: {}", options_.host, ec.message()));
-  endpoint_ = endpoints.begin()->endpoint();
+  endpoint_ = resolve_server(io_, options_.host, options_.port);
 
   clients_.resize(options_.clients);
   for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i].user = user_name(options_.prefix, i + 1);

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "bench/server_address.hpp"
 #include "bench/synthetic_users.hpp"
 #include "shared/net/async.hpp"
 #include "shared/net/connection.hpp"
@@ -92,12 +93,7 @@ Storm::Storm(const ReconnectOptions& options, const std::function<void()>& ready
   if (descriptors != RLIM_INFINITY && descriptors < options_.clients + 32)
     throw std::runtime_error(fmt::format("{} clients need more file descriptors than the limit of {}",
                                          options_.clients, descriptors));
-  asio::ip::tcp::resolver resolver(io_);
-  std::error_code ec;
-  auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
-  if (ec || endpoints.empty())
-    throw std::runtime_error(fmt::format("cannot resolve {}: {}", options_.host, ec.message()));
-  endpoint_ = endpoints.begin()->endpoint();
+  endpoint_ = resolve_server(io_, options_.host, options_.port);
   clients_.resize(options_.clients);
   for (std::size_t i = 0; i < clients_.size(); ++i) {
     clients_[i].user = user_name(options_.prefix, i + 1);
