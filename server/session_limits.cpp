@@ -14,6 +14,7 @@ std::int64_t whole_seconds(std::int64_t ms) { return std::max<std::int64_t>(1, (
 }  // namespace
 
 bool Session::over_fair_use(const wire::Message& message) {
+  if (!server_.fair_use().applies_to(message)) return false;
   auto refusal = server_.fair_use().check(user_, message, server_.registry().files_owned(user_), now_ms());
   if (!refusal) return false;
   send(limits::refusal_reply(message, *refusal));

@@ -14,6 +14,13 @@ Refusal slow_down(const char* what, const std::string& limit, std::int64_t wait_
   return {wait_ms, fmt::format("too many {}: at most {}; try again in {}", what, limit, seconds(wait_ms))};
 }
 
+// Requests that spend one of the user's rate buckets.
+bool rated(const wire::Message& request) {
+  return std::holds_alternative<wire::SendMessage>(request) ||
+         std::holds_alternative<wire::Broadcast>(request) ||
+         std::holds_alternative<wire::StartPrivate>(request);
+}
+
 }  // namespace
 
 FairUse::User& FairUse::state(const std::string& user) {
@@ -28,15 +35,16 @@ FairUse::User& FairUse::state(const std::string& user) {
   return it->second;
 }
 
+bool FairUse::applies_to(const wire::Message& request) const {
+  return std::holds_alternative<wire::RegisterFile>(request) || (settings_.rate_limits && rated(request));
+}
+
 std::optional<Refusal> FairUse::check(const std::string& user, const wire::Message& request, Owned owned,
                                       std::int64_t now_ms) {
   std::optional<Refusal> refusal;
   if (auto* reg = std::get_if<wire::RegisterFile>(&request)) refusal = check_quota(*reg, owned);
   if (!refusal && settings_.rate_limits) {
-    const bool rated = std::holds_alternative<wire::SendMessage>(request) ||
-                       std::holds_alternative<wire::Broadcast>(request) ||
-                       std::holds_alternative<wire::StartPrivate>(request);
-    if (!rated) return std::nullopt;
+    if (!rated(request)) return std::nullopt;
     refusal = check_rates(state(user), request, now_ms);
   }
   if (!refusal) return std::nullopt;

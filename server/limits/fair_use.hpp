@@ -55,6 +55,9 @@ class FairUse {
   // Requests that cost little (lists, pings, acknowledgements) always pass.
   std::optional<Refusal> check(const std::string& user, const wire::Message& request, Owned owned,
                                std::int64_t now_ms);
+  // Whether check() could refuse `request` at all: when not, the caller need not gather
+  // what check() takes (a clock reading and the user's files, for every frame).
+  bool applies_to(const wire::Message& request) const;
   // Forgets users whose buckets are full again, so memory follows activity, not history.
   void prune(std::int64_t now_ms);
   std::size_t tracked() const { return users_.size(); }

@@ -119,3 +119,17 @@ TEST_CASE("bans: in force until their time, whatever the case of the name") {
   CHECK_FALSE(bans.active("alice", 1000));
   CHECK_FALSE(bans.active("MALLORY", 2000));
 }
+
+TEST_CASE("fair use: applies_to says which requests check() could refuse, so the rest skip it") {
+  FairUseSettings limited;
+  FairUseSettings unlimited;
+  unlimited.rate_limits = false;
+  for (const FairUseSettings& settings : {limited, unlimited}) {
+    FairUse fair(settings);
+    CHECK(fair.applies_to(registration(1)));  // the file quota holds either way
+    CHECK(fair.applies_to(message_to({"bob"})) == settings.rate_limits);
+    CHECK(fair.applies_to(broadcast()) == settings.rate_limits);
+    CHECK_FALSE(fair.applies_to(wire::Message{wire::Heartbeat{}}));
+    CHECK_FALSE(fair.applies_to(wire::Message{wire::AckOffline{{1, 2}}}));
+  }
+}
