@@ -4,18 +4,21 @@
 #include <functional>
 #include <string_view>
 
+#include "shared/wire/frame.hpp"
+
 namespace parley::server {
 
 using wire::Status;
 
+std::uint64_t Mailbox::sender_key(std::string_view from) { return std::hash<std::string_view>{}(from); }
+
 // A 64-bit digest instead of the strings: no allocation per message. Where the message
 // is still known (in its grace, or stored) a match is checked against its real sender
 // and id; only for one settled already is a collision (about 2^-64 per pair, within one
-// sender's last kRecentPerSender) taken as a resend.
-std::uint64_t Mailbox::key_of(std::string_view from, std::string_view msg_id) {
-  const std::uint64_t a = std::hash<std::string_view>{}(from);
+// sender's last RecentIds::kCapacity) taken as a resend.
+std::uint64_t Mailbox::key_of(std::uint64_t sender, std::string_view msg_id) {
   const std::uint64_t b = std::hash<std::string_view>{}(msg_id);
-  return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  return sender ^ (b + 0x9e3779b97f4a7c15ULL + (sender << 6) + (sender >> 2));
 }
 
 void Mailbox::restore(const PersistedState& state) {
@@ -76,27 +79,33 @@ Mailbox::Letter& Mailbox::draft() {
 
 Effects Mailbox::send(std::int64_t now_ms) {
   Letter& letter = draft_;
-  const std::uint64_t key = key_of(letter.from, letter.request.msg_id);
-  Ring& ring = rings_[letter.from];
-  if (auto answer = resend(letter, ring, key)) return std::move(*answer);
+  const std::uint64_t sender = sender_key(letter.from);
+  const std::uint64_t key = key_of(sender, letter.request.msg_id);
+  RecentIds& recent = recent_[sender];
+  if (const std::int64_t known = known_seq(recent, key); known != 0)
+    if (auto answer = resend(letter, known)) return std::move(*answer);
   const std::int64_t seq = take_seq();
   ++messages_;
-  remember(ring, key, seq);
+  recent.remember(key, seq);
   Pending& p = push_pending();
   p.seq = seq;
+  p.key = key;
   p.deadline_ms = now_ms + grace_ms_;
   p.sender = letter.sender;
   // Assigned, not moved: the slot's and the draft's buffers stay for the next message.
   p.reply.request = letter.reply.request;
   p.reply.recipients = letter.reply.recipients;
   p.targets = letter.targets;
-  p.event.msg_id = std::move(letter.request.msg_id);
-  p.event.from = letter.from;
-  p.event.to = letter.group;
-  p.event.text = std::move(letter.request.text);
-  p.event.sent_ms = now_ms;
-  p.event.seq = seq;
-  p.event.offline = false;
+  auto& e = std::get<wire::ChatEvent>(event_);
+  e.msg_id = std::move(letter.request.msg_id);
+  e.from = letter.from;
+  e.to = letter.group;
+  e.text = std::move(letter.request.text);
+  e.sent_ms = now_ms;
+  e.seq = seq;
+  e.offline = false;
+  // One seq per message: the same bytes for every recipient, and what the slot keeps.
+  p.frame = wire::make_frame(event_);
   Effects fx;
   Outbound live;
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
@@ -107,32 +116,31 @@ Effects Mailbox::send(std::int64_t now_ms) {
       t.state = State::waiting;
       live.to.push_back(t.session);
     } else {
-      write_row(p, t, p.reply.recipients[i].user);
+      write_row(p, e, t, p.reply.recipients[i].user);
     }
   }
   if (!live.to.empty()) {
-    // One seq per message: the same bytes for every recipient. The event is lent to the
-    // frame's Message and taken back (moves, no copies).
-    wire::Message message{std::move(p.event)};
-    live.frame = wire::make_frame(message);
-    p.event = std::move(std::get<wire::ChatEvent>(message));
+    live.frame = p.frame;
     fx.sends.push_back(std::move(live));
   }
   return fx;
 }
 
-std::optional<Effects> Mailbox::resend(const Letter& letter, const Ring& ring, std::uint64_t key) {
-  std::size_t hit = ring.keys.size();
-  for (std::size_t i = 0; i < ring.keys.size(); ++i) hit = ring.keys[i] == key ? i : hit;
-  std::int64_t seq = hit < ring.keys.size() ? ring.seqs[hit] : 0;
-  if (seq == 0) {
-    auto known = stored_ids_.find(key);
-    if (known == stored_ids_.end()) return std::nullopt;
-    seq = known->second;
-  }
+wire::ChatEvent Mailbox::event_of(const Pending& p) {
+  auto decoded = wire::decode(std::span(*p.frame).subspan(wire::kFrameHeader));
+  return std::get<wire::ChatEvent>(std::move(*decoded.message));  // encoded here: it decodes
+}
+
+std::int64_t Mailbox::known_seq(const RecentIds& recent, std::uint64_t key) const {
+  if (const std::int64_t seq = recent.find(key); seq != 0) return seq;
+  auto stored = stored_ids_.find(key);
+  return stored != stored_ids_.end() ? stored->second : 0;
+}
+
+std::optional<Effects> Mailbox::resend(const Letter& letter, std::int64_t seq) {
   const std::string& msg_id = letter.request.msg_id;
   if (Pending* p = pending(seq)) {
-    const auto& event = p->event;
+    const auto event = event_of(*p);
     if (event.from != letter.from || event.msg_id != msg_id) return std::nullopt;
     p->resends.emplace_back(letter.sender, letter.request.request);  // answered with the original
     return Effects{};
@@ -155,25 +163,7 @@ std::optional<Effects> Mailbox::resend(const Letter& letter, const Ring& ring, s
   return fx;
 }
 
-void Mailbox::remember(Ring& ring, std::uint64_t key, std::int64_t seq) {
-  if (ring.keys.size() < kRecentPerSender) {
-    ring.keys.push_back(key);
-    ring.seqs.push_back(seq);
-    return;
-  }
-  ring.keys[ring.next] = key;
-  ring.seqs[ring.next] = seq;
-  ring.next = (ring.next + 1) % kRecentPerSender;
-}
-
-void Mailbox::forget(const std::string& from, std::uint64_t key) {
-  if (auto it = rings_.find(from); it != rings_.end())
-    for (std::size_t i = 0; i < it->second.keys.size(); ++i)
-      if (it->second.keys[i] == key) it->second.seqs[i] = 0;
-}
-
-void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
-  const auto& e = p.event;
+void Mailbox::write_row(const Pending& p, const wire::ChatEvent& e, Target& target, const std::string& to) {
   ops_.push_back(op::PutOffline{StoredMessage{p.seq, e.msg_id, e.from, to, e.to, e.text, e.sent_ms}});
   ++rows_written_;
   quota_.add(e.from, to, e.text.size());
@@ -182,9 +172,18 @@ void Mailbox::write_row(Pending& p, Target& target, const std::string& to) {
   if (batch_seqs_.empty() || batch_seqs_.back() != p.seq) batch_seqs_.push_back(p.seq);
 }
 
+void Mailbox::write_waiting(Pending& p, SessionId session) {
+  std::optional<wire::ChatEvent> event;  // decoded once, if any row is due
+  for (std::size_t i = 0; i < p.targets.size(); ++i) {
+    Target& t = p.targets[i];
+    if (t.state != State::waiting || (session != 0 && t.session != session)) continue;
+    if (!event) event = event_of(p);
+    write_row(p, *event, t, p.reply.recipients[i].user);
+  }
+}
+
 void Mailbox::settle(Pending& p, Effects& fx) {
   p.settled = true;
-  const auto& event = p.event;
   Stored kept;
   bool failed = false;
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
@@ -205,15 +204,17 @@ void Mailbox::settle(Pending& p, Effects& fx) {
         break;  // refused: as the registry decided
     }
   }
-  const std::uint64_t key = key_of(event.from, event.msg_id);
-  // Nothing (or not all) was stored: a resend is a new message, and must be able to be.
-  if (failed) forget(event.from, key);
-  if (!kept.waiting.empty()) {
-    if (!failed) stored_ids_[key] = p.seq;
-    kept.from = event.from;
-    kept.msg_id = event.msg_id;
-    kept.bytes = event.text.size();
-    stored_.emplace(p.seq, std::move(kept));
+  if (failed || !kept.waiting.empty()) {
+    auto event = event_of(p);
+    // Nothing (or not all) was stored: a resend is a new message, and must be able to be.
+    if (failed) recent_[sender_key(event.from)].forget(p.key);
+    if (!kept.waiting.empty()) {
+      if (!failed) stored_ids_[p.key] = p.seq;
+      kept.from = std::move(event.from);
+      kept.msg_id = std::move(event.msg_id);
+      kept.bytes = event.text.size();
+      stored_.emplace(p.seq, std::move(kept));
+    }
   }
   for (const auto& [session, request] : p.resends) {
     wire::SendResult copy = p.reply;
@@ -278,10 +279,7 @@ void Mailbox::expire(std::int64_t now_ms) {
   while (swept_seq_ - first_seq_ < static_cast<std::int64_t>(count_)) {
     Pending& p = slot(static_cast<std::size_t>(swept_seq_ - first_seq_));
     if (p.deadline_ms > now_ms) break;
-    if (!p.settled) {
-      for (std::size_t i = 0; i < p.targets.size(); ++i)
-        if (p.targets[i].state == State::waiting) write_row(p, p.targets[i], p.reply.recipients[i].user);
-    }
+    if (!p.settled) write_waiting(p, 0);
     ++swept_seq_;
   }
 }
@@ -289,11 +287,7 @@ void Mailbox::expire(std::int64_t now_ms) {
 void Mailbox::session_ended(SessionId session) {
   for (std::size_t n = 0; n < count_; ++n) {
     Pending& p = slot(n);
-    if (p.settled) continue;
-    for (std::size_t i = 0; i < p.targets.size(); ++i) {
-      Target& t = p.targets[i];
-      if (t.session == session && t.state == State::waiting) write_row(p, t, p.reply.recipients[i].user);
-    }
+    if (!p.settled) write_waiting(p, session);
   }
 }
 
@@ -306,12 +300,16 @@ Mailbox::Batch Mailbox::take_batch() {
 }
 
 void Mailbox::finish_batch(Pending& p, std::uint64_t batch, bool ok) {
+  std::optional<wire::ChatEvent> event;  // for the quota, decoded once
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
     Target& t = p.targets[i];
     if (t.batch != batch) continue;
     const std::string& to = p.reply.recipients[i].user;
     // A row that was not written, or is deleted now, no longer counts.
-    if (t.state == State::acked_writing || !ok) quota_.remove(p.event.from, to, p.event.text.size());
+    if (t.state == State::acked_writing || !ok) {
+      if (!event) event = event_of(p);
+      quota_.remove(event->from, to, event->text.size());
+    }
     if (t.state == State::writing) {
       t.state = ok ? State::stored : State::failed;
       --p.unsettled;

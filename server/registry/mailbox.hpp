@@ -28,6 +28,7 @@
 
 #include "server/registry/effects.hpp"
 #include "server/registry/mailbox_quota.hpp"
+#include "server/registry/recent_ids.hpp"
 #include "server/storage/store.hpp"
 #include "shared/wire/messages.hpp"
 
@@ -35,9 +36,6 @@ namespace parley::server {
 
 class Mailbox {
  public:
-  // Messages remembered per sender for resends once settled (beyond them, a resend of an
-  // acknowledged message is a new message, which the recipient's peer drops by id).
-  static constexpr std::size_t kRecentPerSender = 256;
   // Seqs are reserved on disk this many at a time, so that handing one out costs no write.
   static constexpr std::int64_t kSeqBlock = 1 << 20;
 
@@ -121,11 +119,15 @@ class Mailbox {
   std::uint64_t rows_written() const { return rows_written_; }
 
  private:
-  struct Pending {  // a message until every recipient is settled
+  // A message until every recipient is settled. Kept small (the slots are reused in a
+  // ring and touched at every send, acknowledgement and settle): the message itself is
+  // only its encoded frame, decoded again on the rare paths that need its fields.
+  struct Pending {
     std::int64_t seq = 0;
+    std::uint64_t key = 0;  // key_of(from, msg_id)
     std::int64_t deadline_ms = 0;
     SessionId sender = 0;
-    wire::ChatEvent event;  // what a row holds
+    wire::SharedFrame frame;  // the ChatEvent as its recipients get it: what a row holds
     wire::SendResult reply;
     std::vector<Target> targets;
     std::uint32_t unsettled = 0;                               // targets waiting or writing
@@ -138,25 +140,21 @@ class Mailbox {
     std::vector<std::string> waiting;  // recipients whose rows are still there
     std::uint64_t bytes = 0;           // of its text, counted in the quota per row
   };
-  // A sender's latest messages, the oldest overwritten first: keys[i] = key_of(...) of
-  // the message with seqs[i]. Scanned without a branch (the compiler vectorizes it): a
-  // few hundred integers in a row cost less than a hash map's insert and erase.
-  struct Ring {
-    std::vector<std::uint64_t> keys;
-    std::vector<std::int64_t> seqs;
-    std::size_t next = 0;
-  };
-
-  static std::uint64_t key_of(std::string_view from, std::string_view msg_id);
+  static std::uint64_t sender_key(std::string_view from);
+  static std::uint64_t key_of(std::uint64_t sender, std::string_view msg_id);
+  static std::uint64_t key_of(std::string_view from, std::string_view msg_id) {
+    return key_of(sender_key(from), msg_id);
+  }
   std::int64_t take_seq();
   Pending& slot(std::size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
   const Pending& slot(std::size_t i) const { return slots_[(head_ + i) & (slots_.size() - 1)]; }
   Pending& push_pending();
   Pending* pending(std::int64_t seq);
-  std::optional<Effects> resend(const Letter& letter, const Ring& ring, std::uint64_t key);
-  static void remember(Ring& ring, std::uint64_t key, std::int64_t seq);
-  void forget(const std::string& from, std::uint64_t key);
-  void write_row(Pending& p, Target& target, const std::string& to);
+  std::int64_t known_seq(const RecentIds& recent, std::uint64_t key) const;  // 0: a new message
+  std::optional<Effects> resend(const Letter& letter, std::int64_t seq);
+  static wire::ChatEvent event_of(const Pending& p);
+  void write_row(const Pending& p, const wire::ChatEvent& e, Target& target, const std::string& to);
+  void write_waiting(Pending& p, SessionId session);  // every target still waiting (on `session`, 0: any)
   void settle(Pending& p, Effects& fx);
   void ack_pending(Pending& p, SessionId session, Effects& fx);
   bool ack_stored(std::int64_t seq, const std::string& user, Acked& out);
@@ -167,6 +165,8 @@ class Mailbox {
   std::int64_t next_seq_ = 1;
   std::int64_t reserved_ = 1;  // durable (or about to be): seqs below it may be in use
   Letter draft_;
+  wire::Message event_{
+      wire::ChatEvent{}};  // a ChatEvent: the next message's, encoded once for all its recipients
   // The messages in their grace, oldest first, in a ring (a power of two long) whose
   // slots are reused: slot(i) has seq first_seq_ + i.
   std::vector<Pending> slots_;
@@ -176,9 +176,11 @@ class Mailbox {
   std::int64_t swept_seq_ = 1;  // expire() has dealt with every seq below
   std::unordered_map<std::int64_t, Stored> stored_;
   std::unordered_map<std::uint64_t, std::int64_t> stored_ids_;  // key_of(from, msg_id) -> seq
-  std::unordered_map<std::string, Ring> rings_;                 // by sender
-  std::vector<WriteOp> ops_;                                    // the next batch
-  std::vector<std::int64_t> batch_seqs_;                        // messages with rows in it
+  // By sender_key(): a name whose digest collides with another's shares its memory,
+  // which only makes each remember less (every match is checked against the message).
+  std::unordered_map<std::uint64_t, RecentIds> recent_;
+  std::vector<WriteOp> ops_;              // the next batch
+  std::vector<std::int64_t> batch_seqs_;  // messages with rows in it
   std::uint64_t next_batch_ = 1;
   std::uint64_t messages_ = 0;
   std::uint64_t rows_written_ = 0;
