@@ -122,17 +122,18 @@ class Mailbox {
   // A message until every recipient is settled. Kept small (the slots are reused in a
   // ring and touched at every send, acknowledgement and settle): the message itself is
   // only its encoded frame, decoded again on the rare paths that need its fields.
-  struct Pending {
+  // What an acknowledgement reads comes first, in the slot's first cache line.
+  struct alignas(64) Pending {
+    bool settled = false;
+    std::uint32_t unsettled = 0;  // targets waiting or writing
+    std::vector<Target> targets;
     std::int64_t seq = 0;
-    std::uint64_t key = 0;  // key_of(from, msg_id)
     std::int64_t deadline_ms = 0;
     SessionId sender = 0;
+    std::uint64_t key = 0;    // key_of(from, msg_id)
     wire::SharedFrame frame;  // the ChatEvent as its recipients get it: what a row holds
     wire::SendResult reply;
-    std::vector<Target> targets;
-    std::uint32_t unsettled = 0;                               // targets waiting or writing
     std::vector<std::pair<SessionId, std::uint32_t>> resends;  // answered with it
-    bool settled = false;
   };
   struct Stored {  // a message with rows on disk
     std::string from;
