@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 
@@ -240,20 +241,33 @@ void Server::send_to(SessionId session, wire::SharedFrame frame) {
   if (auto it = sessions_.find(session); it != sessions_.end()) it->second->send(std::move(frame));
 }
 
-void Server::deliver(const Outbound& outbound) {
-  if (outbound.to.empty()) return;
+std::size_t Server::deliver(const Outbound& outbound) {
+  if (outbound.to.empty()) return 0;
   // Once, whatever the audience.
   auto frame = outbound.frame ? outbound.frame : wire::make_frame(outbound.message);
   const bool live_only = std::holds_alternative<wire::BroadcastEvent>(outbound.message) ||
                          std::holds_alternative<wire::PresenceEvent>(outbound.message);
-  for (SessionId id : outbound.to)
-    if (!live_only || keeps_up(id, frame->size())) send_to(id, frame);
+  std::size_t dropped = 0;
+  for (SessionId id : outbound.to) {
+    if (!live_only || keeps_up(id, frame->size()))
+      send_to(id, frame);
+    else
+      ++dropped;
+  }
+  return dropped;
 }
 
 void Server::apply(Effects effects, SessionId requester, std::function<void()> after_reply) {
+  std::size_t dropped = 0;
   for (auto& outbound : effects.sends) {
     stamp_relay(outbound);
-    deliver(outbound);
+    dropped += deliver(outbound);
+  }
+  // A broadcast's sender is told how many copies went out, not how many were meant to.
+  auto* broadcast = effects.reply ? std::get_if<wire::BroadcastResult>(&*effects.reply) : nullptr;
+  if (broadcast && dropped > 0) {
+    broadcast->delivered -= static_cast<std::uint32_t>(std::min<std::size_t>(dropped, broadcast->delivered));
+    broadcast->some_skipped = true;
   }
   for (const auto& [session, message] : effects.direct) send_to(session, wire::make_frame(message));
   schedule_mailbox();

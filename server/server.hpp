@@ -121,7 +121,7 @@ class Server {
   // Sends effects now, commits their writes, then answers `requester`, then runs
   // `after_reply` (if the requester is still connected).
   void apply(Effects effects, SessionId requester, std::function<void()> after_reply = {});
-  void deliver(const Outbound& outbound);
+  std::size_t deliver(const Outbound& outbound);  // copies dropped (live-only, for a lagging reader)
   void send_to(SessionId session, wire::SharedFrame frame);
   // `session`'s peer acknowledged these ChatEvents.
   void acknowledge(SessionId session, std::span<const std::int64_t> seqs);

@@ -171,7 +171,7 @@ struct SendResult {
 struct BroadcastResult {
   std::uint32_t request = 0;
   std::uint32_t delivered = 0;
-  bool some_skipped = false;  // someone online blocked the sender (who is not said)
+  bool some_skipped = false;  // someone online blocked the sender, or lagged too far behind (who is not said)
   template <class A>
   void serialize(A& ar) {
     ar(request, delivered, some_skipped);

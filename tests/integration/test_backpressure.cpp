@@ -119,8 +119,11 @@ TEST_CASE("a lagging reader is not cut off by a broadcast flood: broadcasts are 
   const std::string big(wire::kMaxText, 'x');
   constexpr int kBroadcasts = 3000;  // 12 MiB: more than the kernel buffers and the outbox limit
   constexpr int kRound = 50;         // bob reads after each round: he keeps up, and gets them all
+  int said_for_carol = 0;            // copies the answers counted beyond bob's
   for (int i = 0; i < kBroadcasts; ++i) {
-    REQUIRE(reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), big})).delivered == 2);
+    auto r = reply_as<wire::BroadcastResult>(alice.call(wire::Broadcast{0, random_id(), big}));
+    REQUIRE((r.delivered == 2 || (r.delivered == 1 && r.some_skipped)));
+    said_for_carol += static_cast<int>(r.delivered) - 1;
     if (i % kRound == kRound - 1)
       for (int j = 0; j < kRound; ++j) REQUIRE(bob.wait<wire::BroadcastEvent>());
   }
@@ -138,6 +141,7 @@ TEST_CASE("a lagging reader is not cut off by a broadcast flood: broadcasts are 
   MESSAGE("carol got " << got << " of " << kBroadcasts << " broadcasts");
   CHECK(got > 0);
   CHECK(got < kBroadcasts);
+  CHECK(got == said_for_carol);  // alice was told exactly which copies went out
 }
 
 TEST_CASE("a restart after a registration flood listens at once; digests come from disk when asked") {
