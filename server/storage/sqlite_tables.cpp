@@ -10,9 +10,6 @@ namespace parley::server::sqlite {
 
 Tables::Tables(sqlite3* db)
     : db_(db),
-      begin_(prepare(db, "BEGIN IMMEDIATE")),
-      commit_(prepare(db, "COMMIT")),
-      rollback_(prepare(db, "ROLLBACK")),
       put_offline_(prepare(db,
                            "INSERT INTO mailbox (recipient, seq, msg_id, sender, grp, text, sent_ms) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
@@ -50,10 +47,6 @@ Tables::Tables(sqlite3* db)
                   "INSERT OR REPLACE INTO resume_tokens (hash, user, issued_ms, expires_ms, credential) "
                   "VALUES (?1, ?2, ?3, ?4, ?5)")),
       remove_token_(prepare(db, "DELETE FROM resume_tokens WHERE hash = ?1")) {}
-
-void Tables::begin() { Use(db_, begin_.get()).run(); }
-void Tables::commit() { Use(db_, commit_.get()).run(); }
-void Tables::rollback() { Use(db_, rollback_.get()).run(); }
 
 void Tables::apply(const WriteOp& op) {
   std::visit([this](const auto& o) { apply(o); }, op);

@@ -21,10 +21,7 @@ class Tables {
  public:
   explicit Tables(sqlite3* db);
 
-  void begin();
-  void commit();
-  void rollback();
-  void apply(const WriteOp& op);  // inside begin() ... commit()
+  void apply(const WriteOp& op);  // inside a transaction (the writer thread's)
 
   // The oldest `limit` messages waiting for `user` with after_seq < seq < before_seq.
   std::vector<StoredMessage> fetch_offline(const std::string& user, std::int64_t after_seq,
@@ -48,7 +45,6 @@ class Tables {
   void apply(const op::TokenChanges& change);  // sqlite_tokens.cpp
 
   sqlite3* db_;
-  StmtPtr begin_, commit_, rollback_;
   StmtPtr put_offline_, ack_offline_, fetch_offline_;
   StmtPtr add_block_, remove_block_;
   StmtPtr set_lock_, remove_lock_;
