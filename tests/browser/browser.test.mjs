@@ -206,6 +206,9 @@ test('users blocked in an earlier session are marked after a fresh login, offlin
     await shot(carol, '12-blocked-earlier');
     await carol.getByRole('button', { name: 'Unblock dave' }).click();
     await userRow(carol, 'dave').locator('.tag.blocked').waitFor({ state: 'detached' });
+    // Never online, no longer blocked: still listed, so he can be blocked again from here.
+    await carol.getByRole('button', { name: 'Block dave', exact: true }).waitFor();
+    await shot(carol, '13-unblocked-offline-stays');
     await userRow(carol, 'bob').locator('.tag.blocked').waitFor();
   } finally {
     await carol.context().close();

@@ -27,6 +27,7 @@ export async function loadState(fromNow = false) {
   if (first) S.online = new Set(st.online);
   // A `blocked` event newer than this snapshot (read while it was on its way) wins.
   if (!(S.blockedAt > st.last_event_id)) S.blocked = new Set(st.blocked);
+  for (const u of S.blocked) S.listed.add(u);
   S.shareFiles = st.share_files;
   for (const u of st.linked) if (!S.links.has(u)) S.links.set(u, '');
   for (const u of [...S.links.keys()]) if (!st.linked.includes(u)) S.links.delete(u);

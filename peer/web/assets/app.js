@@ -97,6 +97,7 @@ function onEvent(e) {
       // The peer's whole list (learned from the server after each login, then after every
       // block and unblock): marks users blocked in earlier sessions, offline ones too.
       S.blocked = new Set(e.users);
+      for (const u of S.blocked) S.listed.add(u);
       S.blockedAt = S.lastId;
       renderUsers(); renderChatHead();
       break;

@@ -2,6 +2,9 @@
 export const S = {
   me: '', server: 'offline', started: false, canLogIn: false,
   online: new Set(), lastSeen: new Map(), blocked: new Set(), blockedAt: 0, links: new Map(),
+  // Everyone the block list named this session: unblocked, they stay listed (a user never
+  // online would otherwise vanish under the pointer that just unblocked them).
+  listed: new Set(),
   convs: new Map(), current: '', lastId: 0, files: [], shareFiles: [], downloads: new Map(),
   historyCount: new Map(), registered: new Map(), linkPaths: new Map(),
 };
