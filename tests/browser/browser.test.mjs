@@ -110,6 +110,18 @@ test('a direct link opens and carries messages, marked direct', async () => {
   await shot(alice, '03-direct-link');
 });
 
+// No button or field lies under a toast (it once hid the people list's Block buttons).
+async function assertToastCoversNothing(page) {
+  const covered = await page.evaluate(() => {
+    const t = document.querySelector('.toast').getBoundingClientRect();
+    return [...document.querySelectorAll('button, input, select, textarea')].filter((e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
+    }).map((e) => e.getAttribute('aria-label') || e.id || e.textContent);
+  });
+  assert.deepEqual(covered, []);
+}
+
 test('blocking closes the link and refuses messages until unblocked', async () => {
   await bob.locator('#block-button').click();
   await userRow(bob, 'alice').locator('.tag.blocked').waitFor();
@@ -117,6 +129,10 @@ test('blocking closes the link and refuses messages until unblocked', async () =
   await alice.getByLabel('Message', { exact: true }).fill('Are you there?');
   await alice.keyboard.press('Enter');
   await alice.locator('.toast.error').first().waitFor();
+  await assertToastCoversNothing(alice);
+  await shot(alice, '04-refused-toast');
+  await alice.locator('.toast.error').first().click();  // dismissed by a click
+  await alice.locator('.toast.error').waitFor({ state: 'detached' });
   await shot(bob, '04-blocked');
   assert.equal(await messageText(bob, 'Are you there?').count(), 0);
   await bob.getByRole('button', { name: 'Unblock alice' }).click();

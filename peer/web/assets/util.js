@@ -26,7 +26,8 @@ export function size(bytes) {
   return `${bytes} B`;
 }
 export function toast(text, error = false) {
-  const node = el('div', { class: `toast${error ? ' error' : ''}`, role: error ? 'alert' : 'status' }, text);
+  const node = el('div', { class: `toast${error ? ' error' : ''}`, role: error ? 'alert' : 'status',
+    title: 'Click to dismiss', onclick: () => node.remove() }, text);
   $('toasts').append(node);
   setTimeout(() => node.remove(), error ? 8000 : 4000);
 }
