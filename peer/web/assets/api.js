@@ -1,5 +1,5 @@
 // Talking to the peer: commands as POST /api/<command>, the state, and the event stream.
-import { S } from './state.js';
+import { S, setBlocked } from './state.js';
 import { setServer } from './view.js';
 import { $, showUnlock, toast } from './util.js';
 
@@ -26,8 +26,7 @@ export async function loadState(fromNow = false) {
   // restart, the engine's list lags what it has shown.
   if (first) S.online = new Set(st.online);
   // A `blocked` event newer than this snapshot (read while it was on its way) wins.
-  if (!(S.blockedAt > st.last_event_id)) S.blocked = new Set(st.blocked);
-  for (const u of S.blocked) S.listed.add(u);
+  if (!(S.blockedAt > st.last_event_id)) setBlocked(st.blocked, st.last_event_id);
   S.shareFiles = st.share_files;
   for (const u of st.linked) if (!S.links.has(u)) S.links.set(u, '');
   for (const u of [...S.links.keys()]) if (!st.linked.includes(u)) S.links.delete(u);

@@ -3,7 +3,7 @@
 // POST /api/<command> with the shell's names and fields. No framework: the DOM is
 // rebuilt per panel from the state in state.js, which is small.
 import { api, loadState, streamEvents } from './api.js';
-import { S, conv, convKey, keyOfLine } from './state.js';
+import { S, conv, convKey, keyOfLine, setBlocked } from './state.js';
 import { $, el, showUnlock, toast } from './util.js';
 import {
   actions, notify, renderAll, renderChatHead, renderConvs, renderDownloads, renderFiles, renderMessages,
@@ -96,9 +96,7 @@ function onEvent(e) {
     case 'blocked':
       // The peer's whole list (learned from the server after each login, then after every
       // block and unblock): marks users blocked in earlier sessions, offline ones too.
-      S.blocked = new Set(e.users);
-      for (const u of S.blocked) S.listed.add(u);
-      S.blockedAt = S.lastId;
+      setBlocked(e.users, S.lastId);
       renderUsers(); renderChatHead();
       break;
     case 'link': onLink(e); break;

@@ -9,6 +9,14 @@ export const S = {
   historyCount: new Map(), registered: new Map(), linkPaths: new Map(),
 };
 
+// The block list as the peer last said it (`since`: the event id it came with, or the
+// snapshot's); everyone named stays listed for the session.
+export function setBlocked(users, since) {
+  S.blocked = new Set(users);
+  for (const u of S.blocked) S.listed.add(u);
+  S.blockedAt = since;
+}
+
 export function convKey(others) {
   const list = [...new Set(others)].filter((u) => u && u !== S.me).sort();
   if (list.length === 0) return '';

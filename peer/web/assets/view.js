@@ -18,7 +18,7 @@ export function renderAll() {
 }
 
 export function knownUsers() {
-  const names = new Set([...S.online, ...S.lastSeen.keys(), ...S.blocked, ...S.listed, ...S.links.keys()]);
+  const names = new Set([...S.online, ...S.lastSeen.keys(), ...S.listed, ...S.links.keys()]);
   for (const c of S.convs.values()) if (c.key.startsWith('u:')) names.add(c.members[0]);
   names.delete(S.me);
   return [...names].sort((a, b) => (S.online.has(b) - S.online.has(a)) || a.localeCompare(b));
