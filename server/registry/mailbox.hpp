@@ -166,8 +166,8 @@ class Mailbox {
   std::int64_t next_seq_ = 1;
   std::int64_t reserved_ = 1;  // durable (or about to be): seqs below it may be in use
   Letter draft_;
-  wire::Message event_{
-      wire::ChatEvent{}};  // a ChatEvent: the next message's, encoded once for all its recipients
+  // A ChatEvent: the next message's, encoded once for all its recipients.
+  wire::Message event_{wire::ChatEvent{}};
   // The messages in their grace, oldest first, in a ring (a power of two long) whose
   // slots are reused: slot(i) has seq first_seq_ + i.
   std::vector<Pending> slots_;

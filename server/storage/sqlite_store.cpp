@@ -56,7 +56,6 @@ class SqliteStore final : public Store {
       } catch (const std::exception& e) {
         // The interface has no error path for fetches; the messages stay stored for a retry.
         spdlog::error("store: fetching offline messages failed: {}", e.what());
-        messages.clear();
       }
       if (done) post(done, std::move(messages));
     });
